@@ -19,6 +19,7 @@ interface Vm {
     function expectEmit() external;
     function expectEmit(address emitter) external;
     function label(address account, string calldata newLabel) external;
+    function toString(uint256 value) external pure returns (string memory);
     function snapshotState() external returns (uint256 snapshotId);
     function revertToState(uint256 snapshotId) external returns (bool success);
 
@@ -30,6 +31,7 @@ interface Vm {
     function assertEq(bytes calldata left, bytes calldata right, string calldata error) external pure;
     function assertEq(bool left, bool right, string calldata error) external pure;
     function assertEq(string calldata left, string calldata right, string calldata error) external pure;
+    function assertEq(uint8 left, uint8 right, string calldata error) external pure;
 }
 
 /// @notice Base of every contract test: the cheatcode handle and a few helpers.
