@@ -145,8 +145,9 @@ fn print_table(report: &Report) {
 
 /// Checks one Foundry binary on `PATH` and its version.
 async fn check_foundry_tool(name: &'static str, timeout: Duration) -> Check {
+    let arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
     let fix = format!(
-        "npm install -g @foundry-rs/{name}-linux-amd64@{FOUNDRY_VERSION}  (online: foundryup --install v{FOUNDRY_VERSION})"
+        "npm install -g @foundry-rs/{name}-linux-{arch}@{FOUNDRY_VERSION}  (online: foundryup --install v{FOUNDRY_VERSION})"
     );
     let Some(path) = find_on_path(name) else {
         return Check::missing(name, format!("`{name}` is not on PATH"), fix);

@@ -1,0 +1,13 @@
+//! Integration tests of the `ponos` binary, run as a user would run it.
+
+mod doctor;
+
+use std::process::{Command, Output};
+
+/// Runs the `ponos` binary built for this test run with `args`.
+fn ponos(args: &[&str], configure: impl FnOnce(&mut Command)) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_ponos"));
+    cmd.args(args);
+    configure(&mut cmd);
+    cmd.output().expect("the ponos binary runs")
+}
