@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
-import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
-
 import {OperatorSet, OperatorSetLib} from "../libraries/OperatorSetLib.sol";
 import {BN254} from "../libraries/BN254.sol";
 import {BN254SignatureVerifier} from "../libraries/BN254SignatureVerifier.sol";
@@ -11,41 +9,27 @@ import {IBN254CertificateVerifier} from "../interfaces/IBN254CertificateVerifier
 import {IBaseCertificateVerifier} from "../interfaces/IBaseCertificateVerifier.sol";
 import {IOperatorTableUpdater} from "../interfaces/IOperatorTableUpdater.sol";
 import {LeafCalculatorMixin} from "./LeafCalculatorMixin.sol";
+import {CertificateVerifierBase} from "./CertificateVerifierBase.sol";
 
 /// @title BN254CertificateVerifier
 /// @notice Verifies aggregate BLS certificates over BN254 against operator tables pushed by the
 /// operator table updater. Same ABI, digest and rules as EigenLayer's verifier, so a certificate
 /// accepted here is accepted there given the same table.
-contract BN254CertificateVerifier is Initializable, LeafCalculatorMixin, IBN254CertificateVerifier {
+contract BN254CertificateVerifier is CertificateVerifierBase, LeafCalculatorMixin, IBN254CertificateVerifier {
     using OperatorSetLib for OperatorSet;
     using BN254 for BN254.G1Point;
 
     bytes32 internal constant BN254_CERTIFICATE_TYPEHASH =
         keccak256("BN254Certificate(uint32 referenceTimestamp,bytes32 messageHash)");
     uint256 internal constant PAIRING_EQUALITY_CHECK_GAS = 400_000;
-    uint16 internal constant BPS_DENOMINATOR = 10_000;
 
-    /// @notice The only account allowed to push operator tables.
-    IOperatorTableUpdater public immutable operatorTableUpdater;
-
-    mapping(bytes32 => address) internal _operatorSetOwners;
-    mapping(bytes32 => uint32) internal _maxStalenessPeriods;
-    mapping(bytes32 => uint32) internal _latestReferenceTimestamps;
     mapping(bytes32 => mapping(uint32 => BN254OperatorSetInfo)) internal _operatorSetInfos;
+    /// @dev Non-signer infos proven once by a Merkle witness, by (set, reference timestamp, index).
     mapping(bytes32 => mapping(uint32 => mapping(uint256 => BN254OperatorInfo))) internal _operatorInfos;
-    mapping(bytes32 => mapping(uint32 => bool)) internal _referenceTimestampsSet;
 
-    uint256[44] private __gap;
+    uint256[48] private __gap;
 
-    modifier onlyTableUpdater() {
-        require(msg.sender == address(operatorTableUpdater), OnlyTableUpdater());
-        _;
-    }
-
-    constructor(IOperatorTableUpdater _operatorTableUpdater) {
-        operatorTableUpdater = _operatorTableUpdater;
-        _disableInitializers();
-    }
+    constructor(IOperatorTableUpdater _operatorTableUpdater) CertificateVerifierBase(_operatorTableUpdater) {}
 
     /// @inheritdoc IBN254CertificateVerifier
     function updateOperatorTable(
@@ -55,13 +39,8 @@ contract BN254CertificateVerifier is Initializable, LeafCalculatorMixin, IBN254C
         OperatorSetConfig calldata operatorSetConfig
     ) external onlyTableUpdater {
         bytes32 key = operatorSet.key();
-        require(referenceTimestamp > _latestReferenceTimestamps[key], TableUpdateStale());
-
+        _recordTableUpdate(key, referenceTimestamp, operatorSetConfig);
         _operatorSetInfos[key][referenceTimestamp] = operatorSetInfo;
-        _operatorSetOwners[key] = operatorSetConfig.owner;
-        _maxStalenessPeriods[key] = operatorSetConfig.maxStalenessPeriod;
-        _latestReferenceTimestamps[key] = referenceTimestamp;
-        _referenceTimestampsSet[key][referenceTimestamp] = true;
 
         emit TableUpdated(operatorSet, referenceTimestamp, operatorSetInfo);
     }
@@ -82,11 +61,7 @@ contract BN254CertificateVerifier is Initializable, LeafCalculatorMixin, IBN254C
     ) external returns (bool) {
         uint256[] memory signed = _verifyCertificate(operatorSet, cert);
         uint256[] memory total = _operatorSetInfos[operatorSet.key()][cert.referenceTimestamp].totalWeights;
-        require(signed.length == totalStakeProportionThresholds.length, ArrayLengthMismatch());
-        for (uint256 i = 0; i < signed.length; ++i) {
-            if (signed[i] < total[i] * totalStakeProportionThresholds[i] / BPS_DENOMINATOR) return false;
-        }
-        return true;
+        return _meetsProportion(signed, total, totalStakeProportionThresholds);
     }
 
     /// @inheritdoc IBN254CertificateVerifier
@@ -95,12 +70,7 @@ contract BN254CertificateVerifier is Initializable, LeafCalculatorMixin, IBN254C
         BN254Certificate memory cert,
         uint256[] memory totalStakeNominalThresholds
     ) external returns (bool) {
-        uint256[] memory signed = _verifyCertificate(operatorSet, cert);
-        require(signed.length == totalStakeNominalThresholds.length, ArrayLengthMismatch());
-        for (uint256 i = 0; i < signed.length; ++i) {
-            if (signed[i] < totalStakeNominalThresholds[i]) return false;
-        }
-        return true;
+        return _meetsNominal(_verifyCertificate(operatorSet, cert), totalStakeNominalThresholds);
     }
 
     /// @inheritdoc IBN254CertificateVerifier
@@ -119,30 +89,6 @@ contract BN254CertificateVerifier is Initializable, LeafCalculatorMixin, IBN254C
     // ----------------------------------------------------------------------------------------
     // Views
     // ----------------------------------------------------------------------------------------
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function getOperatorSetOwner(OperatorSet memory operatorSet) external view returns (address) {
-        return _operatorSetOwners[operatorSet.key()];
-    }
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function maxOperatorTableStaleness(OperatorSet memory operatorSet) external view returns (uint32) {
-        return _maxStalenessPeriods[operatorSet.key()];
-    }
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function latestReferenceTimestamp(OperatorSet memory operatorSet) external view returns (uint32) {
-        return _latestReferenceTimestamps[operatorSet.key()];
-    }
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function isReferenceTimestampSet(OperatorSet memory operatorSet, uint32 referenceTimestamp)
-        external
-        view
-        returns (bool)
-    {
-        return _referenceTimestampsSet[operatorSet.key()][referenceTimestamp];
-    }
 
     /// @inheritdoc IBaseCertificateVerifier
     function getTotalStakeWeights(OperatorSet memory operatorSet, uint32 referenceTimestamp)
@@ -257,14 +203,5 @@ contract BN254CertificateVerifier is Initializable, LeafCalculatorMixin, IBN254C
                 signed[j] -= operatorInfo.weights[j];
             }
         }
-    }
-
-    function _validateReferenceTimestamp(bytes32 key, uint32 referenceTimestamp) internal view {
-        uint32 maxStaleness = _maxStalenessPeriods[key];
-        require(
-            maxStaleness == 0 || block.timestamp <= uint256(referenceTimestamp) + maxStaleness, CertificateStale()
-        );
-        require(_referenceTimestampsSet[key][referenceTimestamp], ReferenceTimestampDoesNotExist());
-        require(operatorTableUpdater.isRootValidByTimestamp(referenceTimestamp), RootDisabled());
     }
 }

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.27;
 
-import {Initializable} from "@openzeppelin/contracts-upgradeable/proxy/utils/Initializable.sol";
 import {ECDSA} from "@openzeppelin/contracts/utils/cryptography/ECDSA.sol";
 
 import {OperatorSet, OperatorSetLib} from "../libraries/OperatorSetLib.sol";
@@ -10,45 +9,32 @@ import {IBaseCertificateVerifier} from "../interfaces/IBaseCertificateVerifier.s
 import {IOperatorTableUpdater} from "../interfaces/IOperatorTableUpdater.sol";
 import {ISignatureUtilsMixin} from "../interfaces/ISignatureUtilsMixin.sol";
 import {SemVer} from "../libraries/SemVer.sol";
+import {CertificateVerifierBase} from "./CertificateVerifierBase.sol";
 
 /// @title ECDSACertificateVerifier
 /// @notice Verifies ECDSA certificates (concatenated 65-byte signatures in ascending signer
 /// order) against operator tables pushed by the operator table updater. Same ABI, EIP-712 digest
 /// (no chain id, so certificates carry across chains) and rules as EigenLayer's verifier.
-contract ECDSACertificateVerifier is Initializable, IECDSACertificateVerifier, ISignatureUtilsMixin {
+contract ECDSACertificateVerifier is CertificateVerifierBase, IECDSACertificateVerifier, ISignatureUtilsMixin {
     using OperatorSetLib for OperatorSet;
 
     bytes32 internal constant ECDSA_CERTIFICATE_TYPEHASH =
         keccak256("ECDSACertificate(uint32 referenceTimestamp,bytes32 messageHash)");
     bytes32 internal constant EIP712_DOMAIN_TYPEHASH_NO_CHAINID =
         keccak256("EIP712Domain(string name,string version,address verifyingContract)");
-    uint16 internal constant BPS_DENOMINATOR = 10_000;
-
-    /// @notice The only account allowed to push operator tables.
-    IOperatorTableUpdater public immutable operatorTableUpdater;
-
     string internal _version;
 
-    mapping(bytes32 => address) internal _operatorSetOwners;
-    mapping(bytes32 => uint32) internal _maxStalenessPeriods;
-    mapping(bytes32 => uint32) internal _latestReferenceTimestamps;
     mapping(bytes32 => mapping(uint32 => uint256)) internal _numOperators;
     mapping(bytes32 => mapping(uint32 => mapping(uint256 => ECDSAOperatorInfo))) internal _operatorInfos;
-    mapping(bytes32 => mapping(uint32 => bool)) internal _referenceTimestampsSet;
 
-    uint256[44] private __gap;
-
-    modifier onlyTableUpdater() {
-        require(msg.sender == address(operatorTableUpdater), OnlyTableUpdater());
-        _;
-    }
+    uint256[47] private __gap;
 
     /// @param version_ The release version; its first character is the EIP-712 domain version
     /// (EigenLayer's deployments use "1.x.y").
-    constructor(IOperatorTableUpdater _operatorTableUpdater, string memory version_) {
-        operatorTableUpdater = _operatorTableUpdater;
+    constructor(IOperatorTableUpdater _operatorTableUpdater, string memory version_)
+        CertificateVerifierBase(_operatorTableUpdater)
+    {
         _version = version_;
-        _disableInitializers();
     }
 
     /// @inheritdoc IECDSACertificateVerifier
@@ -59,16 +45,11 @@ contract ECDSACertificateVerifier is Initializable, IECDSACertificateVerifier, I
         OperatorSetConfig calldata operatorSetConfig
     ) external onlyTableUpdater {
         bytes32 key = operatorSet.key();
-        require(referenceTimestamp > _latestReferenceTimestamps[key], TableUpdateStale());
-
+        _recordTableUpdate(key, referenceTimestamp, operatorSetConfig);
         _numOperators[key][referenceTimestamp] = operatorInfos.length;
         for (uint256 i = 0; i < operatorInfos.length; ++i) {
             _operatorInfos[key][referenceTimestamp][i] = operatorInfos[i];
         }
-        _operatorSetOwners[key] = operatorSetConfig.owner;
-        _maxStalenessPeriods[key] = operatorSetConfig.maxStalenessPeriod;
-        _latestReferenceTimestamps[key] = referenceTimestamp;
-        _referenceTimestampsSet[key][referenceTimestamp] = true;
 
         emit TableUpdated(operatorSet, referenceTimestamp, operatorInfos);
     }
@@ -90,11 +71,7 @@ contract ECDSACertificateVerifier is Initializable, IECDSACertificateVerifier, I
     ) external view returns (bool, address[] memory) {
         (uint256[] memory signed, address[] memory signers) = _verifyCertificate(operatorSet, cert);
         uint256[] memory total = _totalStakeWeights(operatorSet.key(), cert.referenceTimestamp);
-        require(signed.length == totalStakeProportionThresholds.length, ArrayLengthMismatch());
-        for (uint256 i = 0; i < signed.length; ++i) {
-            if (signed[i] < total[i] * totalStakeProportionThresholds[i] / BPS_DENOMINATOR) return (false, signers);
-        }
-        return (true, signers);
+        return (_meetsProportion(signed, total, totalStakeProportionThresholds), signers);
     }
 
     /// @inheritdoc IECDSACertificateVerifier
@@ -104,40 +81,12 @@ contract ECDSACertificateVerifier is Initializable, IECDSACertificateVerifier, I
         uint256[] memory totalStakeNominalThresholds
     ) external view returns (bool, address[] memory) {
         (uint256[] memory signed, address[] memory signers) = _verifyCertificate(operatorSet, cert);
-        require(signed.length == totalStakeNominalThresholds.length, ArrayLengthMismatch());
-        for (uint256 i = 0; i < signed.length; ++i) {
-            if (signed[i] < totalStakeNominalThresholds[i]) return (false, signers);
-        }
-        return (true, signers);
+        return (_meetsNominal(signed, totalStakeNominalThresholds), signers);
     }
 
     // ----------------------------------------------------------------------------------------
     // Views
     // ----------------------------------------------------------------------------------------
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function getOperatorSetOwner(OperatorSet memory operatorSet) external view returns (address) {
-        return _operatorSetOwners[operatorSet.key()];
-    }
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function maxOperatorTableStaleness(OperatorSet memory operatorSet) external view returns (uint32) {
-        return _maxStalenessPeriods[operatorSet.key()];
-    }
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function latestReferenceTimestamp(OperatorSet memory operatorSet) external view returns (uint32) {
-        return _latestReferenceTimestamps[operatorSet.key()];
-    }
-
-    /// @inheritdoc IBaseCertificateVerifier
-    function isReferenceTimestampSet(OperatorSet memory operatorSet, uint32 referenceTimestamp)
-        external
-        view
-        returns (bool)
-    {
-        return _referenceTimestampsSet[operatorSet.key()][referenceTimestamp];
-    }
 
     /// @inheritdoc IBaseCertificateVerifier
     /// @dev Reverts `OperatorCountZero` when the table is empty.
@@ -280,14 +229,5 @@ contract ECDSACertificateVerifier is Initializable, IECDSACertificateVerifier, I
                 total[j] += weights[j];
             }
         }
-    }
-
-    function _validateReferenceTimestamp(bytes32 key, uint32 referenceTimestamp) internal view {
-        uint32 maxStaleness = _maxStalenessPeriods[key];
-        require(
-            maxStaleness == 0 || block.timestamp <= uint256(referenceTimestamp) + maxStaleness, CertificateStale()
-        );
-        require(_referenceTimestampsSet[key][referenceTimestamp], ReferenceTimestampDoesNotExist());
-        require(operatorTableUpdater.isRootValidByTimestamp(referenceTimestamp), RootDisabled());
     }
 }
