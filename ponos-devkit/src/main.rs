@@ -2,7 +2,7 @@
 
 mod cmd;
 
-use clap::{CommandFactory as _, Parser};
+use clap::Parser;
 use cmd::Command;
 
 /// Ponos: build, run and ship EigenLayer AVSs.
@@ -38,6 +38,7 @@ fn main() -> eyre::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory as _;
 
     #[test]
     fn cli_definition_is_consistent() {

@@ -145,7 +145,11 @@ fn print_table(report: &Report) {
 
 /// Checks one Foundry binary on `PATH` and its version.
 async fn check_foundry_tool(name: &'static str, timeout: Duration) -> Check {
-    let arch = if cfg!(target_arch = "aarch64") { "arm64" } else { "amd64" };
+    let arch = if cfg!(target_arch = "aarch64") {
+        "arm64"
+    } else {
+        "amd64"
+    };
     let fix = format!(
         "npm install -g @foundry-rs/{name}-linux-{arch}@{FOUNDRY_VERSION}  (online: foundryup --install v{FOUNDRY_VERSION})"
     );
@@ -175,63 +179,45 @@ async fn check_foundry_tool(name: &'static str, timeout: Duration) -> Check {
 /// Checks the Solidity compiler forge will use for the project at `root`.
 async fn check_solc(root: &Path, timeout: Duration) -> Check {
     const NAME: &str = "solc";
-    let fix =
+    const FIX: &str =
         "script/setup  (installs an offline solc for forge; online, `forge build` downloads it)";
 
     // FOUNDRY_SOLC names the binary outright and wins over foundry.toml.
-    if let Some(path) = env::var_os("FOUNDRY_SOLC").map(PathBuf::from) {
-        return match run_version(&path, timeout)
-            .await
-            .map(|out| parse_solc_version(&out))
-        {
-            Ok(Some(version)) => {
-                Check::ready(NAME, version, format!("{} (FOUNDRY_SOLC)", path.display()))
+    let (path, note) = if let Some(path) = env::var_os("FOUNDRY_SOLC").map(PathBuf::from) {
+        (path, "FOUNDRY_SOLC")
+    } else {
+        let wanted = match solc_version_for(root) {
+            Ok(version) => version,
+            Err(problem) => {
+                return Check::missing(NAME, problem, "fix the foundry.toml named above".into());
             }
-            Ok(None) => Check::missing(
-                NAME,
-                format!("FOUNDRY_SOLC={} printed no version", path.display()),
-                fix.into(),
-            ),
-            Err(problem) => Check::missing(NAME, format!("FOUNDRY_SOLC: {problem}"), fix.into()),
         };
-    }
-
-    let wanted = match solc_version_for(root) {
-        Ok(version) => version,
-        Err(problem) => {
-            return Check::missing(NAME, problem, "fix the foundry.toml named above".into());
+        let installed = svm_dirs()
+            .into_iter()
+            .map(|dir| dir.join(&wanted).join(format!("solc-{wanted}")))
+            .find(|p| p.is_file());
+        match installed {
+            Some(path) => (path, "forge uses it offline"),
+            None => {
+                let problem =
+                    format!("solc {wanted} is not installed where forge looks for it (~/.svm)");
+                return Check::missing(NAME, problem, FIX.into());
+            }
         }
     };
-    let candidates = svm_dirs()
-        .into_iter()
-        .map(|dir| dir.join(&wanted).join(format!("solc-{wanted}")));
-    for path in candidates.filter(|p| p.is_file()) {
-        match run_version(&path, timeout)
-            .await
-            .map(|out| parse_solc_version(&out))
-        {
-            Ok(Some(version)) => {
-                return Check::ready(
-                    NAME,
-                    version,
-                    format!("{} (forge uses it offline)", path.display()),
-                );
-            }
-            Ok(None) => {
-                return Check::missing(
-                    NAME,
-                    format!("{} printed no version", path.display()),
-                    fix.into(),
-                );
-            }
-            Err(problem) => return Check::missing(NAME, problem, fix.into()),
-        }
+
+    match run_version(&path, timeout)
+        .await
+        .map(|out| parse_solc_version(&out))
+    {
+        Ok(Some(version)) => Check::ready(NAME, version, format!("{} ({note})", path.display())),
+        Ok(None) => Check::missing(
+            NAME,
+            format!("{} printed no version", path.display()),
+            FIX.into(),
+        ),
+        Err(problem) => Check::missing(NAME, problem, FIX.into()),
     }
-    Check::missing(
-        NAME,
-        format!("solc {wanted} is not installed where forge looks for it (~/.svm)"),
-        fix.into(),
-    )
 }
 
 /// Checks that a Docker daemon answers, negotiating the API version.

@@ -8,7 +8,11 @@
 //! fresh `forge build`.
 
 /// `TaskMailbox`: the mailbox where tasks are created and results land.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod task_mailbox {
     // Structs the ABI declares at file level are emitted inside the contract; the library
     // structs that nest one (`TaskParams`) need it at module level too.
@@ -27,7 +31,11 @@ pub mod task_mailbox {
 pub use task_mailbox::TaskMailbox;
 
 /// `BN254CertificateVerifier`: the BN254 certificate verifier.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod bn254_certificate_verifier {
     alloy::sol!(
         #[sol(rpc)]
@@ -39,7 +47,11 @@ pub mod bn254_certificate_verifier {
 pub use bn254_certificate_verifier::BN254CertificateVerifier;
 
 /// `ECDSACertificateVerifier`: the ECDSA certificate verifier.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod ecdsa_certificate_verifier {
     alloy::sol!(
         #[sol(rpc)]
@@ -51,7 +63,11 @@ pub mod ecdsa_certificate_verifier {
 pub use ecdsa_certificate_verifier::ECDSACertificateVerifier;
 
 /// `KeyRegistrar`: operator signing keys per operator set.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod key_registrar {
     alloy::sol!(
         #[sol(rpc)]
@@ -63,7 +79,11 @@ pub mod key_registrar {
 pub use key_registrar::KeyRegistrar;
 
 /// `AllocationManager`: operator sets and membership (sandbox).
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod allocation_manager {
     alloy::sol!(
         #[sol(rpc)]
@@ -75,7 +95,11 @@ pub mod allocation_manager {
 pub use allocation_manager::AllocationManager;
 
 /// `OperatorTableUpdater`: pushes operator tables into the verifiers (sandbox).
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod operator_table_updater {
     alloy::sol!(
         #[sol(rpc)]
@@ -87,7 +111,11 @@ pub mod operator_table_updater {
 pub use operator_table_updater::OperatorTableUpdater;
 
 /// `BN254TableCalculator`: BN254 operator tables from owner-set weights (sandbox).
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod bn254_table_calculator {
     alloy::sol!(
         #[sol(rpc)]
@@ -99,7 +127,11 @@ pub mod bn254_table_calculator {
 pub use bn254_table_calculator::BN254TableCalculator;
 
 /// `ECDSATableCalculator`: ECDSA operator tables from owner-set weights (sandbox).
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod ecdsa_table_calculator {
     alloy::sol!(
         #[sol(rpc)]
@@ -111,7 +143,11 @@ pub mod ecdsa_table_calculator {
 pub use ecdsa_table_calculator::ECDSATableCalculator;
 
 /// `TaskAVSRegistrarBase`: the registrar a task AVS extends: sockets and AVS config.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod task_avs_registrar_base {
     alloy::sol!(
         #[sol(rpc)]
@@ -123,7 +159,11 @@ pub mod task_avs_registrar_base {
 pub use task_avs_registrar_base::TaskAVSRegistrarBase;
 
 /// `IAVSTaskHook`: the interface of an AVS's task hook.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod avs_task_hook {
     // Structs the ABI declares at file level are emitted inside the contract; the library
     // structs that nest one (`TaskParams`) need it at module level too.
@@ -142,7 +182,11 @@ pub mod avs_task_hook {
 pub use avs_task_hook::IAVSTaskHook;
 
 /// `TransparentUpgradeableProxy`: OpenZeppelin's proxy the mailbox is deployed behind.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod transparent_upgradeable_proxy {
     alloy::sol!(
         #[sol(rpc)]
@@ -154,7 +198,11 @@ pub mod transparent_upgradeable_proxy {
 pub use transparent_upgradeable_proxy::TransparentUpgradeableProxy;
 
 /// `ProxyAdmin`: OpenZeppelin's admin of that proxy.
-#[allow(missing_docs, reason = "items are generated from the contract ABI; not every module has undocumented ones")]
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
 pub mod proxy_admin {
     alloy::sol!(
         #[sol(rpc)]

@@ -18,30 +18,78 @@ fn selector(hex_str: &str) -> [u8; 4] {
 #[test]
 fn task_mailbox_selectors() {
     assert_eq!(TaskMailbox::createTaskCall::SELECTOR, selector("1fb66f5d"));
-    assert_eq!(TaskMailbox::submitResultCall::SELECTOR, selector("a5fabc81"));
-    assert_eq!(TaskMailbox::getMessageHashCall::SELECTOR, selector("37eaa104"));
+    assert_eq!(
+        TaskMailbox::submitResultCall::SELECTOR,
+        selector("a5fabc81")
+    );
+    assert_eq!(
+        TaskMailbox::getMessageHashCall::SELECTOR,
+        selector("37eaa104")
+    );
     assert_eq!(TaskMailbox::getTaskInfoCall::SELECTOR, selector("4ad52e02"));
-    assert_eq!(TaskMailbox::getTaskStatusCall::SELECTOR, selector("2bf6cc79"));
-    assert_eq!(TaskMailbox::getTaskResultCall::SELECTOR, selector("62fee037"));
-    assert_eq!(TaskMailbox::setExecutorOperatorSetTaskConfigCall::SELECTOR, selector("f741e81a"));
-    assert_eq!(TaskMailbox::registerExecutorOperatorSetCall::SELECTOR, selector("49acd884"));
+    assert_eq!(
+        TaskMailbox::getTaskStatusCall::SELECTOR,
+        selector("2bf6cc79")
+    );
+    assert_eq!(
+        TaskMailbox::getTaskResultCall::SELECTOR,
+        selector("62fee037")
+    );
+    assert_eq!(
+        TaskMailbox::setExecutorOperatorSetTaskConfigCall::SELECTOR,
+        selector("f741e81a")
+    );
+    assert_eq!(
+        TaskMailbox::registerExecutorOperatorSetCall::SELECTOR,
+        selector("49acd884")
+    );
     assert_eq!(TaskMailbox::refundFeeCall::SELECTOR, selector("b8694166"));
 }
 
 #[test]
 fn verifier_and_registrar_selectors() {
-    assert_eq!(Bn254::calculateCertificateDigestCall::SELECTOR, selector("18467434"));
-    assert_eq!(Ecdsa::calculateCertificateDigestCall::SELECTOR, selector("18467434"));
+    assert_eq!(
+        Bn254::calculateCertificateDigestCall::SELECTOR,
+        selector("18467434")
+    );
+    assert_eq!(
+        Ecdsa::calculateCertificateDigestCall::SELECTOR,
+        selector("18467434")
+    );
     assert_eq!(Bn254::verifyCertificateCall::SELECTOR, selector("080b7150"));
-    assert_eq!(Bn254::verifyCertificateProportionCall::SELECTOR, selector("017d7974"));
+    assert_eq!(
+        Bn254::verifyCertificateProportionCall::SELECTOR,
+        selector("017d7974")
+    );
     assert_eq!(Ecdsa::verifyCertificateCall::SELECTOR, selector("80c7d3f3"));
-    assert_eq!(Ecdsa::verifyCertificateProportionCall::SELECTOR, selector("c0da2420"));
-    assert_eq!(Bn254::latestReferenceTimestampCall::SELECTOR, selector("5ddb9b5b"));
-    assert_eq!(Bn254::maxOperatorTableStalenessCall::SELECTOR, selector("6141879e"));
-    assert_eq!(Bn254::getOperatorSetOwnerCall::SELECTOR, selector("84818920"));
-    assert_eq!(Bn254::updateOperatorTableCall::SELECTOR, selector("6738c40b"));
-    assert_eq!(Ecdsa::updateOperatorTableCall::SELECTOR, selector("56d482f5"));
-    assert_eq!(KeyRegistrar::registerKeyCall::SELECTOR, selector("d40cda16"));
+    assert_eq!(
+        Ecdsa::verifyCertificateProportionCall::SELECTOR,
+        selector("c0da2420")
+    );
+    assert_eq!(
+        Bn254::latestReferenceTimestampCall::SELECTOR,
+        selector("5ddb9b5b")
+    );
+    assert_eq!(
+        Bn254::maxOperatorTableStalenessCall::SELECTOR,
+        selector("6141879e")
+    );
+    assert_eq!(
+        Bn254::getOperatorSetOwnerCall::SELECTOR,
+        selector("84818920")
+    );
+    assert_eq!(
+        Bn254::updateOperatorTableCall::SELECTOR,
+        selector("6738c40b")
+    );
+    assert_eq!(
+        Ecdsa::updateOperatorTableCall::SELECTOR,
+        selector("56d482f5")
+    );
+    assert_eq!(
+        KeyRegistrar::registerKeyCall::SELECTOR,
+        selector("d40cda16")
+    );
 }
 
 #[test]
@@ -121,11 +169,26 @@ fn every_deployable_artifact_has_bytecode() {
         ("BN254CertificateVerifier", &Bn254::BYTECODE),
         ("ECDSACertificateVerifier", &Ecdsa::BYTECODE),
         ("KeyRegistrar", &KeyRegistrar::BYTECODE),
-        ("AllocationManager", &ponos_chain::contracts::AllocationManager::BYTECODE),
-        ("OperatorTableUpdater", &ponos_chain::contracts::OperatorTableUpdater::BYTECODE),
-        ("BN254TableCalculator", &ponos_chain::contracts::BN254TableCalculator::BYTECODE),
-        ("ECDSATableCalculator", &ponos_chain::contracts::ECDSATableCalculator::BYTECODE),
-        ("TransparentUpgradeableProxy", &ponos_chain::contracts::TransparentUpgradeableProxy::BYTECODE),
+        (
+            "AllocationManager",
+            &ponos_chain::contracts::AllocationManager::BYTECODE,
+        ),
+        (
+            "OperatorTableUpdater",
+            &ponos_chain::contracts::OperatorTableUpdater::BYTECODE,
+        ),
+        (
+            "BN254TableCalculator",
+            &ponos_chain::contracts::BN254TableCalculator::BYTECODE,
+        ),
+        (
+            "ECDSATableCalculator",
+            &ponos_chain::contracts::ECDSATableCalculator::BYTECODE,
+        ),
+        (
+            "TransparentUpgradeableProxy",
+            &ponos_chain::contracts::TransparentUpgradeableProxy::BYTECODE,
+        ),
         ("ProxyAdmin", &ponos_chain::contracts::ProxyAdmin::BYTECODE),
     ] {
         assert!(bytecode.len() > 100, "{name} has no bytecode");
