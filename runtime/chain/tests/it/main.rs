@@ -1,3 +1,4 @@
 //! Integration tests of the contract bindings.
 
 mod compatibility;
+mod deploy;
