@@ -118,7 +118,7 @@ fn print_table(report: &Report) {
     for check in &report.checks {
         if check.ok {
             println!(
-                "ok       {:<7} {:<10} {}",
+                "ok       {:<7} {:<16} {}",
                 check.name,
                 check.version.as_deref().unwrap_or("-"),
                 check.location.as_deref().unwrap_or("")
