@@ -1,0 +1,411 @@
+//! BN254 BLS signatures as EigenLayer's contracts check them: signatures in G1 over
+//! `hash_to_g1(digest)` (the contracts' try-and-increment), public keys in G1 (operator tables)
+//! and G2 (certificates and key registration).
+
+use std::{fmt, sync::LazyLock};
+
+use alloy_primitives::{B256, U256, keccak256};
+use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, pairing::Pairing};
+use ark_ff::{BigInteger, BigInteger256, Field, One, PrimeField, UniformRand, Zero};
+use rand::{CryptoRng, RngCore};
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::{
+    CryptoError,
+    types::{G1Point, G2Point},
+};
+
+/// (p + 1) / 4: since p = 3 mod 4, `beta^SQRT_EXPONENT` is a square root of beta when one exists.
+static SQRT_EXPONENT: LazyLock<BigInteger256> = LazyLock::new(|| {
+    let mut e = Fq::MODULUS;
+    e.add_with_carry(&BigInteger256::from(1u64));
+    e.div2();
+    e.div2();
+    e
+});
+
+/// EigenLayer's hash to G1 (`BN254.hashToG1`): x = digest mod p, then x, x + 1, ... until
+/// x^3 + 3 has the square root y = (x^3 + 3)^((p+1)/4). The exact root matters: a signature on
+/// -H would not verify.
+pub fn hash_to_g1(digest: B256) -> G1Affine {
+    let three = Fq::from(3u64);
+    let mut x = Fq::from_be_bytes_mod_order(digest.as_slice());
+    loop {
+        let beta = x.square() * x + three;
+        let y = beta.pow(SQRT_EXPONENT.as_ref());
+        if y.square() == beta {
+            return G1Affine::new_unchecked(x, y);
+        }
+        x += Fq::one();
+    }
+}
+
+/// A BN254 secret key: a non-zero scalar below the group order. Zeroized on drop; its `Debug`
+/// shows the public key only.
+#[derive(Clone)]
+pub struct SecretKey(Fr);
+
+impl SecretKey {
+    /// A fresh random key.
+    pub fn random<R: RngCore + CryptoRng>(rng: &mut R) -> Self {
+        loop {
+            let scalar = Fr::rand(rng);
+            if !scalar.is_zero() {
+                return Self(scalar);
+            }
+        }
+    }
+
+    /// The key deterministically derived from `seed` (at least 16 bytes of entropy advised):
+    /// 64 bytes of keccak256 output reduced mod r, so the result is uniform.
+    pub fn from_seed(seed: &[u8]) -> Result<Self, CryptoError> {
+        if seed.is_empty() {
+            return Err(CryptoError::InvalidSecretKey { curve: "BN254", reason: "the seed is empty" });
+        }
+        let mut wide = Zeroizing::new([0u8; 64]);
+        let mut input = Zeroizing::new([b"ponos/bn254/seed/0".as_slice(), seed].concat());
+        wide[..32].copy_from_slice(keccak256(&*input).as_slice());
+        input[17] = b'1';
+        wide[32..].copy_from_slice(keccak256(&*input).as_slice());
+        let scalar = Fr::from_be_bytes_mod_order(&*wide);
+        if scalar.is_zero() {
+            return Err(CryptoError::InvalidSecretKey { curve: "BN254", reason: "the seed maps to zero" });
+        }
+        Ok(Self(scalar))
+    }
+
+    /// The key with these 32 big-endian bytes; fails unless 0 < key < r.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let invalid = |reason| CryptoError::InvalidSecretKey { curve: "BN254", reason };
+        let bytes: [u8; 32] = bytes.try_into().map_err(|_| invalid("expected 32 bytes"))?;
+        let value = U256::from_be_bytes(bytes);
+        if value.is_zero() {
+            return Err(invalid("the key is zero"));
+        }
+        if value >= U256::from_limbs(Fr::MODULUS.0) {
+            return Err(invalid("the key is not below the group order"));
+        }
+        Ok(Self(Fr::from_be_bytes_mod_order(&bytes)))
+    }
+
+    /// The 32 big-endian bytes of the key.
+    pub fn to_bytes(&self) -> Zeroizing<[u8; 32]> {
+        let mut out = Zeroizing::new([0u8; 32]);
+        out.copy_from_slice(&self.0.into_bigint().to_bytes_be());
+        out
+    }
+
+    /// The public key, in G1 and G2.
+    pub fn public_key(&self) -> PublicKey {
+        PublicKey {
+            g1: (G1Projective::generator() * self.0).into_affine(),
+            g2: (G2Projective::generator() * self.0).into_affine(),
+        }
+    }
+
+    /// Signs a 32-byte digest: `sk * hash_to_g1(digest)`.
+    pub fn sign(&self, digest: B256) -> Signature {
+        Signature((hash_to_g1(digest) * self.0).into_affine())
+    }
+}
+
+impl Drop for SecretKey {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
+}
+
+impl fmt::Debug for SecretKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretKey").field("public_key_g1", &self.public_key().g1_point()).finish()
+    }
+}
+
+/// A BN254 public key in both groups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PublicKey {
+    /// The key in G1, as operator tables hold it.
+    pub g1: G1Affine,
+    /// The key in G2, as certificates and key registration use it.
+    pub g2: G2Affine,
+}
+
+impl PublicKey {
+    /// The G1 key as the contracts' `G1Point`.
+    pub fn g1_point(&self) -> G1Point {
+        g1_to_point(&self.g1)
+    }
+
+    /// The G2 key as the contracts' `G2Point` (precompile order).
+    pub fn g2_point(&self) -> G2Point {
+        g2_to_point(&self.g2)
+    }
+
+    /// `KeyRegistrar.encodeBN254KeyData`: `g1.X, g1.Y, g2.X[0], g2.X[1], g2.Y[0], g2.Y[1]`, 192 bytes.
+    pub fn key_data(&self) -> [u8; 192] {
+        let (g1, g2) = (self.g1_point(), self.g2_point());
+        let words = [g1.X, g1.Y, g2.X[0], g2.X[1], g2.Y[0], g2.Y[1]];
+        let mut out = [0u8; 192];
+        for (chunk, word) in out.chunks_exact_mut(32).zip(words) {
+            chunk.copy_from_slice(&word.to_be_bytes::<32>());
+        }
+        out
+    }
+
+    /// Decodes 192-byte key data, checking both points are on their curves and in their groups.
+    pub fn from_key_data(bytes: &[u8]) -> Result<Self, CryptoError> {
+        let bytes: &[u8; 192] = bytes.try_into().map_err(|_| CryptoError::InvalidPoint {
+            what: "BN254 key data",
+            reason: "expected 192 bytes",
+        })?;
+        let word = |i: usize| U256::from_be_slice(&bytes[32 * i..32 * (i + 1)]);
+        let g1 = g1_from_point(&G1Point { X: word(0), Y: word(1) })?;
+        let g2 = g2_from_point(&G2Point { X: [word(2), word(3)], Y: [word(4), word(5)] })?;
+        let key = Self { g1, g2 };
+        if !key.halves_match() {
+            return Err(CryptoError::InvalidPoint {
+                what: "BN254 key data",
+                reason: "the G1 and G2 keys do not share a secret",
+            });
+        }
+        Ok(key)
+    }
+
+    /// Whether the G1 and G2 halves come from the same secret: e(g1, G2) == e(G1, g2).
+    pub fn halves_match(&self) -> bool {
+        Bn254::multi_pairing([self.g1, -G1Affine::generator()], [G2Affine::generator(), self.g2])
+            .is_zero()
+    }
+}
+
+/// A BN254 signature (a G1 point).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Signature(pub G1Affine);
+
+impl Signature {
+    /// Whether this is a signature of `digest` by `key`: e(sig, G2) == e(H(digest), key.g2).
+    pub fn verify(&self, digest: B256, key: &PublicKey) -> bool {
+        verify_with_g2(&self.0, digest, &key.g2)
+    }
+
+    /// The signature as the contracts' `G1Point`.
+    pub fn to_point(&self) -> G1Point {
+        g1_to_point(&self.0)
+    }
+
+    /// 64 bytes: X and Y, big-endian (the KeyRegistrar's proof-of-possession encoding).
+    pub fn to_bytes(&self) -> [u8; 64] {
+        let point = self.to_point();
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&point.X.to_be_bytes::<32>());
+        out[32..].copy_from_slice(&point.Y.to_be_bytes::<32>());
+        out
+    }
+
+    /// Decodes 64 bytes, checking the point is on the curve.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
+        if bytes.len() != 64 {
+            return Err(CryptoError::InvalidSignature("a BN254 signature is 64 bytes"));
+        }
+        let point = G1Point { X: U256::from_be_slice(&bytes[..32]), Y: U256::from_be_slice(&bytes[32..]) };
+        Ok(Self(g1_from_point(&point)?))
+    }
+}
+
+/// Sums signatures.
+pub fn aggregate_signatures<'a>(signatures: impl IntoIterator<Item = &'a Signature>) -> Signature {
+    let sum: G1Projective = signatures.into_iter().map(|s| s.0).sum();
+    Signature(sum.into_affine())
+}
+
+/// Sums G2 keys.
+pub fn aggregate_g2<'a>(keys: impl IntoIterator<Item = &'a G2Affine>) -> G2Affine {
+    let sum: G2Projective = keys.into_iter().copied().sum();
+    sum.into_affine()
+}
+
+/// Sums G1 keys.
+pub fn aggregate_g1<'a>(keys: impl IntoIterator<Item = &'a G1Affine>) -> G1Affine {
+    let sum: G1Projective = keys.into_iter().copied().sum();
+    sum.into_affine()
+}
+
+/// Whether `signature` is a signature of `digest` under the G2 key `apk`: one two-pair pairing.
+pub fn verify_with_g2(signature: &G1Affine, digest: B256, apk: &G2Affine) -> bool {
+    if apk.is_zero() {
+        return false;
+    }
+    let h = hash_to_g1(digest);
+    Bn254::multi_pairing([*signature, -h], [G2Affine::generator(), *apk]).is_zero()
+}
+
+/// The check `BN254SignatureVerifier.verifySignature` makes on chain, with the same challenge:
+/// gamma = keccak256(digest, apk, apkG2, sigma) mod r and
+/// e(sigma + gamma * apk, -G2) * e(H + gamma * G1, apkG2) == 1.
+/// Use it to check a certificate exactly as the verifier will before submitting it.
+pub fn verify_like_contract(digest: B256, signature: &G1Affine, apk: &G1Affine, apk_g2: &G2Affine) -> bool {
+    let (sig, a1, a2) = (g1_to_point(signature), g1_to_point(apk), g2_to_point(apk_g2));
+    let words = [a1.X, a1.Y, a2.X[0], a2.X[1], a2.Y[0], a2.Y[1], sig.X, sig.Y];
+    let mut input = Vec::with_capacity(32 * 9);
+    input.extend_from_slice(digest.as_slice());
+    for word in words {
+        input.extend_from_slice(&word.to_be_bytes::<32>());
+    }
+    let gamma = Fr::from_be_bytes_mod_order(keccak256(&input).as_slice());
+    let left = (*signature + *apk * gamma).into_affine();
+    let right = (hash_to_g1(digest) + G1Affine::generator() * gamma).into_affine();
+    Bn254::multi_pairing([left, right], [-G2Affine::generator(), *apk_g2]).is_zero()
+}
+
+fn fq_to_u256(value: &Fq) -> U256 {
+    U256::from_limbs(value.into_bigint().0)
+}
+
+fn u256_to_fq(value: U256, what: &'static str) -> Result<Fq, CryptoError> {
+    if value >= U256::from_limbs(Fq::MODULUS.0) {
+        return Err(CryptoError::InvalidPoint { what, reason: "a coordinate is not below the field modulus" });
+    }
+    Ok(Fq::from_bigint(BigInteger256::new(value.into_limbs())).unwrap_or_default())
+}
+
+/// A G1 point as the contracts' `G1Point`; the point at infinity is (0, 0).
+pub fn g1_to_point(point: &G1Affine) -> G1Point {
+    match point.xy() {
+        Some((x, y)) => G1Point { X: fq_to_u256(&x), Y: fq_to_u256(&y) },
+        None => G1Point::default(),
+    }
+}
+
+/// A contracts' `G1Point` as a G1 point, checked to be on the curve; (0, 0) is infinity.
+pub fn g1_from_point(point: &G1Point) -> Result<G1Affine, CryptoError> {
+    if point.X.is_zero() && point.Y.is_zero() {
+        return Ok(G1Affine::zero());
+    }
+    let p = G1Affine::new_unchecked(u256_to_fq(point.X, "G1 point")?, u256_to_fq(point.Y, "G1 point")?);
+    if !p.is_on_curve() {
+        return Err(CryptoError::InvalidPoint { what: "G1 point", reason: "not on the curve" });
+    }
+    Ok(p)
+}
+
+/// A G2 point as the contracts' `G2Point` (`[c1, c0]` per coordinate); infinity is all zeros.
+pub fn g2_to_point(point: &G2Affine) -> G2Point {
+    match point.xy() {
+        Some((x, y)) => G2Point {
+            X: [fq_to_u256(&x.c1), fq_to_u256(&x.c0)],
+            Y: [fq_to_u256(&y.c1), fq_to_u256(&y.c0)],
+        },
+        None => G2Point::default(),
+    }
+}
+
+/// A contracts' `G2Point` as a G2 point, checked to be on the twist and in the prime-order subgroup.
+pub fn g2_from_point(point: &G2Point) -> Result<G2Affine, CryptoError> {
+    if point.X.iter().chain(&point.Y).all(|w| w.is_zero()) {
+        return Ok(G2Affine::zero());
+    }
+    let what = "G2 point";
+    let x = Fq2::new(u256_to_fq(point.X[1], what)?, u256_to_fq(point.X[0], what)?);
+    let y = Fq2::new(u256_to_fq(point.Y[1], what)?, u256_to_fq(point.Y[0], what)?);
+    let p = G2Affine::new_unchecked(x, y);
+    if !p.is_on_curve() {
+        return Err(CryptoError::InvalidPoint { what, reason: "not on the curve" });
+    }
+    if !p.is_in_correct_subgroup_assuming_on_curve() {
+        return Err(CryptoError::InvalidPoint { what, reason: "not in the prime-order subgroup" });
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloy_primitives::b256;
+
+    fn hex_u256(s: &str) -> U256 {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn hash_to_g1_matches_the_contract_vectors() {
+        let one = g1_to_point(&hash_to_g1(B256::with_last_byte(1)));
+        assert_eq!((one.X, one.Y), (U256::from(1), U256::from(2)));
+
+        let empty = g1_to_point(&hash_to_g1(keccak256([])));
+        assert_eq!(empty.X, hex_u256("0x04410c360230a295b13d66d8d6c1a24a86fb0c0e28bafd068b78a7a8fb91af55"));
+        assert_eq!(empty.Y, hex_u256("0x03d24e04de149099b8a34d87fffbf964f27c7ad7e56cb75eaa7874368ec572bc"));
+
+        let digest = b256!("8794170f5d0b4e758473f0e72def9d3c575ffc12a462a03bf0d9f7b3015b3028");
+        let h = g1_to_point(&hash_to_g1(digest));
+        assert_eq!(h.X, hex_u256("0x26cb7a299aa80e2213d3657a2aecec81285d26efd37f0b217898df855061359b"));
+        assert_eq!(h.Y, hex_u256("0x17d2521ac185e7e7dbbaed0bd69965fda39ecd5684e43f026b928ebf27345a11"));
+    }
+
+    #[test]
+    fn generator_g2_in_precompile_order() {
+        let g2 = g2_to_point(&G2Affine::generator());
+        assert_eq!(
+            g2.X[0],
+            hex_u256("11559732032986387107991004021392285783925812861821192530917403151452391805634")
+        );
+        assert_eq!(
+            g2.X[1],
+            hex_u256("10857046999023057135944570762232829481370756359578518086990519993285655852781")
+        );
+        assert_eq!(g2_from_point(&g2).unwrap(), G2Affine::generator());
+    }
+
+    #[test]
+    fn sign_verify_and_aggregate() {
+        let keys: Vec<_> = (0u8..4).map(|i| SecretKey::from_seed(&[i; 32]).unwrap()).collect();
+        let digest = keccak256("digest");
+        let sigs: Vec<_> = keys.iter().map(|k| k.sign(digest)).collect();
+        for (key, sig) in keys.iter().zip(&sigs) {
+            assert!(sig.verify(digest, &key.public_key()));
+            assert!(!sig.verify(keccak256("other"), &key.public_key()));
+        }
+        let publics: Vec<_> = keys.iter().map(SecretKey::public_key).collect();
+        let agg = aggregate_signatures(&sigs);
+        let apk2 = aggregate_g2(publics.iter().map(|p| &p.g2));
+        let apk1 = aggregate_g1(publics.iter().map(|p| &p.g1));
+        assert!(verify_with_g2(&agg.0, digest, &apk2));
+        assert!(verify_like_contract(digest, &agg.0, &apk1, &apk2));
+        let three = aggregate_g2(publics[..3].iter().map(|p| &p.g2));
+        assert!(!verify_with_g2(&agg.0, digest, &three), "missing a signer's key");
+    }
+
+    #[test]
+    fn key_data_round_trips_and_checks_the_halves() {
+        let key = SecretKey::from_seed(b"key data").unwrap().public_key();
+        let data = key.key_data();
+        assert_eq!(PublicKey::from_key_data(&data).unwrap(), key);
+        let other = SecretKey::from_seed(b"other").unwrap().public_key();
+        let mut mixed = data;
+        mixed[64..].copy_from_slice(&other.key_data()[64..]);
+        assert!(PublicKey::from_key_data(&mixed).is_err());
+        assert!(PublicKey::from_key_data(&data[..191]).is_err());
+    }
+
+    #[test]
+    fn secret_key_bytes_are_checked() {
+        let key = SecretKey::from_seed(b"bytes").unwrap();
+        let back = SecretKey::from_bytes(&*key.to_bytes()).unwrap();
+        assert_eq!(back.public_key(), key.public_key());
+        assert!(SecretKey::from_bytes(&[0u8; 32]).is_err());
+        assert!(SecretKey::from_bytes(&[0xff; 32]).is_err());
+        assert!(SecretKey::from_bytes(&[1u8; 31]).is_err());
+        assert!(SecretKey::from_seed(b"").is_err());
+        let printed = format!("{key:?}");
+        assert!(!printed.contains(&alloy_primitives::hex::encode(&*key.to_bytes())));
+    }
+
+    #[test]
+    fn signature_bytes_round_trip_and_reject_off_curve_points() {
+        let sig = SecretKey::from_seed(b"sig").unwrap().sign(B256::ZERO);
+        assert_eq!(Signature::from_bytes(&sig.to_bytes()).unwrap(), sig);
+        let mut bad = sig.to_bytes();
+        bad[63] ^= 1;
+        assert!(Signature::from_bytes(&bad).is_err());
+    }
+}

@@ -1,0 +1,221 @@
+//! Web3 Secret Storage (version 3) keystores for ECDSA keys, as geth and foundry write them.
+
+use alloy_primitives::{Address, keccak256};
+use rand::{CryptoRng, RngCore};
+use serde::{Deserialize, Serialize};
+use zeroize::Zeroizing;
+
+use super::{Kdf, aes_128_ctr, hex, hex_field, uuid_v4};
+use crate::{CryptoError, ecdsa};
+
+/// A v3 keystore, as stored in JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Web3Keystore {
+    /// Always 3.
+    pub version: u32,
+    /// A random UUID.
+    pub id: String,
+    /// The key's address, hex without `0x` (optional in the format).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    /// The encrypted key.
+    #[serde(alias = "Crypto")]
+    pub crypto: Web3Crypto,
+}
+
+/// The `crypto` section of a v3 keystore.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Web3Crypto {
+    /// `aes-128-ctr`.
+    pub cipher: String,
+    /// The encrypted key, hex.
+    pub ciphertext: String,
+    /// The cipher's parameters.
+    pub cipherparams: CipherParams,
+    /// `scrypt` or `pbkdf2`.
+    pub kdf: String,
+    /// The KDF's parameters.
+    pub kdfparams: KdfParams,
+    /// keccak256(derived[16..32] ++ ciphertext), hex.
+    pub mac: String,
+}
+
+/// AES-CTR parameters.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CipherParams {
+    /// The 16-byte IV, hex.
+    pub iv: String,
+}
+
+/// KDF parameters (the fields of scrypt and pbkdf2 together; unused ones are absent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KdfParams {
+    /// Derived key length; 32.
+    pub dklen: u32,
+    /// The salt, hex.
+    pub salt: String,
+    /// scrypt cost.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub n: Option<u32>,
+    /// scrypt block size.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub r: Option<u32>,
+    /// scrypt parallelism.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub p: Option<u32>,
+    /// pbkdf2 iterations.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub c: Option<u32>,
+    /// pbkdf2 PRF; `hmac-sha256`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub prf: Option<String>,
+}
+
+impl Web3Keystore {
+    /// Encrypts an ECDSA key.
+    pub fn encrypt<R: RngCore + CryptoRng>(
+        key: &ecdsa::SecretKey,
+        password: &str,
+        kdf: &Kdf,
+        rng: &mut R,
+    ) -> Result<Self, CryptoError> {
+        let mut salt = [0u8; 32];
+        let mut iv = [0u8; 16];
+        rng.fill_bytes(&mut salt);
+        rng.fill_bytes(&mut iv);
+        let derived = kdf.derive(password.as_bytes(), &salt)?;
+        let mut ciphertext = key.to_bytes().to_vec();
+        aes_128_ctr(&derived[..16], &iv, &mut ciphertext);
+        let (name, kdfparams) = match *kdf {
+            Kdf::Scrypt { n, r, p } => (
+                "scrypt",
+                KdfParams { dklen: 32, salt: hex(salt), n: Some(n), r: Some(r), p: Some(p), c: None, prf: None },
+            ),
+            Kdf::Pbkdf2 { c } => (
+                "pbkdf2",
+                KdfParams {
+                    dklen: 32,
+                    salt: hex(salt),
+                    n: None,
+                    r: None,
+                    p: None,
+                    c: Some(c),
+                    prf: Some("hmac-sha256".into()),
+                },
+            ),
+        };
+        Ok(Self {
+            version: 3,
+            id: uuid_v4(rng),
+            address: Some(hex(key.address())),
+            crypto: Web3Crypto {
+                cipher: "aes-128-ctr".into(),
+                mac: hex(mac(&derived, &ciphertext)),
+                ciphertext: hex(ciphertext),
+                cipherparams: CipherParams { iv: hex(iv) },
+                kdf: name.into(),
+                kdfparams,
+            },
+        })
+    }
+
+    /// Decrypts the key; `WrongPassword` when the MAC does not match.
+    pub fn decrypt(&self, password: &str) -> Result<ecdsa::SecretKey, CryptoError> {
+        if self.version != 3 {
+            return Err(CryptoError::Keystore(format!("Web3 keystore version {} (expected 3)", self.version)));
+        }
+        let crypto = &self.crypto;
+        if crypto.cipher != "aes-128-ctr" {
+            return Err(CryptoError::Keystore(format!("unsupported cipher `{}`", crypto.cipher)));
+        }
+        let params = &crypto.kdfparams;
+        let missing = |name: &str| CryptoError::Keystore(format!("missing `crypto.kdfparams.{name}`"));
+        let kdf = match crypto.kdf.as_str() {
+            "scrypt" => Kdf::Scrypt {
+                n: params.n.ok_or_else(|| missing("n"))?,
+                r: params.r.ok_or_else(|| missing("r"))?,
+                p: params.p.ok_or_else(|| missing("p"))?,
+            },
+            "pbkdf2" => {
+                if params.prf.as_deref().unwrap_or("hmac-sha256") != "hmac-sha256" {
+                    return Err(CryptoError::Keystore("unsupported pbkdf2 prf".into()));
+                }
+                Kdf::Pbkdf2 { c: params.c.ok_or_else(|| missing("c"))? }
+            }
+            other => return Err(CryptoError::Keystore(format!("unsupported kdf `{other}`"))),
+        };
+        if params.dklen != 32 {
+            return Err(CryptoError::Keystore("dklen must be 32".into()));
+        }
+        let salt = hex_field(&params.salt, "crypto.kdfparams.salt")?;
+        let iv: [u8; 16] = hex_field(&crypto.cipherparams.iv, "crypto.cipherparams.iv")?
+            .try_into()
+            .map_err(|_| CryptoError::Keystore("the iv must be 16 bytes".into()))?;
+        let ciphertext = hex_field(&crypto.ciphertext, "crypto.ciphertext")?;
+        let expected = hex_field(&crypto.mac, "crypto.mac")?;
+
+        let derived = kdf.derive(password.as_bytes(), &salt)?;
+        if mac(&derived, &ciphertext).as_slice() != expected.as_slice() {
+            return Err(CryptoError::WrongPassword);
+        }
+        let mut secret = Zeroizing::new(ciphertext);
+        aes_128_ctr(&derived[..16], &iv, &mut secret);
+        let key = ecdsa::SecretKey::from_bytes(&secret)?;
+        if let Some(address) = &self.address {
+            let stored: Address = address
+                .parse()
+                .map_err(|_| CryptoError::Keystore(format!("`address` {address} is not an address")))?;
+            if stored != key.address() {
+                return Err(CryptoError::Keystore("the decrypted key does not match the keystore's address".into()));
+            }
+        }
+        Ok(key)
+    }
+}
+
+fn mac(derived: &[u8; 32], ciphertext: &[u8]) -> alloy_primitives::B256 {
+    keccak256([&derived[16..32], ciphertext].concat())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The scrypt test vector of the Web3 Secret Storage definition (password "testpassword").
+    const WEB3_SCRYPT: &str = r#"{
+        "crypto": {
+            "cipher": "aes-128-ctr",
+            "cipherparams": {"iv": "83dbcc02d8ccb40e466191a123791e0e"},
+            "ciphertext": "d172bf743a674da9cdad04534d56926ef8358534d458fffccd4e6ad2fbde479c",
+            "kdf": "scrypt",
+            "kdfparams": {"dklen": 32, "n": 262144, "p": 8, "r": 1,
+                "salt": "ab0c7876052600dd703518d6fc3fe8984592145b591fc8fb5c6d43190334ba19"},
+            "mac": "2103ac29920d71da29f15d75b4a16dbe95cfd7ff8faea1056c33131d846e3097"
+        },
+        "id": "3198bc9c-6672-5ab3-d995-4942343ae5b6",
+        "version": 3
+    }"#;
+
+    #[test]
+    fn decrypts_the_specification_vector() {
+        let keystore: Web3Keystore = serde_json::from_str(WEB3_SCRYPT).unwrap();
+        let key = keystore.decrypt("testpassword").unwrap();
+        assert_eq!(
+            alloy_primitives::hex::encode(*key.to_bytes()),
+            "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d"
+        );
+        assert!(matches!(keystore.decrypt("wrong"), Err(CryptoError::WrongPassword)));
+    }
+
+    #[test]
+    fn round_trip_with_both_kdfs() {
+        let mut rng = rand::thread_rng();
+        let key = ecdsa::SecretKey::random(&mut rng);
+        for kdf in [Kdf::Scrypt { n: 1 << 10, r: 8, p: 1 }, Kdf::Pbkdf2 { c: 1000 }] {
+            let keystore = Web3Keystore::encrypt(&key, "pw", &kdf, &mut rng).unwrap();
+            let back: Web3Keystore = serde_json::from_str(&serde_json::to_string(&keystore).unwrap()).unwrap();
+            assert_eq!(back.decrypt("pw").unwrap().address(), key.address());
+            assert!(matches!(back.decrypt("pW"), Err(CryptoError::WrongPassword)));
+        }
+    }
+}
