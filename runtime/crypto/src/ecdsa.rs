@@ -116,6 +116,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(key.address(), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap());
-        assert!(format!("{key:?}").contains("0xf39F"));
+        assert!(format!("{key:?}").to_lowercase().contains("0xf39fd6e5"));
     }
 }

@@ -44,8 +44,11 @@ impl Kdf {
                 if !n.is_power_of_two() || n < 2 {
                     return Err(CryptoError::Keystore(format!("scrypt n = {n} is not a power of two")));
                 }
-                let params = scrypt::Params::new(n.trailing_zeros() as u8, r, p, 32)
-                    .map_err(|e| CryptoError::Keystore(format!("scrypt parameters: {e}")))?;
+                let params = scrypt::Params::new(n.trailing_zeros() as u8, r, p, 32).map_err(|_| {
+                    CryptoError::Keystore(format!(
+                        "scrypt parameters n = {n}, r = {r}, p = {p} are outside RFC 7914's limits (n < 2^(16r))"
+                    ))
+                })?;
                 scrypt::scrypt(password, salt, &params, &mut *key)
                     .map_err(|e| CryptoError::Keystore(format!("scrypt: {e}")))?;
             }
