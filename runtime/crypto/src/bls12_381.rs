@@ -6,7 +6,10 @@ use std::fmt;
 
 use blst::{
     BLST_ERROR,
-    min_pk::{AggregateSignature, PublicKey as BlstPublicKey, SecretKey as BlstSecretKey, Signature as BlstSignature},
+    min_pk::{
+        AggregateSignature, PublicKey as BlstPublicKey, SecretKey as BlstSecretKey,
+        Signature as BlstSignature,
+    },
 };
 use rand::{CryptoRng, RngCore};
 use zeroize::Zeroizing;
@@ -29,18 +32,22 @@ impl SecretKey {
 
     /// The key derived from at least 32 bytes of key material (EIP-2333 `KeyGen`).
     pub fn from_seed(ikm: &[u8]) -> Result<Self, CryptoError> {
-        BlstSecretKey::key_gen(ikm, &[]).map(Self).map_err(|_| CryptoError::InvalidSecretKey {
-            curve: "BLS12-381",
-            reason: "key material must be at least 32 bytes",
-        })
+        BlstSecretKey::key_gen(ikm, &[])
+            .map(Self)
+            .map_err(|_| CryptoError::InvalidSecretKey {
+                curve: "BLS12-381",
+                reason: "key material must be at least 32 bytes",
+            })
     }
 
     /// The key with these 32 big-endian bytes.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
-        BlstSecretKey::from_bytes(bytes).map(Self).map_err(|_| CryptoError::InvalidSecretKey {
-            curve: "BLS12-381",
-            reason: "expected 32 bytes encoding a non-zero scalar below the group order",
-        })
+        BlstSecretKey::from_bytes(bytes)
+            .map(Self)
+            .map_err(|_| CryptoError::InvalidSecretKey {
+                curve: "BLS12-381",
+                reason: "expected 32 bytes encoding a non-zero scalar below the group order",
+            })
     }
 
     /// The 32 big-endian bytes of the key.
@@ -61,7 +68,9 @@ impl SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretKey").field("public_key", &self.public_key()).finish()
+        f.debug_struct("SecretKey")
+            .field("public_key", &self.public_key())
+            .finish()
     }
 }
 
@@ -79,7 +88,10 @@ impl PublicKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
         BlstPublicKey::key_validate(bytes)
             .map(Self)
-            .map_err(|_| CryptoError::InvalidPoint { what: "BLS12-381 public key", reason: "not a valid G1 key" })
+            .map_err(|_| CryptoError::InvalidPoint {
+                what: "BLS12-381 public key",
+                reason: "not a valid G1 key",
+            })
     }
 }
 
@@ -115,7 +127,9 @@ impl Signature {
 /// Aggregates signatures; `None` for none.
 pub fn aggregate(signatures: &[Signature]) -> Option<Signature> {
     let refs: Vec<_> = signatures.iter().map(|s| &s.0).collect();
-    AggregateSignature::aggregate(&refs, false).ok().map(|a| Signature(a.to_signature()))
+    AggregateSignature::aggregate(&refs, false)
+        .ok()
+        .map(|a| Signature(a.to_signature()))
 }
 
 /// Whether `signature` aggregates signatures of the same `message` by every key in `keys`
@@ -132,7 +146,9 @@ mod tests {
 
     #[test]
     fn sign_verify_aggregate() {
-        let keys: Vec<_> = (1u8..=3).map(|i| SecretKey::from_seed(&[i; 32]).unwrap()).collect();
+        let keys: Vec<_> = (1u8..=3)
+            .map(|i| SecretKey::from_seed(&[i; 32]).unwrap())
+            .collect();
         let publics: Vec<_> = keys.iter().map(SecretKey::public_key).collect();
         let sigs: Vec<_> = keys.iter().map(|k| k.sign(b"block root")).collect();
         assert!(sigs[0].verify(b"block root", &publics[0]));
@@ -141,7 +157,10 @@ mod tests {
         assert!(fast_aggregate_verify(&agg, b"block root", &publics));
         assert!(!fast_aggregate_verify(&agg, b"block root", &publics[..2]));
         assert_eq!(Signature::from_bytes(&agg.to_bytes()).unwrap(), agg);
-        assert_eq!(PublicKey::from_bytes(&publics[1].to_bytes()).unwrap(), publics[1]);
+        assert_eq!(
+            PublicKey::from_bytes(&publics[1].to_bytes()).unwrap(),
+            publics[1]
+        );
         assert!(SecretKey::from_seed(&[1; 31]).is_err());
         let back = SecretKey::from_bytes(&*keys[0].to_bytes()).unwrap();
         assert_eq!(back.public_key(), publics[0]);
@@ -160,6 +179,9 @@ mod tests {
             10,
         )
         .unwrap();
-        assert_eq!(alloy_primitives::U256::from_be_bytes(*key.to_bytes()), expected);
+        assert_eq!(
+            alloy_primitives::U256::from_be_bytes(*key.to_bytes()),
+            expected
+        );
     }
 }

@@ -61,7 +61,10 @@ impl SecretKey {
     /// 64 bytes of keccak256 output reduced mod r, so the result is uniform.
     pub fn from_seed(seed: &[u8]) -> Result<Self, CryptoError> {
         if seed.is_empty() {
-            return Err(CryptoError::InvalidSecretKey { curve: "BN254", reason: "the seed is empty" });
+            return Err(CryptoError::InvalidSecretKey {
+                curve: "BN254",
+                reason: "the seed is empty",
+            });
         }
         let mut wide = Zeroizing::new([0u8; 64]);
         let mut input = Zeroizing::new([b"ponos/bn254/seed/0".as_slice(), seed].concat());
@@ -70,14 +73,20 @@ impl SecretKey {
         wide[32..].copy_from_slice(keccak256(&*input).as_slice());
         let scalar = Fr::from_be_bytes_mod_order(&*wide);
         if scalar.is_zero() {
-            return Err(CryptoError::InvalidSecretKey { curve: "BN254", reason: "the seed maps to zero" });
+            return Err(CryptoError::InvalidSecretKey {
+                curve: "BN254",
+                reason: "the seed maps to zero",
+            });
         }
         Ok(Self(scalar))
     }
 
     /// The key with these 32 big-endian bytes; fails unless 0 < key < r.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
-        let invalid = |reason| CryptoError::InvalidSecretKey { curve: "BN254", reason };
+        let invalid = |reason| CryptoError::InvalidSecretKey {
+            curve: "BN254",
+            reason,
+        };
         let bytes: [u8; 32] = bytes.try_into().map_err(|_| invalid("expected 32 bytes"))?;
         let value = U256::from_be_bytes(bytes);
         if value.is_zero() {
@@ -118,7 +127,9 @@ impl Drop for SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretKey").field("public_key_g1", &self.public_key().g1_point()).finish()
+        f.debug_struct("SecretKey")
+            .field("public_key_g1", &self.public_key().g1_point())
+            .finish()
     }
 }
 
@@ -160,8 +171,14 @@ impl PublicKey {
             reason: "expected 192 bytes",
         })?;
         let word = |i: usize| U256::from_be_slice(&bytes[32 * i..32 * (i + 1)]);
-        let g1 = g1_from_point(&G1Point { X: word(0), Y: word(1) })?;
-        let g2 = g2_from_point(&G2Point { X: [word(2), word(3)], Y: [word(4), word(5)] })?;
+        let g1 = g1_from_point(&G1Point {
+            X: word(0),
+            Y: word(1),
+        })?;
+        let g2 = g2_from_point(&G2Point {
+            X: [word(2), word(3)],
+            Y: [word(4), word(5)],
+        })?;
         let key = Self { g1, g2 };
         if !key.halves_match() {
             return Err(CryptoError::InvalidPoint {
@@ -174,8 +191,11 @@ impl PublicKey {
 
     /// Whether the G1 and G2 halves come from the same secret: e(g1, G2) == e(G1, g2).
     pub fn halves_match(&self) -> bool {
-        Bn254::multi_pairing([self.g1, -G1Affine::generator()], [G2Affine::generator(), self.g2])
-            .is_zero()
+        Bn254::multi_pairing(
+            [self.g1, -G1Affine::generator()],
+            [G2Affine::generator(), self.g2],
+        )
+        .is_zero()
     }
 }
 
@@ -206,9 +226,14 @@ impl Signature {
     /// Decodes 64 bytes, checking the point is on the curve.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
         if bytes.len() != 64 {
-            return Err(CryptoError::InvalidSignature("a BN254 signature is 64 bytes"));
+            return Err(CryptoError::InvalidSignature(
+                "a BN254 signature is 64 bytes",
+            ));
         }
-        let point = G1Point { X: U256::from_be_slice(&bytes[..32]), Y: U256::from_be_slice(&bytes[32..]) };
+        let point = G1Point {
+            X: U256::from_be_slice(&bytes[..32]),
+            Y: U256::from_be_slice(&bytes[32..]),
+        };
         Ok(Self(g1_from_point(&point)?))
     }
 }
@@ -244,8 +269,17 @@ pub fn verify_with_g2(signature: &G1Affine, digest: B256, apk: &G2Affine) -> boo
 /// gamma = keccak256(digest, apk, apkG2, sigma) mod r and
 /// e(sigma + gamma * apk, -G2) * e(H + gamma * G1, apkG2) == 1.
 /// Use it to check a certificate exactly as the verifier will before submitting it.
-pub fn verify_like_contract(digest: B256, signature: &G1Affine, apk: &G1Affine, apk_g2: &G2Affine) -> bool {
-    let (sig, a1, a2) = (g1_to_point(signature), g1_to_point(apk), g2_to_point(apk_g2));
+pub fn verify_like_contract(
+    digest: B256,
+    signature: &G1Affine,
+    apk: &G1Affine,
+    apk_g2: &G2Affine,
+) -> bool {
+    let (sig, a1, a2) = (
+        g1_to_point(signature),
+        g1_to_point(apk),
+        g2_to_point(apk_g2),
+    );
     let words = [a1.X, a1.Y, a2.X[0], a2.X[1], a2.Y[0], a2.Y[1], sig.X, sig.Y];
     let mut input = Vec::with_capacity(32 * 9);
     input.extend_from_slice(digest.as_slice());
@@ -264,7 +298,10 @@ fn fq_to_u256(value: &Fq) -> U256 {
 
 fn u256_to_fq(value: U256, what: &'static str) -> Result<Fq, CryptoError> {
     if value >= U256::from_limbs(Fq::MODULUS.0) {
-        return Err(CryptoError::InvalidPoint { what, reason: "a coordinate is not below the field modulus" });
+        return Err(CryptoError::InvalidPoint {
+            what,
+            reason: "a coordinate is not below the field modulus",
+        });
     }
     Ok(Fq::from_bigint(BigInteger256::new(value.into_limbs())).unwrap_or_default())
 }
@@ -272,7 +309,10 @@ fn u256_to_fq(value: U256, what: &'static str) -> Result<Fq, CryptoError> {
 /// A G1 point as the contracts' `G1Point`; the point at infinity is (0, 0).
 pub fn g1_to_point(point: &G1Affine) -> G1Point {
     match point.xy() {
-        Some((x, y)) => G1Point { X: fq_to_u256(&x), Y: fq_to_u256(&y) },
+        Some((x, y)) => G1Point {
+            X: fq_to_u256(&x),
+            Y: fq_to_u256(&y),
+        },
         None => G1Point::default(),
     }
 }
@@ -282,9 +322,15 @@ pub fn g1_from_point(point: &G1Point) -> Result<G1Affine, CryptoError> {
     if point.X.is_zero() && point.Y.is_zero() {
         return Ok(G1Affine::zero());
     }
-    let p = G1Affine::new_unchecked(u256_to_fq(point.X, "G1 point")?, u256_to_fq(point.Y, "G1 point")?);
+    let p = G1Affine::new_unchecked(
+        u256_to_fq(point.X, "G1 point")?,
+        u256_to_fq(point.Y, "G1 point")?,
+    );
     if !p.is_on_curve() {
-        return Err(CryptoError::InvalidPoint { what: "G1 point", reason: "not on the curve" });
+        return Err(CryptoError::InvalidPoint {
+            what: "G1 point",
+            reason: "not on the curve",
+        });
     }
     Ok(p)
 }
@@ -310,10 +356,16 @@ pub fn g2_from_point(point: &G2Point) -> Result<G2Affine, CryptoError> {
     let y = Fq2::new(u256_to_fq(point.Y[1], what)?, u256_to_fq(point.Y[0], what)?);
     let p = G2Affine::new_unchecked(x, y);
     if !p.is_on_curve() {
-        return Err(CryptoError::InvalidPoint { what, reason: "not on the curve" });
+        return Err(CryptoError::InvalidPoint {
+            what,
+            reason: "not on the curve",
+        });
     }
     if !p.is_in_correct_subgroup_assuming_on_curve() {
-        return Err(CryptoError::InvalidPoint { what, reason: "not in the prime-order subgroup" });
+        return Err(CryptoError::InvalidPoint {
+            what,
+            reason: "not in the prime-order subgroup",
+        });
     }
     Ok(p)
 }
@@ -333,13 +385,25 @@ mod tests {
         assert_eq!((one.X, one.Y), (U256::from(1), U256::from(2)));
 
         let empty = g1_to_point(&hash_to_g1(keccak256([])));
-        assert_eq!(empty.X, hex_u256("0x04410c360230a295b13d66d8d6c1a24a86fb0c0e28bafd068b78a7a8fb91af55"));
-        assert_eq!(empty.Y, hex_u256("0x03d24e04de149099b8a34d87fffbf964f27c7ad7e56cb75eaa7874368ec572bc"));
+        assert_eq!(
+            empty.X,
+            hex_u256("0x04410c360230a295b13d66d8d6c1a24a86fb0c0e28bafd068b78a7a8fb91af55")
+        );
+        assert_eq!(
+            empty.Y,
+            hex_u256("0x03d24e04de149099b8a34d87fffbf964f27c7ad7e56cb75eaa7874368ec572bc")
+        );
 
         let digest = b256!("8794170f5d0b4e758473f0e72def9d3c575ffc12a462a03bf0d9f7b3015b3028");
         let h = g1_to_point(&hash_to_g1(digest));
-        assert_eq!(h.X, hex_u256("0x26cb7a299aa80e2213d3657a2aecec81285d26efd37f0b217898df855061359b"));
-        assert_eq!(h.Y, hex_u256("0x17d2521ac185e7e7dbbaed0bd69965fda39ecd5684e43f026b928ebf27345a11"));
+        assert_eq!(
+            h.X,
+            hex_u256("0x26cb7a299aa80e2213d3657a2aecec81285d26efd37f0b217898df855061359b")
+        );
+        assert_eq!(
+            h.Y,
+            hex_u256("0x17d2521ac185e7e7dbbaed0bd69965fda39ecd5684e43f026b928ebf27345a11")
+        );
     }
 
     #[test]
@@ -347,18 +411,24 @@ mod tests {
         let g2 = g2_to_point(&G2Affine::generator());
         assert_eq!(
             g2.X[0],
-            hex_u256("11559732032986387107991004021392285783925812861821192530917403151452391805634")
+            hex_u256(
+                "11559732032986387107991004021392285783925812861821192530917403151452391805634"
+            )
         );
         assert_eq!(
             g2.X[1],
-            hex_u256("10857046999023057135944570762232829481370756359578518086990519993285655852781")
+            hex_u256(
+                "10857046999023057135944570762232829481370756359578518086990519993285655852781"
+            )
         );
         assert_eq!(g2_from_point(&g2).unwrap(), G2Affine::generator());
     }
 
     #[test]
     fn sign_verify_and_aggregate() {
-        let keys: Vec<_> = (0u8..4).map(|i| SecretKey::from_seed(&[i; 32]).unwrap()).collect();
+        let keys: Vec<_> = (0u8..4)
+            .map(|i| SecretKey::from_seed(&[i; 32]).unwrap())
+            .collect();
         let digest = keccak256("digest");
         let sigs: Vec<_> = keys.iter().map(|k| k.sign(digest)).collect();
         for (key, sig) in keys.iter().zip(&sigs) {
@@ -372,7 +442,10 @@ mod tests {
         assert!(verify_with_g2(&agg.0, digest, &apk2));
         assert!(verify_like_contract(digest, &agg.0, &apk1, &apk2));
         let three = aggregate_g2(publics[..3].iter().map(|p| &p.g2));
-        assert!(!verify_with_g2(&agg.0, digest, &three), "missing a signer's key");
+        assert!(
+            !verify_with_g2(&agg.0, digest, &three),
+            "missing a signer's key"
+        );
     }
 
     #[test]
@@ -397,7 +470,7 @@ mod tests {
         assert!(SecretKey::from_bytes(&[1u8; 31]).is_err());
         assert!(SecretKey::from_seed(b"").is_err());
         let printed = format!("{key:?}");
-        assert!(!printed.contains(&alloy_primitives::hex::encode(&*key.to_bytes())));
+        assert!(!printed.contains(&alloy_primitives::hex::encode(*key.to_bytes())));
     }
 
     #[test]

@@ -22,7 +22,10 @@ pub const BPS_DENOMINATOR: u64 = 10_000;
 /// `verifyCertificateProportion` decides (integer division, rounding the threshold down).
 pub fn meets_threshold(signed: &[U256], total: &[U256], bps: u16) -> bool {
     signed.len() == total.len()
-        && signed.iter().zip(total).all(|(s, t)| *s >= *t * U256::from(bps) / U256::from(BPS_DENOMINATOR))
+        && signed
+            .iter()
+            .zip(total)
+            .all(|(s, t)| *s >= *t * U256::from(bps) / U256::from(BPS_DENOMINATOR))
 }
 
 /// A BN254 certificate and the weight its signers carry.
@@ -56,9 +59,10 @@ pub fn build_bn254_certificate(
     let operators = table.operators();
     let mut signed = vec![false; operators.len()];
     for (index, _) in signatures {
-        let slot = signed
-            .get_mut(*index)
-            .ok_or(CryptoError::UnknownSigner { index: *index, operators: operators.len() })?;
+        let slot = signed.get_mut(*index).ok_or(CryptoError::UnknownSigner {
+            index: *index,
+            operators: operators.len(),
+        })?;
         if std::mem::replace(slot, true) {
             return Err(CryptoError::DuplicateSigner(format!("at index {index}")));
         }
@@ -113,20 +117,31 @@ pub fn build_ecdsa_certificate(
     for signature in sorted.values() {
         sig.extend_from_slice(signature.as_slice());
     }
-    Ok(ECDSACertificate { referenceTimestamp: reference_timestamp, messageHash: message_hash, sig: sig.into() })
+    Ok(ECDSACertificate {
+        referenceTimestamp: reference_timestamp,
+        messageHash: message_hash,
+        sig: sig.into(),
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{bn254::SecretKey, digest, ecdsa, merkle, table::Bn254Operator, table::operator_info_leaf};
+    use crate::{
+        bn254::SecretKey, digest, ecdsa, merkle, table::Bn254Operator, table::operator_info_leaf,
+    };
 
     fn table(n: usize) -> (Vec<SecretKey>, Bn254OperatorTable) {
-        let keys: Vec<_> = (0..n).map(|i| SecretKey::from_seed(format!("op{i}").as_bytes()).unwrap()).collect();
+        let keys: Vec<_> = (0..n)
+            .map(|i| SecretKey::from_seed(format!("op{i}").as_bytes()).unwrap())
+            .collect();
         let operators = keys
             .iter()
             .enumerate()
-            .map(|(i, k)| Bn254Operator { key: k.public_key(), weights: vec![U256::from(100 + i)] })
+            .map(|(i, k)| Bn254Operator {
+                key: k.public_key(),
+                weights: vec![U256::from(100 + i)],
+            })
             .collect();
         (keys, Bn254OperatorTable::new(operators).unwrap())
     }
@@ -141,7 +156,11 @@ mod tests {
         let build = build_bn254_certificate(&table, 77, message, &sigs).unwrap();
         let cert = &build.certificate;
 
-        let indices: Vec<_> = cert.nonSignerWitnesses.iter().map(|w| w.operatorIndex).collect();
+        let indices: Vec<_> = cert
+            .nonSignerWitnesses
+            .iter()
+            .map(|w| w.operatorIndex)
+            .collect();
         assert_eq!(indices, [1, 3], "non-signers sorted by index");
         for witness in &cert.nonSignerWitnesses {
             assert!(merkle::verify(
@@ -154,38 +173,59 @@ mod tests {
         assert_eq!(build.signed_weights, [U256::from(100 + 102 + 104)]);
 
         // What the verifier does: subtract the non-signers from the table's aggregate key.
-        let keys: Vec<_> =
-            cert.nonSignerWitnesses.iter().map(|w| bn254::g1_from_point(&w.operatorInfo.pubkey).unwrap()).collect();
+        let keys: Vec<_> = cert
+            .nonSignerWitnesses
+            .iter()
+            .map(|w| bn254::g1_from_point(&w.operatorInfo.pubkey).unwrap())
+            .collect();
         let non_signers = bn254::aggregate_g1(&keys);
         let signer_apk = (table.aggregate_g1() - non_signers).into();
         let sig = bn254::g1_from_point(&cert.signature).unwrap();
         let apk = bn254::g2_from_point(&cert.apk).unwrap();
         assert!(bn254::verify_like_contract(digest, &sig, &signer_apk, &apk));
-        assert!(build.encode().starts_with(&[0u8; 31]), "abi.encode of one dynamic struct starts with its offset");
+        assert!(
+            build.encode().starts_with(&[0u8; 31]),
+            "abi.encode of one dynamic struct starts with its offset"
+        );
     }
 
     #[test]
     fn bn254_certificate_rejects_bad_signer_lists() {
         let (keys, table) = table(2);
         let sig = keys[0].sign(B256::ZERO);
-        assert!(matches!(build_bn254_certificate(&table, 1, B256::ZERO, &[]), Err(CryptoError::NoSigners)));
+        assert!(matches!(
+            build_bn254_certificate(&table, 1, B256::ZERO, &[]),
+            Err(CryptoError::NoSigners)
+        ));
         assert!(matches!(
             build_bn254_certificate(&table, 1, B256::ZERO, &[(0, sig), (0, sig)]),
             Err(CryptoError::DuplicateSigner(_))
         ));
         assert!(matches!(
             build_bn254_certificate(&table, 1, B256::ZERO, &[(2, sig)]),
-            Err(CryptoError::UnknownSigner { index: 2, operators: 2 })
+            Err(CryptoError::UnknownSigner {
+                index: 2,
+                operators: 2
+            })
         ));
     }
 
     #[test]
     fn ecdsa_certificate_sorts_by_signer() {
-        let keys: Vec<_> = (1u8..=4).map(|i| ecdsa::SecretKey::from_bytes(&[i; 32]).unwrap()).collect();
+        let keys: Vec<_> = (1u8..=4)
+            .map(|i| ecdsa::SecretKey::from_bytes(&[i; 32]).unwrap())
+            .collect();
         let digest = B256::repeat_byte(1);
-        let sigs: Vec<_> = keys.iter().map(|k| (k.address(), k.sign(digest).unwrap())).collect();
+        let sigs: Vec<_> = keys
+            .iter()
+            .map(|k| (k.address(), k.sign(digest).unwrap()))
+            .collect();
         let cert = build_ecdsa_certificate(3, B256::ZERO, &sigs).unwrap();
-        let recovered: Vec<_> = cert.sig.chunks(65).map(|s| ecdsa::recover(digest, s).unwrap()).collect();
+        let recovered: Vec<_> = cert
+            .sig
+            .chunks(65)
+            .map(|s| ecdsa::recover(digest, s).unwrap())
+            .collect();
         assert!(recovered.windows(2).all(|w| w[0] < w[1]));
         assert!(matches!(
             build_ecdsa_certificate(3, B256::ZERO, &[sigs[0], sigs[0]]),
@@ -198,7 +238,10 @@ mod tests {
         let total = [U256::from(406)];
         assert!(meets_threshold(&[U256::from(303)], &total, 7000));
         assert!(!meets_threshold(&[U256::from(303)], &total, 7500));
-        assert!(meets_threshold(&[U256::from(284)], &total, 7000), "406 * 0.7 = 284.2 rounds to 284");
+        assert!(
+            meets_threshold(&[U256::from(284)], &total, 7000),
+            "406 * 0.7 = 284.2 rounds to 284"
+        );
         assert!(!meets_threshold(&[U256::from(283)], &total, 7000));
         assert!(!meets_threshold(&[], &total, 0), "stake types must match");
     }

@@ -43,7 +43,12 @@ pub fn message_hash(task_hash: B256, result: &Bytes) -> B256 {
 /// referenceTimestamp, messageHash)); no domain, so the same on every chain.
 pub fn bn254_certificate_digest(reference_timestamp: u32, message_hash: B256) -> B256 {
     keccak256(
-        (BN254_CERTIFICATE_TYPEHASH, U256::from(reference_timestamp), message_hash).abi_encode_params(),
+        (
+            BN254_CERTIFICATE_TYPEHASH,
+            U256::from(reference_timestamp),
+            message_hash,
+        )
+            .abi_encode_params(),
     )
 }
 
@@ -51,7 +56,12 @@ pub fn bn254_certificate_digest(reference_timestamp: u32, message_hash: B256) ->
 /// (first character of `version`), the verifier's address, and no chain id.
 pub fn ecdsa_verifier_domain(verifier: Address, version: &str) -> B256 {
     keccak256(
-        (EIP712_DOMAIN_TYPEHASH_NO_CHAINID, EIGENLAYER_NAME_HASH, keccak256(major(version)), verifier)
+        (
+            EIP712_DOMAIN_TYPEHASH_NO_CHAINID,
+            EIGENLAYER_NAME_HASH,
+            keccak256(major(version)),
+            verifier,
+        )
             .abi_encode_params(),
     )
 }
@@ -64,7 +74,12 @@ pub fn ecdsa_certificate_digest_bytes(
     message_hash: B256,
 ) -> [u8; 66] {
     let struct_hash = keccak256(
-        (ECDSA_CERTIFICATE_TYPEHASH, U256::from(reference_timestamp), message_hash).abi_encode_params(),
+        (
+            ECDSA_CERTIFICATE_TYPEHASH,
+            U256::from(reference_timestamp),
+            message_hash,
+        )
+            .abi_encode_params(),
     );
     eip712(ecdsa_verifier_domain(verifier, version), struct_hash)
 }
@@ -76,7 +91,12 @@ pub fn ecdsa_certificate_digest(
     reference_timestamp: u32,
     message_hash: B256,
 ) -> B256 {
-    keccak256(ecdsa_certificate_digest_bytes(verifier, version, reference_timestamp, message_hash))
+    keccak256(ecdsa_certificate_digest_bytes(
+        verifier,
+        version,
+        reference_timestamp,
+        message_hash,
+    ))
 }
 
 /// Where a key registration is addressed: the KeyRegistrar and its chain.
@@ -106,17 +126,40 @@ impl KeyRegistrarDomain<'_> {
     }
 
     /// `getECDSAKeyRegistrationMessageHash(operator, operatorSet, keyAddress)`.
-    pub fn ecdsa_registration_digest(&self, operator: Address, set: &OperatorSet, key: Address) -> B256 {
+    pub fn ecdsa_registration_digest(
+        &self,
+        operator: Address,
+        set: &OperatorSet,
+        key: Address,
+    ) -> B256 {
         let struct_hash = keccak256(
-            (ECDSA_KEY_REGISTRATION_TYPEHASH, operator, set.avs, U256::from(set.id), key).abi_encode_params(),
+            (
+                ECDSA_KEY_REGISTRATION_TYPEHASH,
+                operator,
+                set.avs,
+                U256::from(set.id),
+                key,
+            )
+                .abi_encode_params(),
         );
         keccak256(eip712(self.separator(), struct_hash))
     }
 
     /// `getBN254KeyRegistrationMessageHash(operator, operatorSet, keyData)`.
-    pub fn bn254_registration_digest(&self, operator: Address, set: &OperatorSet, key_data: &[u8]) -> B256 {
+    pub fn bn254_registration_digest(
+        &self,
+        operator: Address,
+        set: &OperatorSet,
+        key_data: &[u8],
+    ) -> B256 {
         let struct_hash = keccak256(
-            (BN254_KEY_REGISTRATION_TYPEHASH, operator, set.avs, U256::from(set.id), keccak256(key_data))
+            (
+                BN254_KEY_REGISTRATION_TYPEHASH,
+                operator,
+                set.avs,
+                U256::from(set.id),
+                keccak256(key_data),
+            )
                 .abi_encode_params(),
         );
         keccak256(eip712(self.separator(), struct_hash))
@@ -143,9 +186,18 @@ mod tests {
     #[test]
     fn typehashes_are_the_keccak_of_their_types() {
         for (constant, ty) in [
-            (BN254_CERTIFICATE_TYPEHASH, "BN254Certificate(uint32 referenceTimestamp,bytes32 messageHash)"),
-            (ECDSA_CERTIFICATE_TYPEHASH, "ECDSACertificate(uint32 referenceTimestamp,bytes32 messageHash)"),
-            (EIP712_DOMAIN_TYPEHASH_NO_CHAINID, "EIP712Domain(string name,string version,address verifyingContract)"),
+            (
+                BN254_CERTIFICATE_TYPEHASH,
+                "BN254Certificate(uint32 referenceTimestamp,bytes32 messageHash)",
+            ),
+            (
+                ECDSA_CERTIFICATE_TYPEHASH,
+                "ECDSACertificate(uint32 referenceTimestamp,bytes32 messageHash)",
+            ),
+            (
+                EIP712_DOMAIN_TYPEHASH_NO_CHAINID,
+                "EIP712Domain(string name,string version,address verifyingContract)",
+            ),
             (
                 EIP712_DOMAIN_TYPEHASH,
                 "EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)",
@@ -167,12 +219,53 @@ mod tests {
     #[test]
     fn reference_vectors() {
         let task = keccak256("example-task");
-        assert_eq!(task, b256!("24c43b0c66feb087dfb5fb8d731db16cd620f76475ed68b81c1aba9de302a646"));
+        assert_eq!(
+            task,
+            b256!("24c43b0c66feb087dfb5fb8d731db16cd620f76475ed68b81c1aba9de302a646")
+        );
         let message = message_hash(task, &Bytes::from_static(b"hello"));
-        assert_eq!(message, b256!("f6529792f49abacfc666a7d8ee420c36b48b92701cdb8007cc346ef260d7549d"));
+        assert_eq!(
+            message,
+            b256!("f6529792f49abacfc666a7d8ee420c36b48b92701cdb8007cc346ef260d7549d")
+        );
         assert_eq!(
             bn254_certificate_digest(1_700_000_000, message),
             b256!("8794170f5d0b4e758473f0e72def9d3c575ffc12a462a03bf0d9f7b3015b3028")
+        );
+    }
+
+    #[test]
+    fn task_hash_preimage_is_the_params_encoding() {
+        let params = TaskParams {
+            refundCollector: Address::repeat_byte(0xaa),
+            executorOperatorSet: OperatorSet {
+                avs: Address::repeat_byte(0xbb),
+                id: 1,
+            },
+            payload: Bytes::from_static(b"job"),
+        };
+        let word = |v: u64| U256::from(v).to_be_bytes::<32>().to_vec();
+        let address = |a: Address| [vec![0u8; 12], a.to_vec()].concat();
+        let mailbox = Address::repeat_byte(0xcc);
+        let mut payload = b"job".to_vec();
+        payload.resize(32, 0);
+        // count | mailbox | chainId | 0x80 | refundCollector | avs | id | 0x80 | len | payload
+        let preimage = [
+            word(5),
+            address(mailbox),
+            word(31337),
+            word(0x80),
+            address(params.refundCollector),
+            address(params.executorOperatorSet.avs),
+            word(1),
+            word(0x80),
+            word(3),
+            payload,
+        ]
+        .concat();
+        assert_eq!(
+            task_hash(U256::from(5), mailbox, U256::from(31337), &params),
+            keccak256(preimage)
         );
     }
 
@@ -181,7 +274,14 @@ mod tests {
         let a = ecdsa_certificate_digest(Address::repeat_byte(1), "1.8.1", 5, B256::ZERO);
         let b = ecdsa_certificate_digest(Address::repeat_byte(2), "1.8.1", 5, B256::ZERO);
         assert_ne!(a, b, "the verifier address is in the domain");
-        assert_eq!(a, ecdsa_certificate_digest(Address::repeat_byte(1), "1.9.0", 5, B256::ZERO), "major only");
-        assert_eq!(ecdsa_certificate_digest_bytes(Address::ZERO, "1", 0, B256::ZERO)[..2], [0x19, 0x01]);
+        assert_eq!(
+            a,
+            ecdsa_certificate_digest(Address::repeat_byte(1), "1.9.0", 5, B256::ZERO),
+            "major only"
+        );
+        assert_eq!(
+            ecdsa_certificate_digest_bytes(Address::ZERO, "1", 0, B256::ZERO)[..2],
+            [0x19, 0x01]
+        );
     }
 }

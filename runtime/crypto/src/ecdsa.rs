@@ -23,10 +23,12 @@ impl SecretKey {
 
     /// The key with these 32 big-endian bytes; fails unless 0 < key < n.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CryptoError> {
-        SigningKey::from_slice(bytes).map(Self).map_err(|_| CryptoError::InvalidSecretKey {
-            curve: "secp256k1",
-            reason: "expected 32 bytes encoding a scalar in [1, n)",
-        })
+        SigningKey::from_slice(bytes)
+            .map(Self)
+            .map_err(|_| CryptoError::InvalidSecretKey {
+                curve: "secp256k1",
+                reason: "expected 32 bytes encoding a scalar in [1, n)",
+            })
     }
 
     /// The 32 big-endian bytes of the key.
@@ -47,7 +49,10 @@ impl SecretKey {
             .map_err(|_| CryptoError::InvalidSignature("secp256k1 signing failed"))?;
         // k256 signs with low s already; normalising again keeps the guarantee explicit.
         let (signature, recovery) = match signature.normalize_s() {
-            Some(normalized) => (normalized, RecoveryId::new(!recovery.is_y_odd(), recovery.is_x_reduced())),
+            Some(normalized) => (
+                normalized,
+                RecoveryId::new(!recovery.is_y_odd(), recovery.is_x_reduced()),
+            ),
             None => (signature, recovery),
         };
         let mut out = [0u8; 65];
@@ -59,15 +64,18 @@ impl SecretKey {
 
 impl fmt::Debug for SecretKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecretKey").field("address", &self.address()).finish()
+        f.debug_struct("SecretKey")
+            .field("address", &self.address())
+            .finish()
     }
 }
 
 /// The signer of a 65-byte signature over `digest`, with the same rules as the contracts:
 /// v must be 27 or 28 and s must be low.
 pub fn recover(digest: B256, signature: &[u8]) -> Result<Address, CryptoError> {
-    let bytes: &[u8; 65] =
-        signature.try_into().map_err(|_| CryptoError::InvalidSignature("an ECDSA signature is 65 bytes"))?;
+    let bytes: &[u8; 65] = signature
+        .try_into()
+        .map_err(|_| CryptoError::InvalidSignature("an ECDSA signature is 65 bytes"))?;
     let v = bytes[64];
     if v != 27 && v != 28 {
         return Err(CryptoError::InvalidSignature("v must be 27 or 28"));
@@ -75,9 +83,12 @@ pub fn recover(digest: B256, signature: &[u8]) -> Result<Address, CryptoError> {
     let sig = K256Signature::from_slice(&bytes[..64])
         .map_err(|_| CryptoError::InvalidSignature("r or s is out of range"))?;
     if sig.normalize_s().is_some() {
-        return Err(CryptoError::InvalidSignature("s is in the upper half of the curve order"));
+        return Err(CryptoError::InvalidSignature(
+            "s is in the upper half of the curve order",
+        ));
     }
-    let recovery = RecoveryId::from_byte(v - 27).ok_or(CryptoError::InvalidSignature("bad recovery id"))?;
+    let recovery =
+        RecoveryId::from_byte(v - 27).ok_or(CryptoError::InvalidSignature("bad recovery id"))?;
     let key = VerifyingKey::recover_from_prehash(digest.as_slice(), &sig, recovery)
         .map_err(|_| CryptoError::InvalidSignature("no key recovers from this signature"))?;
     Ok(address_of(&key))
@@ -112,10 +123,18 @@ mod tests {
     fn known_address() {
         // anvil's first account.
         let key = SecretKey::from_bytes(
-            &alloy_primitives::hex::decode("ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80").unwrap(),
+            &alloy_primitives::hex::decode(
+                "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+            )
+            .unwrap(),
         )
         .unwrap();
-        assert_eq!(key.address(), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266".parse::<Address>().unwrap());
+        assert_eq!(
+            key.address(),
+            "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266"
+                .parse::<Address>()
+                .unwrap()
+        );
         assert!(format!("{key:?}").to_lowercase().contains("0xf39fd6e5"));
     }
 }

@@ -30,14 +30,26 @@ impl MerkleTree {
         let mut levels = vec![level];
         while levels.last().is_some_and(|l| l.len() > 1) {
             let below = levels.last().expect("checked above");
-            levels.push(below.chunks_exact(2).map(|pair| hash_pair(&pair[0], &pair[1])).collect());
+            levels.push(
+                below
+                    .chunks_exact(2)
+                    .map(|pair| hash_pair(&pair[0], &pair[1]))
+                    .collect(),
+            );
         }
-        Some(Self { levels, leaves: leaves.len() })
+        Some(Self {
+            levels,
+            leaves: leaves.len(),
+        })
     }
 
     /// The root.
     pub fn root(&self) -> B256 {
-        self.levels.last().and_then(|l| l.first()).copied().unwrap_or_default()
+        self.levels
+            .last()
+            .and_then(|l| l.first())
+            .copied()
+            .unwrap_or_default()
     }
 
     /// The proof of the leaf at `index`, or `None` past the last leaf.
@@ -57,14 +69,18 @@ impl MerkleTree {
 
 /// Whether `proof` leads from `leaf` at `index` to `root` (`Merkle.verifyInclusionKeccak`).
 pub fn verify(proof: &[u8], root: B256, leaf: B256, index: usize) -> bool {
-    if root.is_zero() || proof.len() % 32 != 0 {
+    if root.is_zero() || !proof.len().is_multiple_of(32) {
         return false;
     }
     let mut computed = leaf;
     let mut i = index;
     for sibling in proof.chunks_exact(32) {
         let sibling = B256::from_slice(sibling);
-        computed = if i % 2 == 0 { hash_pair(&computed, &sibling) } else { hash_pair(&sibling, &computed) };
+        computed = if i.is_multiple_of(2) {
+            hash_pair(&computed, &sibling)
+        } else {
+            hash_pair(&sibling, &computed)
+        };
         i /= 2;
     }
     i == 0 && computed == root

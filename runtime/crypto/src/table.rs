@@ -46,7 +46,11 @@ pub struct Bn254OperatorTable {
 impl Bn254OperatorTable {
     /// Builds the table. Every operator must have the same number of stake types.
     pub fn new(operators: Vec<Bn254Operator>) -> Result<Self, CryptoError> {
-        let stake_types = operators.first().ok_or(CryptoError::EmptyTable)?.weights.len();
+        let stake_types = operators
+            .first()
+            .ok_or(CryptoError::EmptyTable)?
+            .weights
+            .len();
         let mut total = vec![U256::ZERO; stake_types];
         for (index, operator) in operators.iter().enumerate() {
             if operator.weights.len() != stake_types {
@@ -62,7 +66,10 @@ impl Bn254OperatorTable {
         }
         let infos: Vec<_> = operators
             .iter()
-            .map(|o| BN254OperatorInfo { pubkey: o.key.g1_point(), weights: o.weights.clone() })
+            .map(|o| BN254OperatorInfo {
+                pubkey: o.key.g1_point(),
+                weights: o.weights.clone(),
+            })
             .collect();
         let leaves: Vec<_> = infos.iter().map(operator_info_leaf).collect();
         let tree = MerkleTree::new(&leaves).ok_or(CryptoError::EmptyTable)?;
@@ -73,7 +80,12 @@ impl Bn254OperatorTable {
             aggregatePubkey: bn254::g1_to_point(&aggregate),
             totalWeights: total,
         };
-        Ok(Self { operators, infos, tree, info })
+        Ok(Self {
+            operators,
+            infos,
+            tree,
+            info,
+        })
     }
 
     /// The table as the verifier stores it (`getOperatorSetInfo`).
@@ -104,5 +116,11 @@ impl Bn254OperatorTable {
 
 /// An ECDSA operator table (`ECDSAOperatorInfo[]`), from signing-key addresses and weights.
 pub fn ecdsa_operator_infos(operators: &[(Address, Vec<U256>)]) -> Vec<ECDSAOperatorInfo> {
-    operators.iter().map(|(key, weights)| ECDSAOperatorInfo { pubkey: *key, weights: weights.clone() }).collect()
+    operators
+        .iter()
+        .map(|(key, weights)| ECDSAOperatorInfo {
+            pubkey: *key,
+            weights: weights.clone(),
+        })
+        .collect()
 }

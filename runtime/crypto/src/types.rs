@@ -2,7 +2,10 @@
 //! names and layout. `abi_encode` on a certificate gives the `executorCert` bytes that
 //! `TaskMailbox.submitResult` expects.
 
-#![allow(missing_docs, reason = "structs and fields are generated from their Solidity definitions")]
+#![allow(
+    missing_docs,
+    reason = "structs and fields are generated from their Solidity definitions"
+)]
 
 alloy_sol_types::sol! {
     /// An operator set: the AVS and its id.

@@ -52,7 +52,14 @@ impl Eip2335Keystore {
         rng: &mut R,
     ) -> Result<Self, CryptoError> {
         let pubkey = bn254_pubkey_hex(&key.public_key());
-        Self::encrypt(&*key.to_bytes(), pubkey, Eip2335Curve::Bn254, password, kdf, rng)
+        Self::encrypt(
+            &*key.to_bytes(),
+            pubkey,
+            Eip2335Curve::Bn254,
+            password,
+            kdf,
+            rng,
+        )
     }
 
     /// Encrypts a BLS12-381 key.
@@ -63,15 +70,26 @@ impl Eip2335Keystore {
         rng: &mut R,
     ) -> Result<Self, CryptoError> {
         let pubkey = alloy_primitives::hex::encode(key.public_key().to_bytes());
-        Self::encrypt(&*key.to_bytes(), pubkey, Eip2335Curve::Bls12_381, password, kdf, rng)
+        Self::encrypt(
+            &*key.to_bytes(),
+            pubkey,
+            Eip2335Curve::Bls12_381,
+            password,
+            kdf,
+            rng,
+        )
     }
 
     /// Decrypts a BN254 key and checks it against the stored public key.
     pub fn decrypt_bn254(&self, password: &str) -> Result<bn254::SecretKey, CryptoError> {
         self.expect_curve(Eip2335Curve::Bn254)?;
         let key = bn254::SecretKey::from_bytes(&self.decrypt(password)?)?;
-        if !self.pubkey.is_empty() && self.pubkey.trim_start_matches("0x") != bn254_pubkey_hex(&key.public_key()) {
-            return Err(CryptoError::Keystore("the decrypted key does not match the keystore's pubkey".into()));
+        if !self.pubkey.is_empty()
+            && self.pubkey.trim_start_matches("0x") != bn254_pubkey_hex(&key.public_key())
+        {
+            return Err(CryptoError::Keystore(
+                "the decrypted key does not match the keystore's pubkey".into(),
+            ));
         }
         Ok(key)
     }
@@ -82,7 +100,9 @@ impl Eip2335Keystore {
         let key = bls12_381::SecretKey::from_bytes(&self.decrypt(password)?)?;
         let derived = alloy_primitives::hex::encode(key.public_key().to_bytes());
         if !self.pubkey.is_empty() && self.pubkey.trim_start_matches("0x") != derived {
-            return Err(CryptoError::Keystore("the decrypted key does not match the keystore's pubkey".into()));
+            return Err(CryptoError::Keystore(
+                "the decrypted key does not match the keystore's pubkey".into(),
+            ));
         }
         Ok(key)
     }
@@ -94,7 +114,10 @@ impl Eip2335Keystore {
 
     fn expect_curve(&self, wanted: Eip2335Curve) -> Result<(), CryptoError> {
         if self.curve() != wanted {
-            return Err(CryptoError::Keystore(format!("this keystore holds a {:?} key, not {wanted:?}", self.curve())));
+            return Err(CryptoError::Keystore(format!(
+                "this keystore holds a {:?} key, not {wanted:?}",
+                self.curve()
+            )));
         }
         Ok(())
     }
@@ -141,21 +164,30 @@ impl Eip2335Keystore {
     /// The secret bytes inside; `WrongPassword` when the checksum does not match.
     fn decrypt(&self, password: &str) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
         if self.version != 4 {
-            return Err(CryptoError::Keystore(format!("EIP-2335 version {} (expected 4)", self.version)));
+            return Err(CryptoError::Keystore(format!(
+                "EIP-2335 version {} (expected 4)",
+                self.version
+            )));
         }
         let field = |path: &[&str]| -> Result<&Value, CryptoError> {
             path.iter()
                 .try_fold(&self.crypto, |v, k| v.get(k))
-                .ok_or_else(|| CryptoError::Keystore(format!("missing `crypto.{}`", path.join("."))))
+                .ok_or_else(|| {
+                    CryptoError::Keystore(format!("missing `crypto.{}`", path.join(".")))
+                })
         };
         let text = |path: &[&'static str]| -> Result<&str, CryptoError> {
-            field(path)?.as_str().ok_or_else(|| CryptoError::Keystore(format!("`crypto.{}` is not a string", path.join("."))))
+            field(path)?.as_str().ok_or_else(|| {
+                CryptoError::Keystore(format!("`crypto.{}` is not a string", path.join(".")))
+            })
         };
         let number = |path: &[&'static str]| -> Result<u32, CryptoError> {
             field(path)?
                 .as_u64()
                 .and_then(|n| u32::try_from(n).ok())
-                .ok_or_else(|| CryptoError::Keystore(format!("`crypto.{}` is not a number", path.join("."))))
+                .ok_or_else(|| {
+                    CryptoError::Keystore(format!("`crypto.{}` is not a number", path.join(".")))
+                })
         };
 
         let kdf = match text(&["kdf", "function"])? {
@@ -167,9 +199,13 @@ impl Eip2335Keystore {
             "pbkdf2" => {
                 let prf = text(&["kdf", "params", "prf"])?;
                 if prf != "hmac-sha256" {
-                    return Err(CryptoError::Keystore(format!("unsupported pbkdf2 prf `{prf}`")));
+                    return Err(CryptoError::Keystore(format!(
+                        "unsupported pbkdf2 prf `{prf}`"
+                    )));
                 }
-                Kdf::Pbkdf2 { c: number(&["kdf", "params", "c"])? }
+                Kdf::Pbkdf2 {
+                    c: number(&["kdf", "params", "c"])?,
+                }
             }
             other => return Err(CryptoError::Keystore(format!("unsupported kdf `{other}`"))),
         };
@@ -177,15 +213,22 @@ impl Eip2335Keystore {
             return Err(CryptoError::Keystore("dklen must be 32".into()));
         }
         if text(&["cipher", "function"])? != "aes-128-ctr" {
-            return Err(CryptoError::Keystore("unsupported cipher (expected aes-128-ctr)".into()));
+            return Err(CryptoError::Keystore(
+                "unsupported cipher (expected aes-128-ctr)".into(),
+            ));
         }
         if text(&["checksum", "function"])? != "sha256" {
-            return Err(CryptoError::Keystore("unsupported checksum (expected sha256)".into()));
+            return Err(CryptoError::Keystore(
+                "unsupported checksum (expected sha256)".into(),
+            ));
         }
         let salt = hex_field(text(&["kdf", "params", "salt"])?, "crypto.kdf.params.salt")?;
-        let iv: [u8; 16] = hex_field(text(&["cipher", "params", "iv"])?, "crypto.cipher.params.iv")?
-            .try_into()
-            .map_err(|_| CryptoError::Keystore("the iv must be 16 bytes".into()))?;
+        let iv: [u8; 16] = hex_field(
+            text(&["cipher", "params", "iv"])?,
+            "crypto.cipher.params.iv",
+        )?
+        .try_into()
+        .map_err(|_| CryptoError::Keystore("the iv must be 16 bytes".into()))?;
         let cipher_message = hex_field(text(&["cipher", "message"])?, "crypto.cipher.message")?;
         let expected = hex_field(text(&["checksum", "message"])?, "crypto.checksum.message")?;
 
@@ -257,19 +300,32 @@ mod tests {
             alloy_primitives::hex::encode(*key.to_bytes()),
             "000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"
         );
-        assert!(matches!(keystore.decrypt_bls12_381("testpassword"), Err(CryptoError::WrongPassword)));
+        assert!(matches!(
+            keystore.decrypt_bls12_381("testpassword"),
+            Err(CryptoError::WrongPassword)
+        ));
     }
 
     #[test]
     fn bn254_round_trip_with_both_kdfs() {
         let mut rng = rand::thread_rng();
         let key = bn254::SecretKey::random(&mut rng);
-        for kdf in [Kdf::Scrypt { n: 1 << 10, r: 8, p: 1 }, Kdf::Pbkdf2 { c: 1000 }] {
+        for kdf in [
+            Kdf::Scrypt {
+                n: 1 << 10,
+                r: 8,
+                p: 1,
+            },
+            Kdf::Pbkdf2 { c: 1000 },
+        ] {
             let keystore = Eip2335Keystore::encrypt_bn254(&key, "hunter2", &kdf, &mut rng).unwrap();
             let json = serde_json::to_string(&keystore).unwrap();
             assert!(json.contains(r#""curveType":"bn254""#));
             let back: Eip2335Keystore = serde_json::from_str(&json).unwrap();
-            assert_eq!(back.decrypt_bn254("hunter2").unwrap().public_key(), key.public_key());
+            assert_eq!(
+                back.decrypt_bn254("hunter2").unwrap().public_key(),
+                key.public_key()
+            );
             let err = back.decrypt_bn254("hunter3").unwrap_err();
             assert!(matches!(err, CryptoError::WrongPassword));
             assert!(err.to_string().contains("wrong password"));

@@ -28,7 +28,11 @@ pub enum Kdf {
 impl Kdf {
     /// scrypt with n = 2^18, r = 8, p = 1: the EIP-2335 and geth default, about a second.
     pub const fn scrypt() -> Self {
-        Self::Scrypt { n: 1 << 18, r: 8, p: 1 }
+        Self::Scrypt {
+            n: 1 << 18,
+            r: 8,
+            p: 1,
+        }
     }
 
     /// PBKDF2 with 2^18 iterations, the EIP-2335 example's cost.
@@ -37,12 +41,18 @@ impl Kdf {
     }
 
     /// Derives the 32-byte decryption key.
-    pub(super) fn derive(&self, password: &[u8], salt: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    pub(super) fn derive(
+        &self,
+        password: &[u8],
+        salt: &[u8],
+    ) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
         let mut key = Zeroizing::new([0u8; 32]);
         match *self {
             Self::Scrypt { n, r, p } => {
                 if !n.is_power_of_two() || n < 2 {
-                    return Err(CryptoError::Keystore(format!("scrypt n = {n} is not a power of two")));
+                    return Err(CryptoError::Keystore(format!(
+                        "scrypt n = {n} is not a power of two"
+                    )));
                 }
                 let params = scrypt::Params::new(n.trailing_zeros() as u8, r, p, 32).map_err(|_| {
                     CryptoError::Keystore(format!(
@@ -54,7 +64,9 @@ impl Kdf {
             }
             Self::Pbkdf2 { c } => {
                 if c == 0 {
-                    return Err(CryptoError::Keystore("pbkdf2 needs at least one iteration".into()));
+                    return Err(CryptoError::Keystore(
+                        "pbkdf2 needs at least one iteration".into(),
+                    ));
                 }
                 pbkdf2::pbkdf2_hmac::<sha2::Sha256>(password, salt, c, &mut *key);
             }

@@ -89,7 +89,15 @@ impl Web3Keystore {
         let (name, kdfparams) = match *kdf {
             Kdf::Scrypt { n, r, p } => (
                 "scrypt",
-                KdfParams { dklen: 32, salt: hex(salt), n: Some(n), r: Some(r), p: Some(p), c: None, prf: None },
+                KdfParams {
+                    dklen: 32,
+                    salt: hex(salt),
+                    n: Some(n),
+                    r: Some(r),
+                    p: Some(p),
+                    c: None,
+                    prf: None,
+                },
             ),
             Kdf::Pbkdf2 { c } => (
                 "pbkdf2",
@@ -122,14 +130,21 @@ impl Web3Keystore {
     /// Decrypts the key; `WrongPassword` when the MAC does not match.
     pub fn decrypt(&self, password: &str) -> Result<ecdsa::SecretKey, CryptoError> {
         if self.version != 3 {
-            return Err(CryptoError::Keystore(format!("Web3 keystore version {} (expected 3)", self.version)));
+            return Err(CryptoError::Keystore(format!(
+                "Web3 keystore version {} (expected 3)",
+                self.version
+            )));
         }
         let crypto = &self.crypto;
         if crypto.cipher != "aes-128-ctr" {
-            return Err(CryptoError::Keystore(format!("unsupported cipher `{}`", crypto.cipher)));
+            return Err(CryptoError::Keystore(format!(
+                "unsupported cipher `{}`",
+                crypto.cipher
+            )));
         }
         let params = &crypto.kdfparams;
-        let missing = |name: &str| CryptoError::Keystore(format!("missing `crypto.kdfparams.{name}`"));
+        let missing =
+            |name: &str| CryptoError::Keystore(format!("missing `crypto.kdfparams.{name}`"));
         let kdf = match crypto.kdf.as_str() {
             "scrypt" => Kdf::Scrypt {
                 n: params.n.ok_or_else(|| missing("n"))?,
@@ -140,7 +155,9 @@ impl Web3Keystore {
                 if params.prf.as_deref().unwrap_or("hmac-sha256") != "hmac-sha256" {
                     return Err(CryptoError::Keystore("unsupported pbkdf2 prf".into()));
                 }
-                Kdf::Pbkdf2 { c: params.c.ok_or_else(|| missing("c"))? }
+                Kdf::Pbkdf2 {
+                    c: params.c.ok_or_else(|| missing("c"))?,
+                }
             }
             other => return Err(CryptoError::Keystore(format!("unsupported kdf `{other}`"))),
         };
@@ -162,11 +179,13 @@ impl Web3Keystore {
         aes_128_ctr(&derived[..16], &iv, &mut secret);
         let key = ecdsa::SecretKey::from_bytes(&secret)?;
         if let Some(address) = &self.address {
-            let stored: Address = address
-                .parse()
-                .map_err(|_| CryptoError::Keystore(format!("`address` {address} is not an address")))?;
+            let stored: Address = address.parse().map_err(|_| {
+                CryptoError::Keystore(format!("`address` {address} is not an address"))
+            })?;
             if stored != key.address() {
-                return Err(CryptoError::Keystore("the decrypted key does not match the keystore's address".into()));
+                return Err(CryptoError::Keystore(
+                    "the decrypted key does not match the keystore's address".into(),
+                ));
             }
         }
         Ok(key)
@@ -204,18 +223,32 @@ mod tests {
             alloy_primitives::hex::encode(*key.to_bytes()),
             "7a28b5ba57c53603b0b07b56bba752f7784bf506fa95edc395f5cf6c7514fe9d"
         );
-        assert!(matches!(keystore.decrypt("wrong"), Err(CryptoError::WrongPassword)));
+        assert!(matches!(
+            keystore.decrypt("wrong"),
+            Err(CryptoError::WrongPassword)
+        ));
     }
 
     #[test]
     fn round_trip_with_both_kdfs() {
         let mut rng = rand::thread_rng();
         let key = ecdsa::SecretKey::random(&mut rng);
-        for kdf in [Kdf::Scrypt { n: 1 << 10, r: 8, p: 1 }, Kdf::Pbkdf2 { c: 1000 }] {
+        for kdf in [
+            Kdf::Scrypt {
+                n: 1 << 10,
+                r: 8,
+                p: 1,
+            },
+            Kdf::Pbkdf2 { c: 1000 },
+        ] {
             let keystore = Web3Keystore::encrypt(&key, "pw", &kdf, &mut rng).unwrap();
-            let back: Web3Keystore = serde_json::from_str(&serde_json::to_string(&keystore).unwrap()).unwrap();
+            let back: Web3Keystore =
+                serde_json::from_str(&serde_json::to_string(&keystore).unwrap()).unwrap();
             assert_eq!(back.decrypt("pw").unwrap().address(), key.address());
-            assert!(matches!(back.decrypt("pW"), Err(CryptoError::WrongPassword)));
+            assert!(matches!(
+                back.decrypt("pW"),
+                Err(CryptoError::WrongPassword)
+            ));
         }
     }
 }
