@@ -265,6 +265,66 @@ pub fn verify_with_g2(signature: &G1Affine, digest: B256, apk: &G2Affine) -> boo
     Bn254::multi_pairing([*signature, -h], [G2Affine::generator(), *apk]).is_zero()
 }
 
+/// Checks many signatures of the same digest (the responses to one task) at once, returning
+/// which are valid. One randomised batch check (two multi-scalar multiplications and one
+/// pairing) clears an honest batch; only when it fails is each signature checked on its own,
+/// in parallel. Each item is a signature and the signer's G2 key.
+pub fn verify_each(digest: B256, items: &[(Signature, G2Affine)]) -> Vec<bool> {
+    if items.is_empty() {
+        return Vec::new();
+    }
+    if verify_batch(digest, items) {
+        return vec![true; items.len()];
+    }
+    use rayon::prelude::*;
+    items
+        .par_iter()
+        .map(|(sig, key)| verify_with_g2(&sig.0, digest, key))
+        .collect()
+}
+
+/// Whether every signature in `items` is valid for `digest`, by a random linear combination:
+/// e(sum r_i sig_i, G2) == e(H(digest), sum r_i key_i) with 128-bit r_i drawn (Fiat-Shamir)
+/// from a hash of all the inputs, so no invalid set passes except with negligible probability.
+pub fn verify_batch(digest: B256, items: &[(Signature, G2Affine)]) -> bool {
+    use ark_ec::VariableBaseMSM;
+    if items.is_empty() || items.iter().any(|(_, key)| key.is_zero()) {
+        return false;
+    }
+    let mut transcript = Vec::with_capacity(32 + items.len() * 64);
+    transcript.extend_from_slice(digest.as_slice());
+    for (sig, _) in items {
+        transcript.extend_from_slice(&sig.to_bytes());
+    }
+    for (_, key) in items {
+        let point = g2_to_point(key);
+        for word in point.X.iter().chain(&point.Y) {
+            transcript.extend_from_slice(&word.to_be_bytes::<32>());
+        }
+    }
+    let seed = keccak256(&transcript);
+    let scalars: Vec<Fr> = (0..items.len())
+        .map(|i| {
+            let r = keccak256([seed.as_slice(), &(i as u64).to_be_bytes()].concat());
+            Fr::from_be_bytes_mod_order(&r[..16])
+        })
+        .collect();
+    let sigs: Vec<G1Affine> = items.iter().map(|(sig, _)| sig.0).collect();
+    let keys: Vec<G2Affine> = items.iter().map(|(_, key)| *key).collect();
+    let (Ok(sig_sum), Ok(key_sum)) = (
+        G1Projective::msm(&sigs, &scalars),
+        G2Projective::msm(&keys, &scalars),
+    ) else {
+        return false;
+    };
+    let h = hash_to_g1(digest);
+    Bn254::multi_pairing(
+        [sig_sum.into_affine(), -h],
+        [G2Affine::generator(), key_sum.into_affine()],
+    )
+    .is_zero()
+}
+
 /// The check `BN254SignatureVerifier.verifySignature` makes on chain, with the same challenge:
 /// gamma = keccak256(digest, apk, apkG2, sigma) mod r and
 /// e(sigma + gamma * apk, -G2) * e(H + gamma * G1, apkG2) == 1.
@@ -446,6 +506,26 @@ mod tests {
             !verify_with_g2(&agg.0, digest, &three),
             "missing a signer's key"
         );
+    }
+
+    #[test]
+    fn verify_each_finds_the_bad_signatures() {
+        let keys: Vec<_> = (0u8..8)
+            .map(|i| SecretKey::from_seed(&[i + 1; 32]).unwrap())
+            .collect();
+        let digest = keccak256("batch");
+        let mut items: Vec<_> = keys
+            .iter()
+            .map(|k| (k.sign(digest), k.public_key().g2))
+            .collect();
+        assert!(verify_batch(digest, &items));
+        assert_eq!(verify_each(digest, &items), vec![true; 8]);
+        items[3].0 = keys[3].sign(keccak256("other"));
+        items[6].1 = keys[0].public_key().g2;
+        assert!(!verify_batch(digest, &items));
+        let expected: Vec<_> = (0..8).map(|i| i != 3 && i != 6).collect();
+        assert_eq!(verify_each(digest, &items), expected);
+        assert!(verify_each(digest, &[]).is_empty());
     }
 
     #[test]
