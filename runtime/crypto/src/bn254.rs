@@ -113,6 +113,19 @@ impl SecretKey {
         }
     }
 
+    /// The KeyRegistrar's proof of possession: a signature of the BN254 registration digest
+    /// binding this key to `operator` and `operator_set`. Pass `public_key().key_data()` and
+    /// `proof.to_bytes()` to `registerKey`.
+    pub fn proof_of_possession(
+        &self,
+        domain: &crate::digest::KeyRegistrarDomain<'_>,
+        operator: alloy_primitives::Address,
+        operator_set: &crate::types::OperatorSet,
+    ) -> Signature {
+        let key_data = self.public_key().key_data();
+        self.sign(domain.bn254_registration_digest(operator, operator_set, &key_data))
+    }
+
     /// Signs a 32-byte digest: `sk * hash_to_g1(digest)`.
     pub fn sign(&self, digest: B256) -> Signature {
         Signature((hash_to_g1(digest) * self.0).into_affine())

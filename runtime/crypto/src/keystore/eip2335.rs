@@ -307,6 +307,27 @@ mod tests {
     }
 
     #[test]
+    fn bls12_381_round_trip() {
+        let mut rng = rand::thread_rng();
+        let key = bls12_381::SecretKey::random(&mut rng);
+        let kdf = Kdf::Pbkdf2 { c: 1000 };
+        let keystore =
+            Eip2335Keystore::encrypt_bls12_381(&key, "validator", &kdf, &mut rng).unwrap();
+        let json = serde_json::to_string(&keystore).unwrap();
+        assert!(json.contains(r#""curveType":"bls381""#));
+        let back: Eip2335Keystore = serde_json::from_str(&json).unwrap();
+        assert_eq!(
+            back.decrypt_bls12_381("validator").unwrap().public_key(),
+            key.public_key()
+        );
+        assert!(matches!(
+            back.decrypt_bls12_381("Validator"),
+            Err(CryptoError::WrongPassword)
+        ));
+        assert!(back.decrypt_bn254("validator").is_err(), "curve checked");
+    }
+
+    #[test]
     fn bn254_round_trip_with_both_kdfs() {
         let mut rng = rand::thread_rng();
         let key = bn254::SecretKey::random(&mut rng);

@@ -535,7 +535,7 @@ async fn key_registrar_accepts_keys_registered_with_rust_made_proofs() {
     for (i, operator) in chain.accounts[2..6].iter().enumerate() {
         let bls = bn254::SecretKey::from_seed(format!("registrar/{i}").as_bytes()).unwrap();
         let key_data = bls.public_key().key_data();
-        let proof = bls.sign(domain.bn254_registration_digest(*operator, &bn_set, &key_data));
+        let proof = bls.proof_of_possession(&domain, *operator, &bn_set);
         let receipt = registrar
             .registerKey(
                 *operator,
