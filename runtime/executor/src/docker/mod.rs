@@ -1,0 +1,182 @@
+//! Performers in Docker containers: host networking on a loopback port (the performer listens
+//! on `127.0.0.1:$PERFORMER_PORT`), memory and CPU limits, environment, and Ponos labels so an
+//! executor restart can find its containers again.
+
+mod image;
+
+pub use image::{build_image, build_static_binary};
+
+use std::collections::HashMap;
+
+use bollard::{
+    Docker,
+    models::{ContainerCreateBody, HostConfig},
+    query_parameters::{
+        CreateContainerOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
+        RemoveContainerOptionsBuilder,
+    },
+};
+
+use crate::{ExecutorError, performer::free_port};
+
+/// The label every Ponos performer container carries.
+pub const LABEL: &str = "build.ponos.performer";
+
+/// Connects to the local Docker daemon (or `DOCKER_HOST`) and negotiates the API version, so
+/// daemons older than this client (API 1.41 and up) work.
+pub async fn connect() -> Result<Docker, ExecutorError> {
+    let docker = Docker::connect_with_defaults().map_err(|source| ExecutorError::Docker {
+        context: "connecting".into(),
+        source,
+    })?;
+    docker
+        .negotiate_version()
+        .await
+        .map_err(|source| ExecutorError::Docker {
+            context: "negotiating the API version".into(),
+            source,
+        })
+}
+
+/// How to run a performer container.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ContainerSpec {
+    /// The image reference.
+    pub image: String,
+    /// Extra environment (`PERFORMER_PORT` is always set).
+    pub env: Vec<(String, String)>,
+    /// Memory limit in bytes.
+    pub memory_bytes: Option<i64>,
+    /// CPU limit in CPUs (e.g. 0.5).
+    pub cpus: Option<f64>,
+    /// The performer id, recorded as a label.
+    pub performer_id: String,
+}
+
+impl ContainerSpec {
+    /// A container of `image` with no limits.
+    pub fn new(image: impl Into<String>) -> Self {
+        Self {
+            image: image.into(),
+            env: Vec::new(),
+            memory_bytes: None,
+            cpus: None,
+            performer_id: String::new(),
+        }
+    }
+}
+
+/// A started performer container.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunningContainer {
+    id: String,
+    port: u16,
+}
+
+/// Creates and starts a performer container on a free loopback port.
+pub async fn start(
+    docker: &Docker,
+    spec: ContainerSpec,
+) -> Result<RunningContainer, ExecutorError> {
+    let port = free_port()?;
+    let mut env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
+    env.push(format!("PERFORMER_PORT={port}"));
+    let labels = HashMap::from([
+        (LABEL.to_string(), "true".to_string()),
+        (format!("{LABEL}.id"), spec.performer_id.clone()),
+        (format!("{LABEL}.port"), port.to_string()),
+    ]);
+    let host_config = HostConfig {
+        network_mode: Some("host".into()),
+        memory: spec.memory_bytes,
+        // Without swap the memory limit is a hard limit.
+        memory_swap: spec.memory_bytes,
+        nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
+        ..Default::default()
+    };
+    let body = ContainerCreateBody {
+        image: Some(spec.image.clone()),
+        env: Some(env),
+        labels: Some(labels),
+        host_config: Some(host_config),
+        ..Default::default()
+    };
+    let created = docker
+        .create_container(Some(CreateContainerOptionsBuilder::default().build()), body)
+        .await
+        .map_err(|source| ExecutorError::Docker {
+            context: format!("creating a container of {}", spec.image),
+            source,
+        })?;
+    docker
+        .start_container(&created.id, None)
+        .await
+        .map_err(|source| ExecutorError::Docker {
+            context: format!("starting container {}", created.id),
+            source,
+        })?;
+    Ok(RunningContainer {
+        id: created.id,
+        port,
+    })
+}
+
+impl RunningContainer {
+    /// The container id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    /// The loopback port the performer serves on.
+    pub const fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Whether the container is running, and whether it was killed for running out of memory.
+    pub async fn state(&self, docker: &Docker) -> Result<(bool, bool), ExecutorError> {
+        let info = docker
+            .inspect_container(&self.id, None::<InspectContainerOptions>)
+            .await
+            .map_err(|source| ExecutorError::Docker {
+                context: format!("inspecting {}", self.id),
+                source,
+            })?;
+        let state = info.state.unwrap_or_default();
+        Ok((
+            state.running.unwrap_or(false),
+            state.oom_killed.unwrap_or(false),
+        ))
+    }
+
+    /// Kills the container (SIGKILL).
+    pub async fn kill(&self, docker: &Docker) -> Result<(), ExecutorError> {
+        docker
+            .kill_container(
+                &self.id,
+                Some(
+                    KillContainerOptionsBuilder::default()
+                        .signal("SIGKILL")
+                        .build(),
+                ),
+            )
+            .await
+            .map_err(|source| ExecutorError::Docker {
+                context: format!("killing {}", self.id),
+                source,
+            })
+    }
+
+    /// Stops and removes the container.
+    pub async fn remove(&self, docker: &Docker) -> Result<(), ExecutorError> {
+        docker
+            .remove_container(
+                &self.id,
+                Some(RemoveContainerOptionsBuilder::default().force(true).build()),
+            )
+            .await
+            .map_err(|source| ExecutorError::Docker {
+                context: format!("removing {}", self.id),
+                source,
+            })
+    }
+}

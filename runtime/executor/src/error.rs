@@ -1,0 +1,68 @@
+//! The error type of the executor.
+
+use std::time::Duration;
+
+/// What can go wrong running performers.
+#[derive(Debug, thiserror::Error)]
+pub enum ExecutorError {
+    /// The Docker daemon did not answer or refused a request.
+    #[error("Docker: {context}: {source} (is dockerd running? `ponos doctor` checks it)")]
+    Docker {
+        /// What was being done.
+        context: String,
+        /// What the daemon said.
+        #[source]
+        source: bollard::errors::Error,
+    },
+    /// Building the performer binary or image failed.
+    #[error("building the performer: {0}")]
+    Build(String),
+    /// The performer did not become healthy in time.
+    #[error("the performer on 127.0.0.1:{port} was not healthy within {waited:?}: {last_error}")]
+    Unhealthy {
+        /// Its port.
+        port: u16,
+        /// How long we waited.
+        waited: Duration,
+        /// The last failure seen.
+        last_error: String,
+    },
+    /// The performer refused or failed the task.
+    #[error("the performer {code}: {message}")]
+    Task {
+        /// How it failed: "refused the task" or "failed".
+        code: &'static str,
+        /// Its message.
+        message: String,
+    },
+    /// The task did not finish before its deadline; it was cancelled.
+    #[error("the task did not finish within {0:?} and was cancelled")]
+    DeadlineExceeded(Duration),
+    /// The performer answered with another task's id.
+    #[error("the performer answered for task {got}, not {expected}")]
+    WrongTaskId {
+        /// The id sent.
+        expected: String,
+        /// The id it answered with.
+        got: String,
+    },
+    /// The performer could not be reached.
+    #[error("cannot reach the performer on 127.0.0.1:{port}: {reason}")]
+    Unreachable {
+        /// Its port.
+        port: u16,
+        /// Why.
+        reason: String,
+    },
+    /// Starting or stopping a native process failed.
+    #[error("performer process {binary}: {reason}")]
+    Process {
+        /// The binary.
+        binary: String,
+        /// What went wrong.
+        reason: String,
+    },
+    /// No free loopback port could be found.
+    #[error("no free loopback port: {0}")]
+    NoPort(std::io::Error),
+}
