@@ -99,6 +99,55 @@ pub fn ecdsa_certificate_digest(
     ))
 }
 
+/// What the aggregator signs for one executor (Hourglass' task submission message, 224 bytes):
+/// taskId ‖ avs ‖ executor ‖ operatorSetId ‖ referenceTimestamp ‖ L1 reference block ‖
+/// keccak256(payload), each a 32-byte word. Signatures are over `keccak256` of these bytes.
+pub fn task_submission_message(
+    task_id: B256,
+    avs: Address,
+    executor: Address,
+    operator_set_id: u32,
+    reference_timestamp: u32,
+    reference_block: u64,
+    payload: &[u8],
+) -> [u8; 224] {
+    let words = (
+        task_id,
+        avs,
+        executor,
+        U256::from(operator_set_id),
+        U256::from(reference_timestamp),
+        U256::from(reference_block),
+        keccak256(payload),
+    )
+        .abi_encode_params();
+    let mut out = [0u8; 224];
+    out.copy_from_slice(&words);
+    out
+}
+
+/// What an operator signs to bind its result signature to itself (Hourglass' auth signature
+/// message, 160 bytes): taskId ‖ avs ‖ operator ‖ operatorSetId ‖ keccak256(resultSignature).
+pub fn result_auth_message(
+    task_id: B256,
+    avs: Address,
+    operator: Address,
+    operator_set_id: u32,
+    result_signature: &[u8],
+) -> [u8; 160] {
+    let words = (
+        task_id,
+        avs,
+        operator,
+        U256::from(operator_set_id),
+        keccak256(result_signature),
+    )
+        .abi_encode_params();
+    let mut out = [0u8; 160];
+    out.copy_from_slice(&words);
+    out
+}
+
 /// Where a key registration is addressed: the KeyRegistrar and its chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyRegistrarDomain<'a> {
@@ -267,6 +316,35 @@ mod tests {
             task_hash(U256::from(5), mailbox, U256::from(31337), &params),
             keccak256(preimage)
         );
+    }
+
+    #[test]
+    fn task_messages_are_fixed_words() {
+        let message = task_submission_message(
+            B256::repeat_byte(1),
+            Address::repeat_byte(2),
+            Address::repeat_byte(3),
+            4,
+            5,
+            6,
+            b"payload",
+        );
+        assert_eq!(&message[..32], B256::repeat_byte(1).as_slice());
+        assert_eq!(&message[44..64], Address::repeat_byte(2).as_slice());
+        assert_eq!(&message[76..96], Address::repeat_byte(3).as_slice());
+        assert_eq!(message[127], 4);
+        assert_eq!(message[159], 5);
+        assert_eq!(message[191], 6);
+        assert_eq!(&message[192..], keccak256(b"payload").as_slice());
+        let auth = result_auth_message(
+            B256::ZERO,
+            Address::ZERO,
+            Address::repeat_byte(9),
+            1,
+            b"sig",
+        );
+        assert_eq!(&auth[76..96], Address::repeat_byte(9).as_slice());
+        assert_eq!(&auth[128..], keccak256(b"sig").as_slice());
     }
 
     #[test]

@@ -2,7 +2,10 @@
 
 pub mod docker;
 mod error;
+pub mod in_process;
+pub mod keys;
 pub mod performer;
 pub mod process;
+pub mod service;
 
 pub use error::ExecutorError;

@@ -2,6 +2,7 @@
 
 mod docker;
 mod process;
+mod service;
 
 use std::path::{Path, PathBuf};
 

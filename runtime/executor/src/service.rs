@@ -1,0 +1,358 @@
+//! `ExecutorService.SubmitTask`: the checks a task must pass before it reaches a performer, the
+//! run under the task's own deadline, and the signatures on its result.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use alloy_primitives::{Address, B256, Bytes, keccak256};
+use ponos_crypto::digest;
+use ponos_proto::hourglass::{
+    TaskResult, TaskSubmission, executor_service_server::ExecutorService,
+};
+use ponos_store::ExecutorStore;
+use tonic::{Request, Response, Status};
+use tracing::{info, instrument, warn};
+
+use crate::{
+    ExecutorError,
+    keys::{ChainView, SigningKey},
+    performer::PerformerClient,
+};
+
+/// The only message version Hourglass and Ponos speak.
+pub const MESSAGE_VERSION: u32 = 1;
+
+/// How the result of an AVS's tasks is signed: the curve of its executor operator set.
+#[derive(Debug)]
+pub enum ResultSigning {
+    /// BN254: over the BN254 certificate digest.
+    Bn254(SigningKey),
+    /// ECDSA: over the EIP-712 certificate digest of the ECDSA verifier on the task's chain.
+    Ecdsa {
+        /// The operator's ECDSA key.
+        key: SigningKey,
+        /// The ECDSA certificate verifier (its address is in the digest's domain).
+        verifier: Address,
+        /// The verifier's release version (its first character is the domain version).
+        version: String,
+    },
+}
+
+/// One AVS this executor serves.
+#[derive(Debug)]
+pub struct AvsEntry {
+    /// Its performer.
+    pub performer: PerformerClient,
+    /// How its results are signed.
+    pub signing: ResultSigning,
+}
+
+/// Limits and defaults of the service.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest payload accepted, in bytes.
+    pub max_payload: usize,
+    /// How long processed task ids are kept to refuse replays; at least the longest task SLA.
+    pub replay_window: Duration,
+    /// The deadline of a task whose request carries no gRPC deadline.
+    pub default_deadline: Duration,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_payload: 1 << 20,
+            replay_window: Duration::from_secs(86_400),
+            default_deadline: Duration::from_secs(120),
+        }
+    }
+}
+
+/// The executor's task service.
+#[derive(Debug)]
+pub struct Executor<S, C> {
+    operator: Address,
+    avss: HashMap<Address, AvsEntry>,
+    store: Arc<S>,
+    chain: Arc<C>,
+    limits: Limits,
+}
+
+impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
+    /// An executor for `operator`.
+    pub fn new(operator: Address, store: Arc<S>, chain: Arc<C>, limits: Limits) -> Self {
+        Self {
+            operator,
+            avss: HashMap::new(),
+            store,
+            chain,
+            limits,
+        }
+    }
+
+    /// Serves `avs` with `entry`.
+    pub fn add_avs(&mut self, avs: Address, entry: AvsEntry) {
+        self.avss.insert(avs, entry);
+    }
+
+    /// Checks a submission, runs it and signs the result.
+    #[instrument(skip_all, fields(task = %submission.task_id))]
+    pub async fn submit(
+        &self,
+        submission: TaskSubmission,
+        deadline: Duration,
+    ) -> Result<TaskResult, Status> {
+        let task = self.check_shape(&submission)?;
+        let Some(entry) = self.avss.get(&task.avs) else {
+            return Err(Status::not_found(format!(
+                "this executor runs no performer for AVS {}",
+                task.avs
+            )));
+        };
+
+        let key = self
+            .chain
+            .aggregator_key(task.avs, submission.task_block_number)
+            .await
+            .map_err(|e| Status::unavailable(format!("reading the aggregator key: {e}")))?;
+        let message = digest::task_submission_message(
+            task.id,
+            task.avs,
+            self.operator,
+            submission.operator_set_id,
+            submission.reference_timestamp,
+            submission.task_block_number,
+            &submission.payload,
+        );
+        if !key.verifies(&message, &submission.signature) {
+            return Err(Status::unauthenticated(format!(
+                "the task signature does not verify against the aggregator key registered for AVS {}",
+                task.avs
+            )));
+        }
+        let member = self
+            .chain
+            .is_member(
+                task.avs,
+                submission.operator_set_id,
+                self.operator,
+                submission.task_block_number,
+            )
+            .await
+            .map_err(|e| Status::unavailable(format!("reading operator set membership: {e}")))?;
+        if !member {
+            return Err(Status::permission_denied(format!(
+                "operator {} is not in operator set {} of AVS {}",
+                self.operator, submission.operator_set_id, task.avs
+            )));
+        }
+
+        let keep_until = unix_now() + self.limits.replay_window.as_secs();
+        match self.store.mark_task_processed(task.id.0, keep_until) {
+            Ok(true) => {}
+            Ok(false) => {
+                return Err(Status::already_exists(format!(
+                    "task {} was already processed",
+                    submission.task_id
+                )));
+            }
+            Err(error) => return Err(Status::internal(format!("recording the task: {error}"))),
+        }
+
+        let mut performer = entry.performer.clone();
+        let output = performer
+            .execute(&submission.task_id, submission.payload, deadline)
+            .await
+            .map_err(|error| performer_status(&error))?;
+
+        let message_hash = digest::message_hash(task.id, &Bytes::from(output.clone()));
+        let (key, certificate_digest) = match &entry.signing {
+            ResultSigning::Bn254(key) => (
+                key,
+                digest::bn254_certificate_digest(submission.reference_timestamp, message_hash),
+            ),
+            ResultSigning::Ecdsa {
+                key,
+                verifier,
+                version,
+            } => (
+                key,
+                digest::ecdsa_certificate_digest(
+                    *verifier,
+                    version,
+                    submission.reference_timestamp,
+                    message_hash,
+                ),
+            ),
+        };
+        let result_signature = key.sign(certificate_digest);
+        let auth = digest::result_auth_message(
+            task.id,
+            task.avs,
+            self.operator,
+            submission.operator_set_id,
+            &result_signature,
+        );
+        let auth_signature = key.sign(keccak256(auth));
+        info!(target: "ponos::executor", avs = %task.avs, bytes = output.len(), "task done");
+        Ok(TaskResult {
+            task_id: submission.task_id,
+            operator_address: self.operator.to_string(),
+            output,
+            result_signature,
+            avs_address: submission.avs_address,
+            operator_set_id: submission.operator_set_id,
+            auth_signature,
+            version: MESSAGE_VERSION,
+        })
+    }
+
+    /// The checks that need nothing but the request.
+    fn check_shape(&self, submission: &TaskSubmission) -> Result<CheckedTask, Status> {
+        if submission.version != MESSAGE_VERSION {
+            return Err(Status::invalid_argument(format!(
+                "message version {} is not supported (expected {MESSAGE_VERSION})",
+                submission.version
+            )));
+        }
+        let id = parse_task_id(&submission.task_id)?;
+        let avs = parse_address("avs_address", &submission.avs_address)?;
+        let executor = parse_address("executor_address", &submission.executor_address)?;
+        if executor != self.operator {
+            return Err(Status::permission_denied(format!(
+                "the task is addressed to {executor}; this executor is operator {}",
+                self.operator
+            )));
+        }
+        if submission.payload.len() > self.limits.max_payload {
+            return Err(Status::invalid_argument(format!(
+                "the payload of {} bytes exceeds the {}-byte limit",
+                submission.payload.len(),
+                self.limits.max_payload
+            )));
+        }
+        if submission.signature.is_empty() {
+            return Err(Status::invalid_argument(
+                "the task carries no aggregator signature",
+            ));
+        }
+        if submission.reference_timestamp == 0 {
+            return Err(Status::invalid_argument(
+                "reference_timestamp must not be 0",
+            ));
+        }
+        Ok(CheckedTask { id, avs })
+    }
+}
+
+struct CheckedTask {
+    id: B256,
+    avs: Address,
+}
+
+fn parse_task_id(value: &str) -> Result<B256, Status> {
+    let hex = value.strip_prefix("0x").filter(|h| h.len() == 64);
+    hex.and_then(|h| h.parse::<B256>().ok()).ok_or_else(|| {
+        Status::invalid_argument(format!(
+            "task_id {value:?} is not 0x followed by 64 hex digits"
+        ))
+    })
+}
+
+fn parse_address(field: &str, value: &str) -> Result<Address, Status> {
+    let valid = value.len() == 42 && value.starts_with("0x");
+    valid.then(|| value.parse().ok()).flatten().ok_or_else(|| {
+        Status::invalid_argument(format!(
+            "{field} {value:?} is not 0x followed by 40 hex digits"
+        ))
+    })
+}
+
+fn performer_status(error: &ExecutorError) -> Status {
+    match error {
+        ExecutorError::DeadlineExceeded(_) => Status::deadline_exceeded(error.to_string()),
+        ExecutorError::Task {
+            code: "refused the task",
+            ..
+        } => Status::invalid_argument(error.to_string()),
+        ExecutorError::Unreachable { .. } => Status::unavailable(error.to_string()),
+        _ => Status::internal(error.to_string()),
+    }
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default()
+}
+
+/// The deadline a gRPC caller set (`grpc-timeout`), if any.
+fn grpc_deadline<T>(request: &Request<T>) -> Option<Duration> {
+    let value = request.metadata().get("grpc-timeout")?.to_str().ok()?;
+    let (digits, unit) = value.split_at(value.len().checked_sub(1)?);
+    let amount: u64 = digits.parse().ok()?;
+    Some(match unit {
+        "H" => Duration::from_secs(amount * 3600),
+        "M" => Duration::from_secs(amount * 60),
+        "S" => Duration::from_secs(amount),
+        "m" => Duration::from_millis(amount),
+        "u" => Duration::from_micros(amount),
+        "n" => Duration::from_nanos(amount),
+        _ => return None,
+    })
+}
+
+#[tonic::async_trait]
+impl<S: ExecutorStore, C: ChainView> ExecutorService for Executor<S, C> {
+    async fn submit_task(
+        &self,
+        request: Request<TaskSubmission>,
+    ) -> Result<Response<TaskResult>, Status> {
+        let deadline = grpc_deadline(&request).unwrap_or(self.limits.default_deadline);
+        match self.submit(request.into_inner(), deadline).await {
+            Ok(result) => Ok(Response::new(result)),
+            Err(status) => {
+                warn!(target: "ponos::executor", code = ?status.code(), message = status.message(), "task refused");
+                Err(status)
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn grpc_timeouts_parse() {
+        let mut request = Request::new(());
+        assert_eq!(grpc_deadline(&request), None);
+        for (header, expected) in [
+            ("30S", Duration::from_secs(30)),
+            ("1500m", Duration::from_millis(1500)),
+        ] {
+            request
+                .metadata_mut()
+                .insert("grpc-timeout", header.parse().unwrap());
+            assert_eq!(grpc_deadline(&request), Some(expected));
+        }
+        request
+            .metadata_mut()
+            .insert("grpc-timeout", "x".parse().unwrap());
+        assert_eq!(grpc_deadline(&request), None);
+    }
+
+    #[test]
+    fn task_ids_and_addresses_are_strict() {
+        assert!(parse_task_id(&format!("0x{}", "ab".repeat(32))).is_ok());
+        assert!(parse_task_id(&"ab".repeat(32)).is_err());
+        assert!(parse_task_id("0x1234").is_err());
+        assert!(parse_address("avs_address", "0x00000000000000000000000000000000000000aa").is_ok());
+        let err = parse_address("avs_address", "0xzz").unwrap_err();
+        assert!(err.message().contains("avs_address"));
+    }
+}

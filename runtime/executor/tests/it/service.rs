@@ -1,0 +1,270 @@
+//! `SubmitTask` over real gRPC: genuine tasks run and come back signed; anything else is refused
+//! with a clear status and never reaches the performer.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use alloy_primitives::{Address, B256, Bytes, keccak256};
+use ponos_crypto::{bn254, digest, ecdsa};
+use ponos_executor::{
+    in_process::InProcessPerformer,
+    keys::{AggregatorKey, SigningKey, StaticChainView},
+    performer::PerformerClient,
+    service::{AvsEntry, Executor, Limits, ResultSigning},
+};
+use ponos_performer::{Performer, PerformerError, Task};
+use ponos_proto::hourglass::{
+    TaskSubmission, executor_service_client::ExecutorServiceClient,
+    executor_service_server::ExecutorServiceServer,
+};
+use ponos_store::{ExecutorStore, MemoryStore, RedbStore};
+use tokio::{net::TcpListener, sync::oneshot};
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Code, transport::Channel};
+
+const BN_AVS: Address = Address::repeat_byte(0xb1);
+const EC_AVS: Address = Address::repeat_byte(0xe1);
+const OPERATOR: Address = Address::repeat_byte(0x0b);
+const VERIFIER: Address = Address::repeat_byte(0x7e);
+
+/// Doubles each byte of the payload and counts the tasks it ran.
+#[derive(Clone, Default)]
+struct Doubler {
+    runs: Arc<AtomicUsize>,
+}
+
+impl Performer for Doubler {
+    async fn handle_task(&self, task: Task) -> Result<Vec<u8>, PerformerError> {
+        self.runs.fetch_add(1, Ordering::SeqCst);
+        Ok(task.payload.iter().map(|b| b.wrapping_mul(2)).collect())
+    }
+}
+
+fn aggregator() -> ecdsa::SecretKey {
+    ecdsa::SecretKey::from_bytes(&[0xa1; 32]).unwrap()
+}
+fn operator_bn254() -> bn254::SecretKey {
+    bn254::SecretKey::from_seed(b"operator bn254").unwrap()
+}
+fn operator_ecdsa() -> ecdsa::SecretKey {
+    ecdsa::SecretKey::from_bytes(&[0x0e; 32]).unwrap()
+}
+
+struct Running {
+    client: ExecutorServiceClient<Channel>,
+    runs: Arc<AtomicUsize>,
+    stop: oneshot::Sender<()>,
+    server: tokio::task::JoinHandle<()>,
+    _performer: InProcessPerformer,
+}
+
+async fn start<S: ExecutorStore>(store: S) -> Running {
+    let doubler = Doubler::default();
+    let runs = doubler.runs.clone();
+    let performer = InProcessPerformer::start(doubler).await.unwrap();
+    let client = PerformerClient::connect(performer.port(), Duration::from_secs(10))
+        .await
+        .unwrap();
+    let chain = StaticChainView::default()
+        .with_aggregator(BN_AVS, AggregatorKey::Ecdsa(aggregator().address()))
+        .with_aggregator(EC_AVS, AggregatorKey::Ecdsa(aggregator().address()))
+        .with_member(BN_AVS, 1, OPERATOR)
+        .with_member(EC_AVS, 1, OPERATOR);
+    let limits = Limits {
+        max_payload: 1 << 20,
+        ..Limits::default()
+    };
+    let mut executor = Executor::new(OPERATOR, Arc::new(store), Arc::new(chain), limits);
+    executor.add_avs(
+        BN_AVS,
+        AvsEntry {
+            performer: client.clone(),
+            signing: ResultSigning::Bn254(SigningKey::Bn254(operator_bn254())),
+        },
+    );
+    executor.add_avs(
+        EC_AVS,
+        AvsEntry {
+            performer: client,
+            signing: ResultSigning::Ecdsa {
+                key: SigningKey::Ecdsa(operator_ecdsa()),
+                verifier: VERIFIER,
+                version: "1.8.1".into(),
+            },
+        },
+    );
+
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        tonic::transport::Server::builder()
+            .add_service(ExecutorServiceServer::new(executor))
+            .serve_with_incoming_shutdown(TcpListenerStream::new(listener), async {
+                let _ = stopped.await;
+            })
+            .await
+            .unwrap();
+    });
+    let channel = Channel::from_shared(format!("http://{addr}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    Running {
+        client: ExecutorServiceClient::new(channel),
+        runs,
+        stop,
+        server,
+        _performer: performer,
+    }
+}
+
+/// A submission for `avs` signed by the aggregator key.
+fn submission(avs: Address, task: B256, payload: &[u8]) -> TaskSubmission {
+    let message =
+        digest::task_submission_message(task, avs, OPERATOR, 1, 1_700_000_000, 42, payload);
+    TaskSubmission {
+        task_id: task.to_string(),
+        aggregator_address: aggregator().address().to_string(),
+        avs_address: avs.to_string(),
+        payload: payload.to_vec(),
+        signature: aggregator().sign(keccak256(message)).unwrap().to_vec(),
+        operator_set_id: 1,
+        reference_timestamp: 1_700_000_000,
+        executor_address: OPERATOR.to_string(),
+        task_block_number: 42,
+        version: 1,
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signed_results_verify_against_the_operator_keys() {
+    let mut running = start(MemoryStore::default()).await;
+
+    let task = keccak256("bn254 task");
+    let result = running
+        .client
+        .submit_task(submission(BN_AVS, task, &[1, 2, 3]))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(result.output, [2, 4, 6]);
+    assert_eq!(result.task_id, task.to_string());
+    let message_hash = digest::message_hash(task, &Bytes::from(result.output.clone()));
+    let signature = bn254::Signature::from_bytes(&result.result_signature).unwrap();
+    let key = operator_bn254().public_key();
+    assert!(signature.verify(
+        digest::bn254_certificate_digest(1_700_000_000, message_hash),
+        &key
+    ));
+    let auth = digest::result_auth_message(task, BN_AVS, OPERATOR, 1, &result.result_signature);
+    assert!(
+        bn254::Signature::from_bytes(&result.auth_signature)
+            .unwrap()
+            .verify(keccak256(auth), &key)
+    );
+
+    let task = keccak256("ecdsa task");
+    let result = running
+        .client
+        .submit_task(submission(EC_AVS, task, &[5]))
+        .await
+        .unwrap()
+        .into_inner();
+    let message_hash = digest::message_hash(task, &Bytes::from(result.output.clone()));
+    let certificate_digest =
+        digest::ecdsa_certificate_digest(VERIFIER, "1.8.1", 1_700_000_000, message_hash);
+    assert_eq!(
+        ecdsa::recover(certificate_digest, &result.result_signature).unwrap(),
+        operator_ecdsa().address()
+    );
+    let auth = digest::result_auth_message(task, EC_AVS, OPERATOR, 1, &result.result_signature);
+    assert_eq!(
+        ecdsa::recover(keccak256(auth), &result.auth_signature).unwrap(),
+        operator_ecdsa().address()
+    );
+    assert_eq!(running.runs.load(Ordering::SeqCst), 2);
+    let _ = running.stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bad_requests_are_refused_before_the_performer() {
+    let mut running = start(MemoryStore::default()).await;
+    let task = keccak256("bad");
+
+    let mut forged = submission(BN_AVS, task, b"x");
+    forged.signature = ecdsa::SecretKey::from_bytes(&[0x66; 32])
+        .unwrap()
+        .sign(B256::ZERO)
+        .unwrap()
+        .to_vec();
+    let mut other_operator = submission(BN_AVS, task, b"x");
+    other_operator.executor_address = Address::repeat_byte(0x99).to_string();
+    let mut malformed = submission(BN_AVS, task, b"x");
+    malformed.task_id = "0x1234".into();
+    let oversized = submission(BN_AVS, task, &vec![7u8; (1 << 20) + 1]);
+    let mut tampered = submission(BN_AVS, task, b"x");
+    tampered.payload = b"y".to_vec();
+    let unknown_avs = submission(Address::repeat_byte(0x55), task, b"x");
+
+    for (request, code, needle) in [
+        (forged, Code::Unauthenticated, "aggregator key"),
+        (other_operator, Code::PermissionDenied, "addressed to"),
+        (malformed, Code::InvalidArgument, "64 hex digits"),
+        (
+            oversized,
+            Code::InvalidArgument,
+            "exceeds the 1048576-byte limit",
+        ),
+        (tampered, Code::Unauthenticated, "aggregator key"),
+        (unknown_avs, Code::NotFound, "no performer"),
+    ] {
+        let status = running.client.submit_task(request).await.unwrap_err();
+        assert_eq!(status.code(), code, "{}", status.message());
+        assert!(status.message().contains(needle), "{}", status.message());
+    }
+    assert_eq!(
+        running.runs.load(Ordering::SeqCst),
+        0,
+        "nothing reached the performer"
+    );
+    let _ = running.stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_repeated_task_is_refused_also_after_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("executor.redb");
+    let task = keccak256("once");
+
+    let mut running = start(RedbStore::open(&path).unwrap()).await;
+    running
+        .client
+        .submit_task(submission(BN_AVS, task, b"a"))
+        .await
+        .unwrap();
+    let replay = running
+        .client
+        .submit_task(submission(BN_AVS, task, b"a"))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Code::AlreadyExists);
+    let _ = running.stop.send(());
+    running.server.await.unwrap();
+
+    let mut restarted = start(RedbStore::open(&path).unwrap()).await;
+    let replay = restarted
+        .client
+        .submit_task(submission(BN_AVS, task, b"a"))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Code::AlreadyExists, "{}", replay.message());
+    assert_eq!(restarted.runs.load(Ordering::SeqCst), 0);
+    let _ = restarted.stop.send(());
+}
