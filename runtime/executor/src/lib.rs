@@ -7,5 +7,6 @@ pub mod keys;
 pub mod performer;
 pub mod process;
 pub mod service;
+pub mod supervisor;
 
 pub use error::ExecutorError;

@@ -20,6 +20,7 @@ use crate::{
     ExecutorError,
     keys::{ChainView, SigningKey},
     performer::PerformerClient,
+    supervisor::Supervisor,
 };
 
 /// The only message version Hourglass and Ponos speak.
@@ -41,11 +42,34 @@ pub enum ResultSigning {
     },
 }
 
+/// Where an AVS's tasks run.
+#[derive(Debug, Clone)]
+pub enum PerformerHandle {
+    /// A performer someone else keeps alive (in-process, or external).
+    Direct(PerformerClient),
+    /// A container or process this executor starts, watches and restarts.
+    Supervised(Supervisor),
+}
+
+impl PerformerHandle {
+    async fn execute(
+        &self,
+        task_id: &str,
+        payload: Vec<u8>,
+        deadline: Duration,
+    ) -> Result<Vec<u8>, ExecutorError> {
+        match self {
+            Self::Direct(client) => client.clone().execute(task_id, payload, deadline).await,
+            Self::Supervised(supervisor) => supervisor.execute(task_id, payload, deadline).await,
+        }
+    }
+}
+
 /// One AVS this executor serves.
 #[derive(Debug)]
 pub struct AvsEntry {
     /// Its performer.
-    pub performer: PerformerClient,
+    pub performer: PerformerHandle,
     /// How its results are signed.
     pub signing: ResultSigning,
 }
@@ -162,8 +186,8 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             Err(error) => return Err(Status::internal(format!("recording the task: {error}"))),
         }
 
-        let mut performer = entry.performer.clone();
-        let output = performer
+        let output = entry
+            .performer
             .execute(&submission.task_id, submission.payload, deadline)
             .await
             .map_err(|error| performer_status(&error))?;

@@ -10,9 +10,9 @@ use ponos_executor::{
 
 use crate::square_binary;
 
-const IMAGE: &str = "ponos-test/square-performer:latest";
+pub(crate) const IMAGE: &str = "ponos-test/square-performer:latest";
 
-async fn image() -> bollard::Docker {
+pub(crate) async fn image() -> bollard::Docker {
     let docker = docker::connect()
         .await
         .expect("a Docker daemon answers (run script/setup)");

@@ -3,6 +3,7 @@
 mod docker;
 mod process;
 mod service;
+mod supervisor;
 
 use std::path::{Path, PathBuf};
 

@@ -15,7 +15,7 @@ use ponos_executor::{
     in_process::InProcessPerformer,
     keys::{AggregatorKey, SigningKey, StaticChainView},
     performer::PerformerClient,
-    service::{AvsEntry, Executor, Limits, ResultSigning},
+    service::{AvsEntry, Executor, Limits, PerformerHandle, ResultSigning},
 };
 use ponos_performer::{Performer, PerformerError, Task};
 use ponos_proto::hourglass::{
@@ -83,14 +83,14 @@ async fn start<S: ExecutorStore>(store: S) -> Running {
     executor.add_avs(
         BN_AVS,
         AvsEntry {
-            performer: client.clone(),
+            performer: PerformerHandle::Direct(client.clone()),
             signing: ResultSigning::Bn254(SigningKey::Bn254(operator_bn254())),
         },
     );
     executor.add_avs(
         EC_AVS,
         AvsEntry {
-            performer: client,
+            performer: PerformerHandle::Direct(client),
             signing: ResultSigning::Ecdsa {
                 key: SigningKey::Ecdsa(operator_ecdsa()),
                 verifier: VERIFIER,
