@@ -46,7 +46,7 @@ pub enum ResultSigning {
 #[derive(Debug, Clone)]
 pub enum PerformerHandle {
     /// A performer someone else keeps alive (in-process, or external).
-    Direct(PerformerClient),
+    Direct(Box<PerformerClient>),
     /// A container or process this executor starts, watches and restarts.
     Supervised(Supervisor),
 }

@@ -83,14 +83,14 @@ async fn start<S: ExecutorStore>(store: S) -> Running {
     executor.add_avs(
         BN_AVS,
         AvsEntry {
-            performer: PerformerHandle::Direct(client.clone()),
+            performer: PerformerHandle::Direct(Box::new(client.clone())),
             signing: ResultSigning::Bn254(SigningKey::Bn254(operator_bn254())),
         },
     );
     executor.add_avs(
         EC_AVS,
         AvsEntry {
-            performer: PerformerHandle::Direct(client),
+            performer: PerformerHandle::Direct(Box::new(client)),
             signing: ResultSigning::Ecdsa {
                 key: SigningKey::Ecdsa(operator_ecdsa()),
                 verifier: VERIFIER,
