@@ -148,6 +148,24 @@ pub fn result_auth_message(
     out
 }
 
+/// What an operator's management key signs to call an executor or aggregator management method:
+/// keccak256("ponos/management" ‖ challenge token ‖ method ‖ keccak256 of the request's fields).
+/// Binding the method and the request means a signature cannot be replayed on another call.
+pub fn management_digest(challenge_token: &str, method: &str, request_fields: &[&[u8]]) -> B256 {
+    let mut request = Vec::new();
+    for field in request_fields {
+        request.extend_from_slice(&(field.len() as u64).to_be_bytes());
+        request.extend_from_slice(field);
+    }
+    let mut message = b"ponos/management".to_vec();
+    for part in [challenge_token.as_bytes(), method.as_bytes()] {
+        message.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        message.extend_from_slice(part);
+    }
+    message.extend_from_slice(keccak256(request).as_slice());
+    keccak256(message)
+}
+
 /// Where a key registration is addressed: the KeyRegistrar and its chain.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct KeyRegistrarDomain<'a> {

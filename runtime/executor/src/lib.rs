@@ -4,6 +4,7 @@ pub mod docker;
 mod error;
 pub mod in_process;
 pub mod keys;
+pub mod management;
 pub mod performer;
 pub mod process;
 pub mod service;

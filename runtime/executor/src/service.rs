@@ -68,10 +68,43 @@ impl PerformerHandle {
 /// One AVS this executor serves.
 #[derive(Debug)]
 pub struct AvsEntry {
-    /// Its performer.
-    pub performer: PerformerHandle,
+    /// Its performer, once one is deployed.
+    pub performer: Option<PerformerHandle>,
     /// How its results are signed.
-    pub signing: ResultSigning,
+    pub signing: Arc<ResultSigning>,
+}
+
+/// The AVSs an executor serves, shared by the task and management services.
+#[derive(Debug, Clone, Default)]
+pub struct AvsRegistry {
+    entries: Arc<std::sync::RwLock<HashMap<Address, Arc<AvsEntry>>>>,
+}
+
+impl AvsRegistry {
+    /// Serves `avs` with `entry`, replacing what served it before.
+    pub fn insert(&self, avs: Address, entry: AvsEntry) {
+        if let Ok(mut entries) = self.entries.write() {
+            entries.insert(avs, Arc::new(entry));
+        }
+    }
+
+    /// The entry of `avs`.
+    pub fn get(&self, avs: &Address) -> Option<Arc<AvsEntry>> {
+        self.entries.read().ok()?.get(avs).cloned()
+    }
+
+    /// Stops serving `avs`; returns its entry.
+    pub fn remove(&self, avs: &Address) -> Option<Arc<AvsEntry>> {
+        self.entries.write().ok()?.remove(avs)
+    }
+
+    /// Every AVS served, with its entry.
+    pub fn all(&self) -> Vec<(Address, Arc<AvsEntry>)> {
+        self.entries
+            .read()
+            .map(|e| e.iter().map(|(a, e)| (*a, e.clone())).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Limits and defaults of the service.
@@ -99,27 +132,28 @@ impl Default for Limits {
 #[derive(Debug)]
 pub struct Executor<S, C> {
     operator: Address,
-    avss: HashMap<Address, AvsEntry>,
+    avss: AvsRegistry,
     store: Arc<S>,
     chain: Arc<C>,
     limits: Limits,
 }
 
 impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
-    /// An executor for `operator`.
-    pub fn new(operator: Address, store: Arc<S>, chain: Arc<C>, limits: Limits) -> Self {
+    /// An executor for `operator`, serving the AVSs in `avss`.
+    pub fn new(
+        operator: Address,
+        avss: AvsRegistry,
+        store: Arc<S>,
+        chain: Arc<C>,
+        limits: Limits,
+    ) -> Self {
         Self {
             operator,
-            avss: HashMap::new(),
+            avss,
             store,
             chain,
             limits,
         }
-    }
-
-    /// Serves `avs` with `entry`.
-    pub fn add_avs(&mut self, avs: Address, entry: AvsEntry) {
-        self.avss.insert(avs, entry);
     }
 
     /// Checks a submission, runs it and signs the result.
@@ -186,14 +220,19 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             Err(error) => return Err(Status::internal(format!("recording the task: {error}"))),
         }
 
-        let output = entry
-            .performer
+        let Some(performer) = &entry.performer else {
+            return Err(Status::unavailable(format!(
+                "no performer is deployed for AVS {}",
+                task.avs
+            )));
+        };
+        let output = performer
             .execute(&submission.task_id, submission.payload, deadline)
             .await
             .map_err(|error| performer_status(&error))?;
 
         let message_hash = digest::message_hash(task.id, &Bytes::from(output.clone()));
-        let (key, certificate_digest) = match &entry.signing {
+        let (key, certificate_digest) = match entry.signing.as_ref() {
             ResultSigning::Bn254(key) => (
                 key,
                 digest::bn254_certificate_digest(submission.reference_timestamp, message_hash),

@@ -1,6 +1,7 @@
 //! The performer runtimes with real Docker, real processes and real gRPC on loopback.
 
 mod docker;
+mod management;
 mod process;
 mod service;
 mod supervisor;

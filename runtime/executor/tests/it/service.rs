@@ -15,7 +15,7 @@ use ponos_executor::{
     in_process::InProcessPerformer,
     keys::{AggregatorKey, SigningKey, StaticChainView},
     performer::PerformerClient,
-    service::{AvsEntry, Executor, Limits, PerformerHandle, ResultSigning},
+    service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
 };
 use ponos_performer::{Performer, PerformerError, Task};
 use ponos_proto::hourglass::{
@@ -79,26 +79,27 @@ async fn start<S: ExecutorStore>(store: S) -> Running {
         max_payload: 1 << 20,
         ..Limits::default()
     };
-    let mut executor = Executor::new(OPERATOR, Arc::new(store), Arc::new(chain), limits);
-    executor.add_avs(
+    let avss = AvsRegistry::default();
+    avss.insert(
         BN_AVS,
         AvsEntry {
-            performer: PerformerHandle::Direct(Box::new(client.clone())),
-            signing: ResultSigning::Bn254(SigningKey::Bn254(operator_bn254())),
+            performer: Some(PerformerHandle::Direct(Box::new(client.clone()))),
+            signing: Arc::new(ResultSigning::Bn254(SigningKey::Bn254(operator_bn254()))),
         },
     );
-    executor.add_avs(
+    avss.insert(
         EC_AVS,
         AvsEntry {
-            performer: PerformerHandle::Direct(Box::new(client)),
-            signing: ResultSigning::Ecdsa {
+            performer: Some(PerformerHandle::Direct(Box::new(client))),
+            signing: Arc::new(ResultSigning::Ecdsa {
                 key: SigningKey::Ecdsa(operator_ecdsa()),
                 verifier: VERIFIER,
                 version: "1.8.1".into(),
-            },
+            }),
         },
     );
 
+    let executor = Executor::new(OPERATOR, avss, Arc::new(store), Arc::new(chain), limits);
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = oneshot::channel::<()>();
