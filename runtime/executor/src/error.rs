@@ -62,6 +62,12 @@ pub enum ExecutorError {
         /// What went wrong.
         reason: String,
     },
+    /// The performer container was killed for exceeding its memory limit.
+    #[error("the performer ran out of memory (limit {limit_bytes} bytes) and was killed")]
+    OutOfMemory {
+        /// The container's memory limit.
+        limit_bytes: i64,
+    },
     /// No free loopback port could be found.
     #[error("no free loopback port: {0}")]
     NoPort(std::io::Error),

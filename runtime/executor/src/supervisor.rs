@@ -286,6 +286,58 @@ impl Supervisor {
     }
 }
 
+/// Runs one task in a fresh instance (a one-off performer, for AVSs whose work is a batch job):
+/// starts it, waits until healthy, runs the task under `deadline`, and removes the instance
+/// whatever happened. A container killed for exceeding its memory limit is reported as such.
+pub async fn run_one_off(
+    launch: &Launch,
+    start_timeout: Duration,
+    task_id: &str,
+    payload: Vec<u8>,
+    deadline: Duration,
+) -> Result<Vec<u8>, ExecutorError> {
+    let config = SupervisorConfig {
+        start_timeout,
+        ..SupervisorConfig::default()
+    };
+    let slot = start_slot(launch, &config).await?;
+    let result = slot
+        .client
+        .clone()
+        .execute(task_id, payload, deadline)
+        .await;
+    let result = match result {
+        Err(error) if slot.instance.out_of_memory().await || dying_of_oom(&slot.instance).await => {
+            let limit_bytes = match launch {
+                Launch::Docker { spec, .. } => spec.memory_bytes.unwrap_or_default(),
+                Launch::Process { .. } => 0,
+            };
+            warn!(target: "ponos::executor", %error, "one-off performer ran out of memory");
+            Err(ExecutorError::OutOfMemory { limit_bytes })
+        }
+        other => other,
+    };
+    slot.instance.stop().await;
+    result
+}
+
+/// The kernel may still be killing the container when the call fails: wait for it to stop
+/// (bounded), then ask again.
+async fn dying_of_oom(instance: &Instance) -> bool {
+    let Instance::Container { docker, container } = instance else {
+        return false;
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while tokio::time::Instant::now() < deadline {
+        match container.state(docker).await {
+            Ok((false, oom)) => return oom,
+            Ok((true, _)) => tokio::time::sleep(Duration::from_millis(100)).await,
+            Err(_) => return false,
+        }
+    }
+    false
+}
+
 /// Restarts the instance when it dies or fails `failure_threshold` health checks in a row.
 async fn monitor(shared: std::sync::Weak<Shared>) {
     let mut failures = 0;

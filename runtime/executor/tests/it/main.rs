@@ -2,6 +2,7 @@
 
 mod docker;
 mod management;
+mod oneoff;
 mod process;
 mod service;
 mod supervisor;
@@ -22,4 +23,41 @@ async fn square_binary() -> &'static Path {
                 .expect("the example performer builds")
         })
         .await
+}
+
+/// The test performer (sleeps, allocates, crashes on request), built once as a static binary.
+async fn test_performer_binary() -> &'static Path {
+    static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
+    BINARY
+        .get_or_init(|| async {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+            let target = workspace.join("target/performer");
+            ponos_executor::docker::build_static_binary(
+                &workspace,
+                "executor-test-performer",
+                &target,
+            )
+            .await
+            .expect("the test performer builds")
+        })
+        .await
+}
+
+const TEST_IMAGE: &str = "ponos-test/test-performer:latest";
+
+/// The test performer's image, built once.
+async fn test_performer_image() -> bollard::Docker {
+    let docker = ponos_executor::docker::connect()
+        .await
+        .expect("a Docker daemon answers (run script/setup)");
+    static BUILT: OnceCell<()> = OnceCell::const_new();
+    BUILT
+        .get_or_init(|| async {
+            let binary = test_performer_binary().await;
+            ponos_executor::docker::build_image(&docker, binary, TEST_IMAGE)
+                .await
+                .expect("image builds");
+        })
+        .await;
+    docker
 }

@@ -1,0 +1,41 @@
+//! A performer for the executor's runtime tests. Payloads: `sleep:<ms>` sleeps, `alloc:<MiB>`
+//! allocates and touches that much memory, `crash` exits at once; anything else is echoed.
+
+use std::time::Duration;
+
+use ponos_performer::{Performer, PerformerError, ServeError, Task, env};
+
+struct TestPerformer;
+
+impl Performer for TestPerformer {
+    async fn handle_task(&self, task: Task) -> Result<Vec<u8>, PerformerError> {
+        let text = String::from_utf8_lossy(&task.payload).into_owned();
+        let number = |prefix: &str| -> Result<u64, PerformerError> {
+            text[prefix.len()..]
+                .parse()
+                .map_err(|_| PerformerError::InvalidTask(format!("bad number in {text:?}")))
+        };
+        if text.starts_with("sleep:") {
+            tokio::time::sleep(Duration::from_millis(number("sleep:")?)).await;
+            return Ok(b"slept".to_vec());
+        }
+        if text.starts_with("alloc:") {
+            let mib = number("alloc:")? as usize;
+            let mut blocks = Vec::with_capacity(mib);
+            for _ in 0..mib {
+                blocks.push(vec![1u8; 1 << 20]);
+            }
+            let total: usize = blocks.iter().map(|b| b.len()).sum();
+            return Ok(total.to_string().into_bytes());
+        }
+        if text == "crash" {
+            std::process::exit(3);
+        }
+        Ok(task.payload)
+    }
+}
+
+#[tokio::main]
+async fn main() -> Result<(), ServeError> {
+    ponos_performer::serve(env::listen_addr()?, TestPerformer).await
+}
