@@ -1,5 +1,5 @@
-//! The standard gRPC health service: `SERVING` while the performer takes tasks, `NOT_SERVING`
-//! once it is shutting down.
+//! The standard gRPC health service: `SERVING` while the server takes work, `NOT_SERVING` once
+//! it is shutting down.
 
 use std::pin::Pin;
 
@@ -11,21 +11,23 @@ use tokio::sync::watch;
 use tokio_stream::{Stream, StreamExt, wrappers::WatchStream};
 use tonic::{Request, Response, Status};
 
-/// The health of the performer service, shared with the server loop.
+/// A `grpc.health.v1.Health` service reporting one status for the whole server and the named
+/// services; servers flip the status through the `watch` sender they keep.
 #[derive(Debug, Clone)]
-pub(crate) struct HealthService {
+pub struct HealthService {
     status: watch::Receiver<ServingStatus>,
+    services: Vec<&'static str>,
 }
 
 impl HealthService {
-    pub(crate) const fn new(status: watch::Receiver<ServingStatus>) -> Self {
-        Self { status }
+    /// Health for the server (the empty service name) and `services`.
+    pub const fn new(status: watch::Receiver<ServingStatus>, services: Vec<&'static str>) -> Self {
+        Self { status, services }
     }
 
-    /// The status of `service`: the empty name and the performer service are known.
+    /// The status of `service`, if it is known.
     fn status_of(&self, service: &str) -> Option<ServingStatus> {
-        let known =
-            service.is_empty() || service == "eigenlayer.hourglass.v1.performer.PerformerService";
+        let known = service.is_empty() || self.services.contains(&service);
         known.then(|| *self.status.borrow())
     }
 }

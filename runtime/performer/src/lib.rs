@@ -1,7 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod env;
-mod health;
+pub mod health;
 mod server;
 
 pub use server::{ServeError, serve, serve_with_shutdown};

@@ -105,7 +105,10 @@ where
         info!(target: "ponos::performer", "shutting down");
     };
     Server::builder()
-        .add_service(HealthServer::new(HealthService::new(health)))
+        .add_service(HealthServer::new(HealthService::new(
+            health,
+            vec!["eigenlayer.hourglass.v1.performer.PerformerService"],
+        )))
         .add_service(PerformerServiceServer::new(service))
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
         .await?;

@@ -1,0 +1,283 @@
+//! The executor's configuration file (TOML). `docs/executor.example.toml` documents every key.
+//! Secrets never live in the file: keystore passwords come from environment variables.
+
+use std::{collections::BTreeMap, net::SocketAddr, path::PathBuf};
+
+use alloy_primitives::Address;
+use eyre::{WrapErr, bail, eyre};
+use serde::Deserialize;
+
+use crate::telemetry::LogFormat;
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorConfig {
+    /// Who this executor is.
+    pub operator: OperatorConfig,
+    /// Where it listens.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Where it keeps state.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Request limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Logs.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The AVSs it serves.
+    #[serde(default, rename = "avs")]
+    pub avss: Vec<AvsConfig>,
+}
+
+/// The operator.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OperatorConfig {
+    /// The operator's address (tasks must be addressed to it).
+    pub address: Address,
+    /// The address of the key allowed to call the management service.
+    pub management_address: Address,
+    /// The BN254 signing key, for AVSs whose executor set is BN254.
+    pub bn254: Option<KeystoreConfig>,
+    /// The ECDSA signing key, for AVSs whose executor set is ECDSA.
+    pub ecdsa: Option<KeystoreConfig>,
+}
+
+/// A keystore file and where its password comes from.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeystoreConfig {
+    /// The keystore (EIP-2335 for BN254, Web3 v3 for ECDSA).
+    pub keystore: PathBuf,
+    /// The environment variable holding its password.
+    pub password_env: String,
+}
+
+/// Listen addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// The task service (`ExecutorService`) and gRPC health.
+    pub grpc_addr: SocketAddr,
+    /// The management service.
+    pub management_addr: SocketAddr,
+    /// `/metrics`, `/healthz`, `/readyz`.
+    pub http_addr: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            grpc_addr: ([0, 0, 0, 0], 9090).into(),
+            management_addr: ([127, 0, 0, 1], 9091).into(),
+            http_addr: ([127, 0, 0, 1], 9095).into(),
+        }
+    }
+}
+
+/// The store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The redb file; `:memory:` keeps state in memory only (tests, demos).
+    pub path: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: "ponos-executor.redb".into(),
+        }
+    }
+}
+
+/// Limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// The largest task payload accepted.
+    pub max_payload_bytes: usize,
+    /// How long processed task ids are remembered; at least the longest task SLA.
+    pub replay_window_secs: u64,
+    /// The deadline of a task whose request carries none.
+    pub default_deadline_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_payload_bytes: 1 << 20,
+            replay_window_secs: 86_400,
+            default_deadline_secs: 120,
+        }
+    }
+}
+
+/// Logs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: LogFormat,
+    /// A filter such as `info` or `ponos=debug,info`.
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Text,
+            level: "info".into(),
+        }
+    }
+}
+
+/// The curve of an AVS's executor operator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Curve {
+    /// BN254 (BLS).
+    Bn254,
+    /// ECDSA.
+    Ecdsa,
+}
+
+/// One AVS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvsConfig {
+    /// The AVS address.
+    pub address: Address,
+    /// The curve of its executor operator set.
+    pub curve: Curve,
+    /// The executor operator sets this operator belongs to.
+    pub operator_set_ids: Vec<u32>,
+    /// The aggregator's signing-key address (ECDSA aggregator set).
+    pub aggregator_ecdsa_address: Address,
+    /// For ECDSA: the ECDSA certificate verifier of the chain its tasks live on.
+    pub ecdsa_verifier: Option<Address>,
+    /// For ECDSA: the verifier's release version.
+    #[serde(default = "default_verifier_version")]
+    pub ecdsa_verifier_version: String,
+    /// Its performer.
+    pub performer: PerformerConfig,
+}
+
+fn default_verifier_version() -> String {
+    "1.8.1".into()
+}
+
+/// How an AVS's performer runs.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, tag = "runtime", rename_all = "lowercase")]
+pub enum PerformerConfig {
+    /// A Docker container (host networking on a loopback port).
+    Docker {
+        /// The image reference.
+        image: String,
+        /// Environment variables.
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+        /// Memory limit in MiB.
+        memory_mib: Option<i64>,
+        /// CPU limit.
+        cpus: Option<f64>,
+    },
+    /// A native process.
+    Process {
+        /// The binary.
+        binary: PathBuf,
+        /// Environment variables.
+        #[serde(default)]
+        env: BTreeMap<String, String>,
+    },
+}
+
+impl ExecutorConfig {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &std::path::Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading {}", path.display()))?;
+        let config = Self::parse(&text).wrap_err_with(|| format!("in {}", path.display()))?;
+        Ok(config)
+    }
+
+    /// Parses and checks a configuration.
+    pub fn parse(text: &str) -> eyre::Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| eyre!("{}", e.to_string().trim()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> eyre::Result<()> {
+        for avs in &self.avss {
+            if avs.operator_set_ids.is_empty() {
+                bail!(
+                    "[[avs]] {}: operator_set_ids is empty; list the executor sets this operator is in",
+                    avs.address
+                );
+            }
+            match avs.curve {
+                Curve::Bn254 if self.operator.bn254.is_none() => {
+                    bail!(
+                        "[[avs]] {} uses curve bn254 but [operator.bn254] has no keystore",
+                        avs.address
+                    )
+                }
+                Curve::Ecdsa if self.operator.ecdsa.is_none() => {
+                    bail!(
+                        "[[avs]] {} uses curve ecdsa but [operator.ecdsa] has no keystore",
+                        avs.address
+                    )
+                }
+                Curve::Ecdsa if avs.ecdsa_verifier.is_none() => bail!(
+                    "[[avs]] {} uses curve ecdsa: set ecdsa_verifier to the ECDSA certificate verifier of its task chain",
+                    avs.address
+                ),
+                _ => {}
+            }
+        }
+        let mut seen = std::collections::HashSet::new();
+        if let Some(dup) = self.avss.iter().find(|a| !seen.insert(a.address)) {
+            bail!("[[avs]] {} appears twice", dup.address);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = include_str!("../../../../docs/executor.example.toml");
+        let config = ExecutorConfig::parse(text).unwrap();
+        assert_eq!(config.avss.len(), 2);
+        assert!(matches!(
+            config.avss[0].performer,
+            PerformerConfig::Docker { .. }
+        ));
+        assert!(matches!(
+            config.avss[1].performer,
+            PerformerConfig::Process { .. }
+        ));
+        assert_eq!(config.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let base = include_str!("../../../../docs/executor.example.toml");
+        let typo = base.replace("grpc_addr", "grpc_address");
+        let err = ExecutorConfig::parse(&typo).unwrap_err().to_string();
+        assert!(err.contains("grpc_address"), "{err}");
+        let bad_address =
+            base.replacen("0x5FbDB2315678afecb367f032d93F642f64180aa3", "0xnothex", 1);
+        assert!(ExecutorConfig::parse(&bad_address).is_err());
+        let no_key = base.replace("[operator.ecdsa]", "[unused]");
+        assert!(ExecutorConfig::parse(&no_key).is_err());
+    }
+}

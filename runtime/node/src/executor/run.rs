@@ -1,0 +1,299 @@
+//! Wiring: keys, store, performers, the task and management services, HTTP endpoints, and an
+//! orderly shutdown on SIGTERM or Ctrl-C.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use eyre::{WrapErr, eyre};
+use ponos_crypto::keystore::{Eip2335Keystore, Web3Keystore};
+use ponos_executor::{
+    docker::{self, ContainerSpec},
+    keys::{AggregatorKey, SigningKey, StaticChainView},
+    management::Management,
+    service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
+    supervisor::{Launch, Supervisor, SupervisorConfig},
+};
+use ponos_performer::health::HealthService;
+use ponos_proto::{
+    health::{health_check_response::ServingStatus, health_server::HealthServer},
+    hourglass::{
+        TaskResult, TaskSubmission,
+        executor_management_service_server::ExecutorManagementServiceServer,
+        executor_service_server::{ExecutorService, ExecutorServiceServer},
+    },
+};
+use ponos_store::{ExecutorStore, MemoryStore, RedbStore};
+use tokio::sync::watch;
+use tokio_stream::wrappers::TcpListenerStream;
+use tonic::{Request, Response, Status, transport::Server};
+use tracing::info;
+
+use super::{
+    ExecutorConfig,
+    config::{Curve, KeystoreConfig, PerformerConfig},
+    metrics::ExecutorMetrics,
+};
+use crate::telemetry;
+
+/// Counts what the task service does.
+struct Counted<S> {
+    inner: S,
+    metrics: Arc<ExecutorMetrics>,
+}
+
+#[tonic::async_trait]
+impl<S: ExecutorService> ExecutorService for Counted<S> {
+    async fn submit_task(
+        &self,
+        request: Request<TaskSubmission>,
+    ) -> Result<Response<TaskResult>, Status> {
+        self.metrics.tasks_received.inc();
+        let result = self.inner.submit_task(request).await;
+        match &result {
+            Ok(_) => self.metrics.tasks_completed.inc(),
+            Err(_) => self.metrics.tasks_refused.inc(),
+        }
+        result
+    }
+}
+
+fn password(config: &KeystoreConfig) -> eyre::Result<String> {
+    std::env::var(&config.password_env).map_err(|_| {
+        eyre!(
+            "{} is not set: it holds the password of {}",
+            config.password_env,
+            config.keystore.display()
+        )
+    })
+}
+
+fn read(path: &std::path::Path) -> eyre::Result<String> {
+    std::fs::read_to_string(path).wrap_err_with(|| format!("reading keystore {}", path.display()))
+}
+
+fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey> {
+    match curve {
+        Curve::Bn254 => {
+            let ks = config
+                .operator
+                .bn254
+                .as_ref()
+                .ok_or_else(|| eyre!("no [operator.bn254] keystore"))?;
+            let keystore: Eip2335Keystore = serde_json::from_str(&read(&ks.keystore)?)
+                .wrap_err_with(|| {
+                    format!("{} is not an EIP-2335 keystore", ks.keystore.display())
+                })?;
+            let key = keystore
+                .decrypt_bn254(&password(ks)?)
+                .wrap_err_with(|| format!("opening {}", ks.keystore.display()))?;
+            Ok(SigningKey::Bn254(key))
+        }
+        Curve::Ecdsa => {
+            let ks = config
+                .operator
+                .ecdsa
+                .as_ref()
+                .ok_or_else(|| eyre!("no [operator.ecdsa] keystore"))?;
+            let keystore: Web3Keystore =
+                serde_json::from_str(&read(&ks.keystore)?).wrap_err_with(|| {
+                    format!("{} is not a Web3 (v3) keystore", ks.keystore.display())
+                })?;
+            let key = keystore
+                .decrypt(&password(ks)?)
+                .wrap_err_with(|| format!("opening {}", ks.keystore.display()))?;
+            Ok(SigningKey::Ecdsa(key))
+        }
+    }
+}
+
+/// Runs the executor until SIGTERM or Ctrl-C.
+pub async fn run(config: ExecutorConfig) -> eyre::Result<()> {
+    let store_path =
+        std::env::var("PONOS_EXECUTOR_STORE").unwrap_or_else(|_| config.store.path.clone());
+    if store_path == ":memory:" {
+        serve(config, Arc::new(MemoryStore::default())).await
+    } else {
+        if let Some(parent) = std::path::Path::new(&store_path)
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(parent)
+                .wrap_err_with(|| format!("creating {}", parent.display()))?;
+        }
+        serve(config, Arc::new(RedbStore::open(&store_path)?)).await
+    }
+}
+
+async fn serve<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> eyre::Result<()> {
+    let ready = Arc::new(AtomicBool::new(false));
+    let metrics = Arc::new(ExecutorMetrics::default());
+    // Bind everything first, so a busy port fails fast.
+    let grpc = telemetry::bind(config.server.grpc_addr, "the task service").await?;
+    let management_listener =
+        telemetry::bind(config.server.management_addr, "the management service").await?;
+    let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
+    tokio::spawn(telemetry::serve_http(http, metrics.clone(), ready.clone()));
+
+    let needs_docker = config
+        .avss
+        .iter()
+        .any(|a| matches!(a.performer, PerformerConfig::Docker { .. }));
+    let docker = if needs_docker {
+        Some(docker::connect().await?)
+    } else {
+        None
+    };
+
+    let mut chain = StaticChainView::default();
+    let avss = AvsRegistry::default();
+    let mut supervisors = HashMap::new();
+    for avs in &config.avss {
+        chain = chain.with_aggregator(
+            avs.address,
+            AggregatorKey::Ecdsa(avs.aggregator_ecdsa_address),
+        );
+        for id in &avs.operator_set_ids {
+            chain = chain.with_member(avs.address, *id, config.operator.address);
+        }
+        let key = signing_key(&config, avs.curve)?;
+        let signing = match avs.curve {
+            Curve::Bn254 => ResultSigning::Bn254(key),
+            Curve::Ecdsa => ResultSigning::Ecdsa {
+                key,
+                verifier: avs.ecdsa_verifier.unwrap_or_default(),
+                version: avs.ecdsa_verifier_version.clone(),
+            },
+        };
+        let launch = match &avs.performer {
+            PerformerConfig::Docker {
+                image,
+                env,
+                memory_mib,
+                cpus,
+            } => Launch::Docker {
+                docker: docker
+                    .clone()
+                    .ok_or_else(|| eyre!("no Docker connection"))?,
+                spec: ContainerSpec {
+                    env: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                    memory_bytes: memory_mib.map(|m| m << 20),
+                    cpus: *cpus,
+                    performer_id: format!("performer-{:#x}", avs.address),
+                    ..ContainerSpec::new(image.clone())
+                },
+            },
+            PerformerConfig::Process { binary, env } => Launch::Process {
+                binary: binary.clone(),
+                env: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+            },
+        };
+        info!(target: "ponos::executor", avs = %avs.address, "starting the performer");
+        let supervisor = Supervisor::start(launch, SupervisorConfig::default())
+            .await
+            .wrap_err_with(|| format!("starting the performer of AVS {}", avs.address))?;
+        supervisors.insert(avs.address, supervisor.clone());
+        avss.insert(
+            avs.address,
+            AvsEntry {
+                performer: Some(PerformerHandle::Supervised(supervisor)),
+                signing: Arc::new(signing),
+            },
+        );
+    }
+
+    let limits = Limits {
+        max_payload: config.limits.max_payload_bytes,
+        replay_window: Duration::from_secs(config.limits.replay_window_secs),
+        default_deadline: Duration::from_secs(config.limits.default_deadline_secs),
+    };
+    let executor = Executor::new(
+        config.operator.address,
+        avss.clone(),
+        store.clone(),
+        Arc::new(chain),
+        limits,
+    );
+    let management = Management::new(
+        config.operator.address,
+        config.operator.management_address,
+        avss,
+        docker,
+        SupervisorConfig::default(),
+    );
+
+    let (health_status, health) = watch::channel(ServingStatus::Serving);
+    let (stop, stopped) = watch::channel(false);
+    let wait_stop = |mut stopped: watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|s| *s).await;
+    };
+    let task_server = Server::builder()
+        .add_service(HealthServer::new(HealthService::new(
+            health,
+            vec!["eigenlayer.hourglass.v1.ExecutorService"],
+        )))
+        .add_service(ExecutorServiceServer::new(Counted {
+            inner: executor,
+            metrics,
+        }))
+        .serve_with_incoming_shutdown(TcpListenerStream::new(grpc), wait_stop(stopped.clone()));
+    let management_server = Server::builder()
+        .add_service(ExecutorManagementServiceServer::new(management))
+        .serve_with_incoming_shutdown(
+            TcpListenerStream::new(management_listener),
+            wait_stop(stopped),
+        );
+    let servers = tokio::spawn(async move { tokio::try_join!(task_server, management_server) });
+
+    // Prune expired task ids in the background.
+    let pruning = store.clone();
+    tokio::spawn(async move {
+        loop {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_secs();
+            match pruning.prune_processed_tasks(now) {
+                Ok(0) => {}
+                Ok(n) => info!(target: "ponos::executor", pruned = n, "forgot expired task ids"),
+                Err(error) => tracing::warn!(target: "ponos::executor", %error, "pruning task ids"),
+            }
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        }
+    });
+
+    ready.store(true, Ordering::SeqCst);
+    info!(target: "ponos::executor", operator = %config.operator.address, grpc = %config.server.grpc_addr, "ready");
+    shutdown_signal().await;
+
+    info!(target: "ponos::executor", "shutting down: finishing tasks in flight");
+    ready.store(false, Ordering::SeqCst);
+    let _ = health_status.send(ServingStatus::NotServing);
+    let _ = stop.send(true);
+    servers.await.map_err(|e| eyre!("server task: {e}"))??;
+    for (_, supervisor) in supervisors {
+        supervisor.shutdown().await;
+    }
+    info!(target: "ponos::executor", "stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    match signal(SignalKind::terminate()) {
+        Ok(mut term) => {
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = tokio::signal::ctrl_c() => {}
+            }
+        }
+        Err(_) => {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

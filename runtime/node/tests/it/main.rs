@@ -1,0 +1,259 @@
+//! The `ponos-executor` binary, run as an operator runs it: real config file, real keystores,
+//! a real performer process, real gRPC and HTTP on loopback, SIGTERM to stop.
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy_primitives::{Address, Bytes, keccak256};
+use ponos_crypto::{
+    bn254, digest, ecdsa,
+    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
+};
+use ponos_proto::{
+    health::{
+        HealthCheckRequest, health_check_response::ServingStatus, health_client::HealthClient,
+    },
+    hourglass::{TaskSubmission, executor_service_client::ExecutorServiceClient},
+};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+};
+use tonic::transport::Channel;
+
+const AVS: Address = Address::repeat_byte(0xa5);
+const OPERATOR: Address = Address::repeat_byte(0x0b);
+
+fn port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    Some((status, body))
+}
+
+async fn square_binary() -> std::path::PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ponos_executor::docker::build_static_binary(
+        &workspace,
+        "square-performer",
+        &workspace.join("target/performer"),
+    )
+    .await
+    .expect("the example performer builds")
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn executor_binary_serves_signed_tasks_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rng = rand::thread_rng();
+    let bls = bn254::SecretKey::from_seed(b"binary test operator").unwrap();
+    let keystore =
+        Eip2335Keystore::encrypt_bn254(&bls, "bls-pw", &Kdf::Pbkdf2 { c: 1000 }, &mut rng).unwrap();
+    std::fs::write(
+        dir.path().join("bn254.json"),
+        serde_json::to_string(&keystore).unwrap(),
+    )
+    .unwrap();
+    let ec = ecdsa::SecretKey::from_bytes(&[0x0e; 32]).unwrap();
+    let keystore = Web3Keystore::encrypt(&ec, "ec-pw", &Kdf::Pbkdf2 { c: 1000 }, &mut rng).unwrap();
+    std::fs::write(
+        dir.path().join("ecdsa.json"),
+        serde_json::to_string(&keystore).unwrap(),
+    )
+    .unwrap();
+    let aggregator = ecdsa::SecretKey::from_bytes(&[0xa1; 32]).unwrap();
+
+    let (grpc, management, http) = (port(), port(), port());
+    let config = format!(
+        r#"
+[operator]
+address = "{OPERATOR}"
+management_address = "{management_key}"
+[operator.bn254]
+keystore = "{dir}/bn254.json"
+password_env = "TEST_BN254_PASSWORD"
+[operator.ecdsa]
+keystore = "{dir}/ecdsa.json"
+password_env = "TEST_ECDSA_PASSWORD"
+[server]
+grpc_addr = "127.0.0.1:{grpc}"
+management_addr = "127.0.0.1:{management}"
+http_addr = "127.0.0.1:{http}"
+[store]
+path = "{dir}/data/executor.redb"
+[[avs]]
+address = "{AVS}"
+curve = "bn254"
+operator_set_ids = [1]
+aggregator_ecdsa_address = "{aggregator_address}"
+[avs.performer]
+runtime = "process"
+binary = "{binary}"
+"#,
+        management_key = Address::repeat_byte(0xad),
+        dir = dir.path().display(),
+        aggregator_address = aggregator.address(),
+        binary = square_binary().await.display(),
+    );
+    let config_path = dir.path().join("executor.toml");
+    std::fs::write(&config_path, config).unwrap();
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+        .arg("--config")
+        .arg(&config_path)
+        .env("TEST_BN254_PASSWORD", "bls-pw")
+        .env("TEST_ECDSA_PASSWORD", "ec-pw")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+
+    // Ready within a bound, checked the way an orchestrator would: /readyz.
+    let start = Instant::now();
+    loop {
+        if let Some((200, _)) = http_get(http, "/readyz").await {
+            break;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the executor exited during start-up"
+        );
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "not ready within a minute"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(http_get(http, "/healthz").await.unwrap().0, 200);
+
+    let channel = Channel::from_shared(format!("http://127.0.0.1:{grpc}"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let status = HealthClient::new(channel.clone())
+        .check(HealthCheckRequest {
+            service: String::new(),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .status;
+    assert_eq!(status, ServingStatus::Serving as i32);
+
+    let task = keccak256("binary task");
+    let message = digest::task_submission_message(task, AVS, OPERATOR, 1, 1_700_000_000, 7, b"11");
+    let submission = TaskSubmission {
+        task_id: task.to_string(),
+        aggregator_address: aggregator.address().to_string(),
+        avs_address: AVS.to_string(),
+        payload: b"11".to_vec(),
+        signature: aggregator.sign(keccak256(message)).unwrap().to_vec(),
+        operator_set_id: 1,
+        reference_timestamp: 1_700_000_000,
+        executor_address: OPERATOR.to_string(),
+        task_block_number: 7,
+        version: 1,
+    };
+    let mut client = ExecutorServiceClient::new(channel);
+    let result = client
+        .submit_task(submission.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(result.output, b"121");
+    let message_hash = digest::message_hash(task, &Bytes::from(result.output.clone()));
+    let signature = bn254::Signature::from_bytes(&result.result_signature).unwrap();
+    assert!(signature.verify(
+        digest::bn254_certificate_digest(1_700_000_000, message_hash),
+        &bls.public_key()
+    ));
+    assert!(
+        client.submit_task(submission).await.is_err(),
+        "a replay is refused"
+    );
+
+    let (_, metrics) = http_get(http, "/metrics").await.unwrap();
+    assert!(
+        metrics.contains("ponos_executor_tasks_completed_total 1"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("ponos_executor_tasks_refused_total 1"),
+        "{metrics}"
+    );
+
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    let exit = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "no orderly exit within 30 s of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert!(exit.success(), "clean exit on SIGTERM: {exit}");
+}
+
+#[test]
+fn check_names_what_is_wrong_in_the_config() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("bad.toml");
+    let example = include_str!("../../../../docs/executor.example.toml");
+    std::fs::write(&path, example).unwrap();
+    let ok = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+        .arg("--config")
+        .arg(&path)
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(
+        ok.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ok.stderr)
+    );
+
+    std::fs::write(
+        &path,
+        example.replace("curve = \"ecdsa\"", "curve = \"ed25519\""),
+    )
+    .unwrap();
+    let bad = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+        .arg("--config")
+        .arg(&path)
+        .arg("--check")
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    let stderr = String::from_utf8_lossy(&bad.stderr);
+    assert!(
+        stderr.contains("ed25519") && stderr.contains("bad.toml"),
+        "{stderr}"
+    );
+}
