@@ -212,7 +212,10 @@ impl ExecutorManagementService for Management {
             performer_id: performer_id.clone(),
             ..ContainerSpec::new(image)
         };
-        let launch = Launch::Docker { docker, spec };
+        let launch = Launch::Docker {
+            docker,
+            spec: Box::new(spec),
+        };
         let start =
             |e: crate::ExecutorError| Status::unavailable(format!("starting the performer: {e}"));
         match &entry.performer {

@@ -31,7 +31,7 @@ pub enum Launch {
         /// The daemon.
         docker: Docker,
         /// The container.
-        spec: ContainerSpec,
+        spec: Box<ContainerSpec>,
     },
     /// A native process.
     Process {
@@ -81,7 +81,7 @@ impl Instance {
     async fn start(launch: &Launch) -> Result<Self, ExecutorError> {
         match launch {
             Launch::Docker { docker, spec } => {
-                let container = docker::start(docker, spec.clone()).await?;
+                let container = docker::start(docker, (**spec).clone()).await?;
                 Ok(Self::Container {
                     docker: docker.clone(),
                     container,
@@ -377,7 +377,13 @@ async fn restart(shared: &Shared, failed: &Arc<Slot>) {
         return; // upgraded meanwhile
     }
     let oom = failed.instance.out_of_memory().await;
-    warn!(target: "ponos::executor", out_of_memory = oom, "performer unhealthy; restarting");
+    let last_logs = match &failed.instance {
+        Instance::Container { docker, container } => {
+            container.logs(docker, 50).await.unwrap_or_default()
+        }
+        Instance::Process(_) => String::new(),
+    };
+    warn!(target: "ponos::executor", out_of_memory = oom, %last_logs, "performer unhealthy; restarting");
     failed.instance.stop().await;
     let mut delay = shared.config.backoff_initial;
     loop {

@@ -10,12 +10,14 @@ use std::collections::HashMap;
 
 use bollard::{
     Docker,
-    models::{ContainerCreateBody, HostConfig},
+    auth::DockerCredentials,
+    models::{ContainerCreateBody, DeviceRequest, HostConfig},
     query_parameters::{
-        CreateContainerOptionsBuilder, InspectContainerOptions, KillContainerOptionsBuilder,
-        RemoveContainerOptionsBuilder,
+        CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions,
+        KillContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
     },
 };
+use tokio_stream::StreamExt as _;
 
 use crate::{ExecutorError, performer::free_port};
 
@@ -51,6 +53,30 @@ pub struct ContainerSpec {
     pub cpus: Option<f64>,
     /// The performer id, recorded as a label.
     pub performer_id: String,
+    /// GPUs to request: `None` for none, `Some(None)` for all, `Some(Some(n))` for `n`.
+    pub gpus: Option<Option<u32>>,
+    /// Credentials for pulling the image from a private registry.
+    pub registry_auth: Option<RegistryAuth>,
+}
+
+/// Credentials for a private registry.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RegistryAuth {
+    /// The registry, e.g. `ghcr.io`.
+    pub server: String,
+    /// The user name.
+    pub username: String,
+    /// The password or token.
+    pub password: String,
+}
+
+impl std::fmt::Debug for RegistryAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RegistryAuth")
+            .field("server", &self.server)
+            .field("username", &self.username)
+            .finish()
+    }
 }
 
 impl ContainerSpec {
@@ -62,8 +88,45 @@ impl ContainerSpec {
             memory_bytes: None,
             cpus: None,
             performer_id: String::new(),
+            gpus: None,
+            registry_auth: None,
         }
     }
+
+    /// The GPU device request of this spec.
+    fn device_requests(&self) -> Option<Vec<DeviceRequest>> {
+        let count = self.gpus?;
+        Some(vec![DeviceRequest {
+            driver: Some("nvidia".into()),
+            count: Some(count.map_or(-1, i64::from)),
+            capabilities: Some(vec![vec!["gpu".into()]]),
+            ..Default::default()
+        }])
+    }
+}
+
+/// Pulls `spec.image` unless it is already present, with the spec's registry credentials.
+pub async fn ensure_image(docker: &Docker, spec: &ContainerSpec) -> Result<(), ExecutorError> {
+    if docker.inspect_image(&spec.image).await.is_ok() {
+        return Ok(());
+    }
+    let credentials = spec.registry_auth.as_ref().map(|auth| DockerCredentials {
+        username: Some(auth.username.clone()),
+        password: Some(auth.password.clone()),
+        serveraddress: Some(auth.server.clone()),
+        ..Default::default()
+    });
+    let options = CreateImageOptionsBuilder::default()
+        .from_image(&spec.image)
+        .build();
+    let mut pull = docker.create_image(Some(options), None, credentials);
+    while let Some(step) = pull.next().await {
+        step.map_err(|source| ExecutorError::Docker {
+            context: format!("pulling {}", spec.image),
+            source,
+        })?;
+    }
+    Ok(())
 }
 
 /// A started performer container.
@@ -92,6 +155,7 @@ pub async fn start(
         // Without swap the memory limit is a hard limit.
         memory_swap: spec.memory_bytes,
         nano_cpus: spec.cpus.map(|c| (c * 1e9) as i64),
+        device_requests: spec.device_requests(),
         ..Default::default()
     };
     let body = ContainerCreateBody {
@@ -148,6 +212,25 @@ impl RunningContainer {
         ))
     }
 
+    /// The last `lines` lines the performer wrote (stdout and stderr).
+    pub async fn logs(&self, docker: &Docker, lines: usize) -> Result<String, ExecutorError> {
+        let options = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&lines.to_string())
+            .build();
+        let mut stream = docker.logs(&self.id, Some(options));
+        let mut out = String::new();
+        while let Some(chunk) = stream.next().await {
+            let chunk = chunk.map_err(|source| ExecutorError::Docker {
+                context: format!("reading logs of {}", self.id),
+                source,
+            })?;
+            out.push_str(&chunk.to_string());
+        }
+        Ok(out)
+    }
+
     /// Kills the container (SIGKILL).
     pub async fn kill(&self, docker: &Docker) -> Result<(), ExecutorError> {
         docker
@@ -178,5 +261,36 @@ impl RunningContainer {
                 context: format!("removing {}", self.id),
                 source,
             })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gpu_requests() {
+        let mut spec = ContainerSpec::new("x");
+        assert_eq!(spec.device_requests(), None);
+        spec.gpus = Some(None);
+        assert_eq!(
+            spec.device_requests().unwrap()[0].count,
+            Some(-1),
+            "all GPUs"
+        );
+        spec.gpus = Some(Some(2));
+        let request = &spec.device_requests().unwrap()[0];
+        assert_eq!(request.count, Some(2));
+        assert_eq!(request.capabilities, Some(vec![vec!["gpu".to_string()]]));
+    }
+
+    #[test]
+    fn registry_passwords_are_not_printed() {
+        let auth = RegistryAuth {
+            server: "ghcr.io".into(),
+            username: "op".into(),
+            password: "hunter2".into(),
+        };
+        assert!(!format!("{auth:?}").contains("hunter2"));
     }
 }

@@ -30,7 +30,7 @@ async fn one_off_runs_one_task_per_container_and_removes_it() {
     };
     let launch = Launch::Docker {
         docker: docker.clone(),
-        spec,
+        spec: Box::new(spec),
     };
     for i in 0..2 {
         let payload = format!("job {i}").into_bytes();
@@ -62,7 +62,7 @@ async fn exceeding_the_memory_limit_is_reported_as_out_of_memory() {
     };
     let launch = Launch::Docker {
         docker: docker.clone(),
-        spec,
+        spec: Box::new(spec),
     };
     let error = run_one_off(
         &launch,

@@ -68,7 +68,7 @@ async fn a_killed_container_is_restarted() {
     let docker = image().await;
     let launch = Launch::Docker {
         docker,
-        spec: ContainerSpec::new(crate::docker::IMAGE),
+        spec: Box::new(ContainerSpec::new(crate::docker::IMAGE)),
     };
     crash_then_serve(launch).await;
 }
@@ -87,7 +87,7 @@ async fn blue_green_upgrade_under_a_stream_of_tasks_loses_none() {
     let docker = image().await;
     let launch = Launch::Docker {
         docker,
-        spec: ContainerSpec::new(crate::docker::IMAGE),
+        spec: Box::new(ContainerSpec::new(crate::docker::IMAGE)),
     };
     let supervisor = Supervisor::start(launch.clone(), fast()).await.unwrap();
     let old_port = supervisor.port().await;

@@ -180,13 +180,13 @@ async fn serve<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> eyre:
                 docker: docker
                     .clone()
                     .ok_or_else(|| eyre!("no Docker connection"))?,
-                spec: ContainerSpec {
+                spec: Box::new(ContainerSpec {
                     env: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                     memory_bytes: memory_mib.map(|m| m << 20),
                     cpus: *cpus,
                     performer_id: format!("performer-{:#x}", avs.address),
                     ..ContainerSpec::new(image.clone())
-                },
+                }),
             },
             PerformerConfig::Process { binary, env } => Launch::Process {
                 binary: binary.clone(),
