@@ -158,6 +158,22 @@ pub mod task_avs_registrar_base {
 }
 pub use task_avs_registrar_base::TaskAVSRegistrarBase;
 
+/// `TaskAVSRegistrar`: the base registrar as it is, for AVSs that need no registration gate.
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
+pub mod task_avs_registrar {
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        TaskAVSRegistrar,
+        "../../contracts/artifacts/TaskAVSRegistrar.json"
+    );
+}
+pub use task_avs_registrar::TaskAVSRegistrar;
+
 /// `IAVSTaskHook`: the interface of an AVS's task hook.
 #[allow(
     missing_docs,

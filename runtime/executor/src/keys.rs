@@ -55,10 +55,12 @@ impl AggregatorKey {
 
 /// What the executor reads from the chain, at the task's L1 reference block.
 pub trait ChainView: Send + Sync + 'static {
-    /// The aggregator key of `avs` (its aggregator operator set's registered key).
+    /// The key `aggregator` registered for the aggregator operator set of `avs`; an error when
+    /// it is not a member of that set.
     fn aggregator_key(
         &self,
         avs: Address,
+        aggregator: Address,
         reference_block: u64,
     ) -> impl Future<Output = Result<AggregatorKey, String>> + Send;
 
@@ -94,7 +96,12 @@ impl StaticChainView {
 }
 
 impl ChainView for StaticChainView {
-    async fn aggregator_key(&self, avs: Address, _: u64) -> Result<AggregatorKey, String> {
+    async fn aggregator_key(
+        &self,
+        avs: Address,
+        _: Address,
+        _: u64,
+    ) -> Result<AggregatorKey, String> {
         self.aggregators
             .get(&avs)
             .cloned()
@@ -109,5 +116,141 @@ impl ChainView for StaticChainView {
         _: u64,
     ) -> Result<bool, String> {
         Ok(self.members.contains(&(avs, operator_set_id, operator)))
+    }
+}
+
+/// Reads the aggregator's key and operator-set membership from EigenLayer's contracts (or the
+/// sandbox) on L1, at the task's reference block: the AVS's registrar gives the aggregator
+/// operator set, the AllocationManager membership, the KeyRegistrar the curve and the key.
+#[derive(Debug, Clone)]
+pub struct OnchainView<P> {
+    provider: P,
+    allocation_manager: Address,
+    key_registrar: Address,
+}
+
+impl<P> OnchainView<P> {
+    /// A view over `provider` (an L1 RPC) with the given core contract addresses.
+    pub const fn new(provider: P, allocation_manager: Address, key_registrar: Address) -> Self {
+        Self {
+            provider,
+            allocation_manager,
+            key_registrar,
+        }
+    }
+}
+
+impl<P> ChainView for OnchainView<P>
+where
+    P: alloy::providers::Provider + Clone + Send + Sync + 'static,
+{
+    async fn aggregator_key(
+        &self,
+        avs: Address,
+        aggregator: Address,
+        block: u64,
+    ) -> Result<AggregatorKey, String> {
+        use ponos_chain::contracts::{AllocationManager, KeyRegistrar, TaskAVSRegistrarBase};
+        let at = alloy::eips::BlockId::number(block);
+        let rpc = |what: &'static str| move |e: alloy::contract::Error| format!("{what}: {e}");
+        let manager = AllocationManager::new(self.allocation_manager, &self.provider);
+        let registrar = manager
+            .getAVSRegistrar(avs)
+            .block(at)
+            .call()
+            .await
+            .map_err(rpc("getAVSRegistrar"))?;
+        let config = TaskAVSRegistrarBase::new(registrar, &self.provider)
+            .getAvsConfig()
+            .block(at)
+            .call()
+            .await
+            .map_err(rpc("getAvsConfig"))?;
+        let set = AllocationManager::OperatorSet {
+            avs,
+            id: config.aggregatorOperatorSetId,
+        };
+        let member = manager
+            .isMemberOfOperatorSet(aggregator, set.clone())
+            .block(at)
+            .call()
+            .await
+            .map_err(rpc("isMember"))?;
+        if !member {
+            return Err(format!(
+                "{aggregator} is not in the aggregator operator set {} of AVS {avs}",
+                config.aggregatorOperatorSetId
+            ));
+        }
+        let registry = KeyRegistrar::new(self.key_registrar, &self.provider);
+        let key_set = KeyRegistrar::OperatorSet {
+            avs,
+            id: config.aggregatorOperatorSetId,
+        };
+        let curve = registry
+            .getOperatorSetCurveType(key_set.clone())
+            .block(at)
+            .call()
+            .await
+            .map_err(rpc("curve type"))?;
+        match curve {
+            1 => {
+                let address = registry
+                    .getECDSAAddress(key_set, aggregator)
+                    .block(at)
+                    .call()
+                    .await
+                    .map_err(rpc("ECDSA key"))?;
+                Ok(AggregatorKey::Ecdsa(address))
+            }
+            2 => {
+                let key = registry
+                    .getBN254Key(key_set, aggregator)
+                    .block(at)
+                    .call()
+                    .await
+                    .map_err(rpc("BN254 key"))?;
+                let data: Vec<u8> = [
+                    key.g1Point.X,
+                    key.g1Point.Y,
+                    key.g2Point.X[0],
+                    key.g2Point.X[1],
+                    key.g2Point.Y[0],
+                    key.g2Point.Y[1],
+                ]
+                .iter()
+                .flat_map(|w| w.to_be_bytes::<32>())
+                .collect();
+                let key = bn254::PublicKey::from_key_data(&data)
+                    .map_err(|e| format!("the registered BN254 key: {e}"))?;
+                Ok(AggregatorKey::Bn254(key))
+            }
+            other => Err(format!(
+                "the aggregator operator set has curve type {other}, not ECDSA or BN254"
+            )),
+        }
+    }
+
+    async fn is_member(
+        &self,
+        avs: Address,
+        operator_set_id: u32,
+        operator: Address,
+        block: u64,
+    ) -> Result<bool, String> {
+        use ponos_chain::contracts::AllocationManager;
+        let manager = AllocationManager::new(self.allocation_manager, &self.provider);
+        manager
+            .isMemberOfOperatorSet(
+                operator,
+                AllocationManager::OperatorSet {
+                    avs,
+                    id: operator_set_id,
+                },
+            )
+            .block(alloy::eips::BlockId::number(block))
+            .call()
+            .await
+            .map_err(|e| format!("isMemberOfOperatorSet: {e}"))
     }
 }

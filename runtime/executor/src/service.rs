@@ -173,7 +173,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
 
         let key = self
             .chain
-            .aggregator_key(task.avs, submission.task_block_number)
+            .aggregator_key(task.avs, task.aggregator, submission.task_block_number)
             .await
             .map_err(|e| Status::unavailable(format!("reading the aggregator key: {e}")))?;
         let message = digest::task_submission_message(
@@ -283,6 +283,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
         }
         let id = parse_task_id(&submission.task_id)?;
         let avs = parse_address("avs_address", &submission.avs_address)?;
+        let aggregator = parse_address("aggregator_address", &submission.aggregator_address)?;
         let executor = parse_address("executor_address", &submission.executor_address)?;
         if executor != self.operator {
             return Err(Status::permission_denied(format!(
@@ -307,13 +308,18 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
                 "reference_timestamp must not be 0",
             ));
         }
-        Ok(CheckedTask { id, avs })
+        Ok(CheckedTask {
+            id,
+            avs,
+            aggregator,
+        })
     }
 }
 
 struct CheckedTask {
     id: B256,
     avs: Address,
+    aggregator: Address,
 }
 
 fn parse_task_id(value: &str) -> Result<B256, Status> {

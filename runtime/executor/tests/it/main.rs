@@ -2,6 +2,7 @@
 
 mod docker;
 mod management;
+mod onchain;
 mod oneoff;
 mod process;
 mod service;
