@@ -27,6 +27,9 @@ pub struct ExecutorConfig {
     /// Logs.
     #[serde(default)]
     pub log: LogConfig,
+    /// Where aggregator keys and operator-set membership are read. Without it, the executor
+    /// trusts the `aggregator_ecdsa_address` and `operator_set_ids` of each `[[avs]]`.
+    pub l1: Option<L1Config>,
     /// The AVSs it serves.
     #[serde(default, rename = "avs")]
     pub avss: Vec<AvsConfig>,
@@ -54,6 +57,37 @@ pub struct KeystoreConfig {
     pub keystore: PathBuf,
     /// The environment variable holding its password.
     pub password_env: String,
+}
+
+/// The L1 chain the executor reads.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1Config {
+    /// An L1 JSON-RPC endpoint (http or https).
+    pub rpc_url: String,
+    /// EigenLayer's AllocationManager (or the sandbox's).
+    pub allocation_manager: Address,
+    /// EigenLayer's KeyRegistrar (or the sandbox's).
+    pub key_registrar: Address,
+}
+
+impl std::fmt::Debug for L1Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("L1Config")
+            .field("rpc_url", &redact(&self.rpc_url))
+            .field("allocation_manager", &self.allocation_manager)
+            .field("key_registrar", &self.key_registrar)
+            .finish()
+    }
+}
+
+/// An RPC URL without what may be an API key: the path, query and credentials.
+pub fn redact(url: &str) -> String {
+    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
+    let authority = rest.split(['/', '?']).next().unwrap_or_default();
+    let host = authority.rsplit('@').next().unwrap_or(authority);
+    let hidden = rest.len() > authority.len();
+    format!("{scheme}://{host}{}", if hidden { "/…" } else { "" })
 }
 
 /// Listen addresses.
@@ -153,10 +187,11 @@ pub struct AvsConfig {
     pub address: Address,
     /// The curve of its executor operator set.
     pub curve: Curve,
-    /// The executor operator sets this operator belongs to.
+    /// Without `[l1]`: the executor operator sets this operator belongs to.
+    #[serde(default)]
     pub operator_set_ids: Vec<u32>,
-    /// The aggregator's signing-key address (ECDSA aggregator set).
-    pub aggregator_ecdsa_address: Address,
+    /// Without `[l1]`: the aggregator's ECDSA signing-key address.
+    pub aggregator_ecdsa_address: Option<Address>,
     /// For ECDSA: the ECDSA certificate verifier of the chain its tasks live on.
     pub ecdsa_verifier: Option<Address>,
     /// For ECDSA: the verifier's release version.
@@ -266,6 +301,19 @@ mod tests {
             PerformerConfig::Process { .. }
         ));
         assert_eq!(config.log.format, LogFormat::Text);
+    }
+
+    #[test]
+    fn rpc_urls_are_redacted() {
+        assert_eq!(
+            redact("https://eth-mainnet.example.com/v2/SECRETKEY"),
+            "https://eth-mainnet.example.com/…"
+        );
+        assert_eq!(
+            redact("https://user:pass@rpc.example.com"),
+            "https://rpc.example.com"
+        );
+        assert_eq!(redact("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
     }
 
     #[test]

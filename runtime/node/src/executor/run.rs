@@ -10,11 +10,12 @@ use std::{
     time::Duration,
 };
 
+use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
 use ponos_crypto::keystore::{Eip2335Keystore, Web3Keystore};
 use ponos_executor::{
     docker::{self, ContainerSpec},
-    keys::{AggregatorKey, SigningKey, StaticChainView},
+    keys::{AggregatorKey, ChainView, OnchainView, SigningKey, StaticChainView},
     management::Management,
     service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
     supervisor::{Launch, Supervisor, SupervisorConfig},
@@ -117,7 +118,7 @@ pub async fn run(config: ExecutorConfig) -> eyre::Result<()> {
     let store_path =
         std::env::var("PONOS_EXECUTOR_STORE").unwrap_or_else(|_| config.store.path.clone());
     if store_path == ":memory:" {
-        serve(config, Arc::new(MemoryStore::default())).await
+        with_chain(config, Arc::new(MemoryStore::default())).await
     } else {
         if let Some(parent) = std::path::Path::new(&store_path)
             .parent()
@@ -126,11 +127,42 @@ pub async fn run(config: ExecutorConfig) -> eyre::Result<()> {
             std::fs::create_dir_all(parent)
                 .wrap_err_with(|| format!("creating {}", parent.display()))?;
         }
-        serve(config, Arc::new(RedbStore::open(&store_path)?)).await
+        with_chain(config, Arc::new(RedbStore::open(&store_path)?)).await
     }
 }
 
-async fn serve<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> eyre::Result<()> {
+/// Picks the chain view: on-chain reads with `[l1]`, else what the config says.
+async fn with_chain<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> eyre::Result<()> {
+    match &config.l1 {
+        Some(l1) => {
+            let url = l1
+                .rpc_url
+                .parse()
+                .map_err(|e| eyre!("[l1] rpc_url {}: {e}", super::config::redact(&l1.rpc_url)))?;
+            let provider = ProviderBuilder::new().connect_http(url).erased();
+            let view = OnchainView::new(provider, l1.allocation_manager, l1.key_registrar);
+            serve(config, store, Arc::new(view)).await
+        }
+        None => {
+            let mut view = StaticChainView::default();
+            for avs in &config.avss {
+                if let Some(aggregator) = avs.aggregator_ecdsa_address {
+                    view = view.with_aggregator(avs.address, AggregatorKey::Ecdsa(aggregator));
+                }
+                for id in &avs.operator_set_ids {
+                    view = view.with_member(avs.address, *id, config.operator.address);
+                }
+            }
+            serve(config, store, Arc::new(view)).await
+        }
+    }
+}
+
+async fn serve<S: ExecutorStore, C: ChainView>(
+    config: ExecutorConfig,
+    store: Arc<S>,
+    chain: Arc<C>,
+) -> eyre::Result<()> {
     let ready = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(ExecutorMetrics::default());
     // Bind everything first, so a busy port fails fast.
@@ -150,17 +182,9 @@ async fn serve<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> eyre:
         None
     };
 
-    let mut chain = StaticChainView::default();
     let avss = AvsRegistry::default();
     let mut supervisors = HashMap::new();
     for avs in &config.avss {
-        chain = chain.with_aggregator(
-            avs.address,
-            AggregatorKey::Ecdsa(avs.aggregator_ecdsa_address),
-        );
-        for id in &avs.operator_set_ids {
-            chain = chain.with_member(avs.address, *id, config.operator.address);
-        }
         let key = signing_key(&config, avs.curve)?;
         let signing = match avs.curve {
             Curve::Bn254 => ResultSigning::Bn254(key),
@@ -216,7 +240,7 @@ async fn serve<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> eyre:
         config.operator.address,
         avss.clone(),
         store.clone(),
-        Arc::new(chain),
+        chain,
         limits,
     );
     let management = Management::new(
