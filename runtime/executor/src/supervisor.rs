@@ -180,6 +180,8 @@ struct Shared {
     status: watch::Sender<SupervisorStatus>,
     /// Serialises restarts and upgrades.
     lifecycle: Mutex<()>,
+    /// Set by `shutdown`: no more restarts.
+    stopped: std::sync::atomic::AtomicBool,
 }
 
 /// A supervised performer; cheap to clone. The monitor stops when the last handle is dropped.
@@ -196,7 +198,44 @@ impl std::fmt::Debug for Supervisor {
     }
 }
 
-async fn start_slot(launch: &Launch, config: &SupervisorConfig) -> Result<Slot, ExecutorError> {
+/// How a slot comes to be: always a new instance, or the running one of an earlier executor
+/// when there is one (only when the executor starts; never for upgrades or one-off runs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Start {
+    Fresh,
+    AdoptRunning,
+}
+
+async fn start_slot(
+    launch: &Launch,
+    config: &SupervisorConfig,
+    how: Start,
+) -> Result<Slot, ExecutorError> {
+    if let (Launch::Docker { docker, spec }, Start::AdoptRunning) = (launch, how)
+        && let Some(container) = docker::find_running(docker, &spec.performer_id).await?
+    {
+        let instance = Instance::Container {
+            docker: docker.clone(),
+            container,
+        };
+        let port = instance.port().await;
+        // Adopt it when it answers; otherwise replace it.
+        match PerformerClient::connect(port, Duration::from_secs(5)).await {
+            Ok(client) => {
+                info!(target: "ponos::executor", performer = %spec.performer_id, "adopted the running container");
+                return Ok(Slot {
+                    instance,
+                    client,
+                    in_flight: AtomicUsize::new(0),
+                    idle: Notify::new(),
+                });
+            }
+            Err(error) => {
+                warn!(target: "ponos::executor", %error, "the running container does not answer; replacing it");
+                instance.stop().await;
+            }
+        }
+    }
     let instance = Instance::start(launch).await?;
     let port = instance.port().await;
     match PerformerClient::connect(port, config.start_timeout).await {
@@ -216,7 +255,7 @@ async fn start_slot(launch: &Launch, config: &SupervisorConfig) -> Result<Slot, 
 impl Supervisor {
     /// Starts the performer, waits until it is healthy, and starts watching it.
     pub async fn start(launch: Launch, config: SupervisorConfig) -> Result<Self, ExecutorError> {
-        let slot = start_slot(&launch, &config).await?;
+        let slot = start_slot(&launch, &config, Start::AdoptRunning).await?;
         let (status, _) = watch::channel(SupervisorStatus {
             generation: 1,
             ..Default::default()
@@ -227,6 +266,7 @@ impl Supervisor {
             config,
             status,
             lifecycle: Mutex::new(()),
+            stopped: std::sync::atomic::AtomicBool::new(false),
         });
         tokio::spawn(monitor(Arc::downgrade(&shared)));
         Ok(Self { shared })
@@ -260,7 +300,7 @@ impl Supervisor {
     /// old instance finish its tasks and stops it. On failure the old instance keeps serving.
     pub async fn upgrade(&self, launch: Launch) -> Result<(), ExecutorError> {
         let _lifecycle = self.shared.lifecycle.lock().await;
-        let slot = Arc::new(start_slot(&launch, &self.shared.config).await?);
+        let slot = Arc::new(start_slot(&launch, &self.shared.config, Start::Fresh).await?);
         *self.shared.launch.write().await = launch;
         let old = std::mem::replace(&mut *self.shared.current.write().await, slot);
         self.shared.status.send_modify(|s| s.generation += 1);
@@ -279,8 +319,10 @@ impl Supervisor {
         }
     }
 
-    /// Stops the current instance after its tasks finish.
+    /// Stops watching, and stops the current instance after its tasks finish.
     pub async fn shutdown(self) {
+        self.shared.stopped.store(true, Ordering::SeqCst);
+        let _lifecycle = self.shared.lifecycle.lock().await;
         let slot = self.shared.current.read().await.clone();
         slot.drain_and_stop().await;
     }
@@ -300,7 +342,7 @@ pub async fn run_one_off(
         start_timeout,
         ..SupervisorConfig::default()
     };
-    let slot = start_slot(launch, &config).await?;
+    let slot = start_slot(launch, &config, Start::Fresh).await?;
     let result = slot
         .client
         .clone()
@@ -373,8 +415,10 @@ async fn monitor(shared: std::sync::Weak<Shared>) {
 
 async fn restart(shared: &Shared, failed: &Arc<Slot>) {
     let _lifecycle = shared.lifecycle.lock().await;
-    if !Arc::ptr_eq(&shared.current.read().await.clone(), failed) {
-        return; // upgraded meanwhile
+    if shared.stopped.load(Ordering::SeqCst)
+        || !Arc::ptr_eq(&shared.current.read().await.clone(), failed)
+    {
+        return; // shut down or upgraded meanwhile
     }
     let oom = failed.instance.out_of_memory().await;
     let last_logs = match &failed.instance {
@@ -388,7 +432,7 @@ async fn restart(shared: &Shared, failed: &Arc<Slot>) {
     let mut delay = shared.config.backoff_initial;
     loop {
         let launch = shared.launch.read().await.clone();
-        match start_slot(&launch, &shared.config).await {
+        match start_slot(&launch, &shared.config, Start::Fresh).await {
             Ok(slot) => {
                 *shared.current.write().await = Arc::new(slot);
                 shared.status.send_modify(|s| {

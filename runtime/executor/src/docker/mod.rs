@@ -136,6 +136,41 @@ pub struct RunningContainer {
     port: u16,
 }
 
+/// The running container of `performer_id` left by an earlier executor, if any: containers
+/// keep running when the executor restarts, and are adopted rather than started again.
+pub async fn find_running(
+    docker: &Docker,
+    performer_id: &str,
+) -> Result<Option<RunningContainer>, ExecutorError> {
+    use bollard::query_parameters::ListContainersOptionsBuilder;
+    if performer_id.is_empty() {
+        return Ok(None);
+    }
+    let filters = HashMap::from([
+        ("label", vec![format!("{LABEL}.id={performer_id}")]),
+        ("status", vec!["running".to_string()]),
+    ]);
+    let options = ListContainersOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let containers = docker
+        .list_containers(Some(options))
+        .await
+        .map_err(|source| ExecutorError::Docker {
+            context: "listing performer containers".into(),
+            source,
+        })?;
+    Ok(containers.into_iter().find_map(|c| {
+        let port = c
+            .labels
+            .as_ref()?
+            .get(&format!("{LABEL}.port"))?
+            .parse()
+            .ok()?;
+        Some(RunningContainer { id: c.id?, port })
+    }))
+}
+
 /// Creates and starts a performer container on a free loopback port.
 pub async fn start(
     docker: &Docker,
@@ -172,13 +207,14 @@ pub async fn start(
             context: format!("creating a container of {}", spec.image),
             source,
         })?;
-    docker
-        .start_container(&created.id, None)
-        .await
-        .map_err(|source| ExecutorError::Docker {
+    if let Err(source) = docker.start_container(&created.id, None).await {
+        let options = RemoveContainerOptionsBuilder::default().force(true).build();
+        let _ = docker.remove_container(&created.id, Some(options)).await;
+        return Err(ExecutorError::Docker {
             context: format!("starting container {}", created.id),
             source,
-        })?;
+        });
+    }
     Ok(RunningContainer {
         id: created.id,
         port,

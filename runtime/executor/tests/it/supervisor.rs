@@ -171,3 +171,32 @@ async fn long_tasks_finish_within_their_deadline_and_late_ones_are_cancelled() {
         "the late task was cancelled, not left running"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_restarted_executor_adopts_the_running_container() {
+    let docker = image().await;
+    let spec = ContainerSpec {
+        performer_id: "adopt-test".into(),
+        ..ContainerSpec::new(crate::docker::IMAGE)
+    };
+    let launch = Launch::Docker {
+        docker,
+        spec: Box::new(spec),
+    };
+
+    let first = Supervisor::start(launch.clone(), fast()).await.unwrap();
+    let port = first.port().await;
+    // The executor goes away without stopping its performer, as in a crash or an upgrade.
+    drop(first);
+
+    let second = Supervisor::start(launch, fast()).await.unwrap();
+    assert_eq!(second.port().await, port, "the same container serves");
+    assert_eq!(
+        second
+            .execute("0x06", b"5".to_vec(), Duration::from_secs(10))
+            .await
+            .unwrap(),
+        b"25"
+    );
+    second.shutdown().await;
+}
