@@ -20,7 +20,7 @@ use crate::{
     ExecutorError,
     keys::{ChainView, SigningKey},
     performer::PerformerClient,
-    supervisor::Supervisor,
+    supervisor::{Launch, Supervisor, run_one_off},
 };
 
 /// The only message version Hourglass and Ponos speak.
@@ -49,6 +49,13 @@ pub enum PerformerHandle {
     Direct(Box<PerformerClient>),
     /// A container or process this executor starts, watches and restarts.
     Supervised(Supervisor),
+    /// A fresh container or process per task, removed afterwards (batch-job AVSs).
+    OneOff {
+        /// How to start it.
+        launch: Launch,
+        /// How long it may take to become healthy.
+        start_timeout: Duration,
+    },
 }
 
 impl PerformerHandle {
@@ -61,6 +68,10 @@ impl PerformerHandle {
         match self {
             Self::Direct(client) => client.clone().execute(task_id, payload, deadline).await,
             Self::Supervised(supervisor) => supervisor.execute(task_id, payload, deadline).await,
+            Self::OneOff {
+                launch,
+                start_timeout,
+            } => run_one_off(launch, *start_timeout, task_id, payload, deadline).await,
         }
     }
 }
@@ -348,6 +359,7 @@ fn performer_status(error: &ExecutorError) -> Status {
             ..
         } => Status::invalid_argument(error.to_string()),
         ExecutorError::Unreachable { .. } => Status::unavailable(error.to_string()),
+        ExecutorError::OutOfMemory { .. } => Status::resource_exhausted(error.to_string()),
         _ => Status::internal(error.to_string()),
     }
 }

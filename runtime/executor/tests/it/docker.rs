@@ -67,3 +67,112 @@ async fn built_image_serves_tasks_over_host_networking() {
     );
     container.remove(&docker).await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_executor_runs_signed_tasks_on_docker_performers() {
+    use std::sync::Arc;
+
+    use alloy_primitives::{Address, Bytes, keccak256};
+    use ponos_crypto::{bn254, digest, ecdsa};
+    use ponos_executor::{
+        keys::{AggregatorKey, SigningKey, StaticChainView},
+        service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
+        supervisor::{Launch, Supervisor, SupervisorConfig},
+    };
+    use ponos_store::MemoryStore;
+
+    let docker = image().await;
+    let (bn_avs, ec_avs, operator) = (
+        Address::repeat_byte(1),
+        Address::repeat_byte(2),
+        Address::repeat_byte(3),
+    );
+    let aggregator = ecdsa::SecretKey::from_bytes(&[0xa1; 32]).unwrap();
+    let bls = bn254::SecretKey::from_seed(b"docker operator").unwrap();
+    let ec = ecdsa::SecretKey::from_bytes(&[0x0e; 32]).unwrap();
+    let launch = Launch::Docker {
+        docker,
+        spec: Box::new(ContainerSpec::new(IMAGE)),
+    };
+    let supervisor = Supervisor::start(launch.clone(), SupervisorConfig::default())
+        .await
+        .unwrap();
+
+    let avss = AvsRegistry::default();
+    avss.insert(
+        bn_avs,
+        AvsEntry {
+            performer: Some(PerformerHandle::Supervised(supervisor.clone())),
+            signing: Arc::new(ResultSigning::Bn254(SigningKey::Bn254(bls.clone()))),
+        },
+    );
+    // The ECDSA AVS runs its performer one-off: a fresh container per task.
+    avss.insert(
+        ec_avs,
+        AvsEntry {
+            performer: Some(PerformerHandle::OneOff {
+                launch,
+                start_timeout: Duration::from_secs(30),
+            }),
+            signing: Arc::new(ResultSigning::Ecdsa {
+                key: SigningKey::Ecdsa(ec.clone()),
+                verifier: Address::repeat_byte(9),
+                version: "1.8.1".into(),
+            }),
+        },
+    );
+    let chain = StaticChainView::default()
+        .with_aggregator(bn_avs, AggregatorKey::Ecdsa(aggregator.address()))
+        .with_aggregator(ec_avs, AggregatorKey::Ecdsa(aggregator.address()))
+        .with_member(bn_avs, 1, operator)
+        .with_member(ec_avs, 1, operator);
+    let executor = Executor::new(
+        operator,
+        avss,
+        Arc::new(MemoryStore::default()),
+        Arc::new(chain),
+        Limits::default(),
+    );
+
+    for avs in [bn_avs, ec_avs] {
+        let task = keccak256(avs);
+        let message = digest::task_submission_message(task, avs, operator, 1, 77, 5, b"7");
+        let submission = ponos_proto::hourglass::TaskSubmission {
+            task_id: task.to_string(),
+            aggregator_address: aggregator.address().to_string(),
+            avs_address: avs.to_string(),
+            payload: b"7".to_vec(),
+            signature: aggregator.sign(keccak256(message)).unwrap().to_vec(),
+            operator_set_id: 1,
+            reference_timestamp: 77,
+            executor_address: operator.to_string(),
+            task_block_number: 5,
+            version: 1,
+        };
+        let result = executor
+            .submit(submission, Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert_eq!(result.output, b"49");
+        let message_hash = digest::message_hash(task, &Bytes::from(result.output.clone()));
+        if avs == bn_avs {
+            let signature = bn254::Signature::from_bytes(&result.result_signature).unwrap();
+            assert!(signature.verify(
+                digest::bn254_certificate_digest(77, message_hash),
+                &bls.public_key()
+            ));
+        } else {
+            let certificate = digest::ecdsa_certificate_digest(
+                Address::repeat_byte(9),
+                "1.8.1",
+                77,
+                message_hash,
+            );
+            assert_eq!(
+                ecdsa::recover(certificate, &result.result_signature).unwrap(),
+                ec.address()
+            );
+        }
+    }
+    supervisor.shutdown().await;
+}
