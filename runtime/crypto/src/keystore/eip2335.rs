@@ -8,7 +8,7 @@ use sha2::{Digest, Sha256};
 use unicode_normalization::UnicodeNormalization;
 use zeroize::Zeroizing;
 
-use super::{Kdf, aes_128_ctr, hex, hex_field, uuid_v4};
+use super::{Kdf, Sealed, hex, hex_field, open, seal, uuid_v4};
 use crate::{CryptoError, bls12_381, bn254};
 
 /// The curve an EIP-2335 keystore holds a key of.
@@ -130,14 +130,12 @@ impl Eip2335Keystore {
         kdf: &Kdf,
         rng: &mut R,
     ) -> Result<Self, CryptoError> {
-        let mut salt = [0u8; 32];
-        let mut iv = [0u8; 16];
-        rng.fill_bytes(&mut salt);
-        rng.fill_bytes(&mut iv);
-        let key = kdf.derive(&normalize_password(password), &salt)?;
-        let mut cipher_message = secret.to_vec();
-        aes_128_ctr(&key[..16], &iv, &mut cipher_message);
-        let checksum = checksum(&key, &cipher_message);
+        let Sealed {
+            salt,
+            iv,
+            ciphertext: cipher_message,
+            checksum,
+        } = seal(secret, &normalize_password(password), kdf, checksum, rng)?;
         let kdf_json = match *kdf {
             Kdf::Scrypt { n, r, p } => {
                 json!({"function": "scrypt", "params": {"dklen": 32, "n": n, "r": r, "p": p, "salt": hex(salt)}, "message": ""})
@@ -232,13 +230,15 @@ impl Eip2335Keystore {
         let cipher_message = hex_field(text(&["cipher", "message"])?, "crypto.cipher.message")?;
         let expected = hex_field(text(&["checksum", "message"])?, "crypto.checksum.message")?;
 
-        let key = kdf.derive(&normalize_password(password), &salt)?;
-        if checksum(&key, &cipher_message).as_slice() != expected.as_slice() {
-            return Err(CryptoError::WrongPassword);
-        }
-        let mut secret = Zeroizing::new(cipher_message);
-        aes_128_ctr(&key[..16], &iv, &mut secret);
-        Ok(secret)
+        open(
+            cipher_message,
+            &normalize_password(password),
+            &kdf,
+            &salt,
+            &iv,
+            &expected,
+            checksum,
+        )
     }
 }
 

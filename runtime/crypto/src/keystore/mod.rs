@@ -22,6 +22,60 @@ fn aes_128_ctr(key: &[u8], iv: &[u8; 16], data: &mut [u8]) {
     cipher.apply_keystream(data);
 }
 
+/// The MAC a format keeps over the derived key and the ciphertext.
+type Checksum = fn(&[u8; 32], &[u8]) -> [u8; 32];
+
+/// What encryption produced: the random salt and IV, the ciphertext and its checksum.
+struct Sealed {
+    salt: [u8; 32],
+    iv: [u8; 16],
+    ciphertext: Vec<u8>,
+    checksum: [u8; 32],
+}
+
+/// Encrypts `secret` under a key derived from `password` with fresh salt and IV.
+fn seal<R: RngCore + CryptoRng>(
+    secret: &[u8],
+    password: &[u8],
+    kdf: &Kdf,
+    checksum: Checksum,
+    rng: &mut R,
+) -> Result<Sealed, crate::CryptoError> {
+    let mut salt = [0u8; 32];
+    let mut iv = [0u8; 16];
+    rng.fill_bytes(&mut salt);
+    rng.fill_bytes(&mut iv);
+    let key = kdf.derive(password, &salt)?;
+    let mut ciphertext = secret.to_vec();
+    aes_128_ctr(&key[..16], &iv, &mut ciphertext);
+    let checksum = checksum(&key, &ciphertext);
+    Ok(Sealed {
+        salt,
+        iv,
+        ciphertext,
+        checksum,
+    })
+}
+
+/// Decrypts `ciphertext`; `WrongPassword` when the checksum over the derived key does not match.
+fn open(
+    ciphertext: Vec<u8>,
+    password: &[u8],
+    kdf: &Kdf,
+    salt: &[u8],
+    iv: &[u8; 16],
+    expected: &[u8],
+    checksum: Checksum,
+) -> Result<zeroize::Zeroizing<Vec<u8>>, crate::CryptoError> {
+    let key = kdf.derive(password, salt)?;
+    if checksum(&key, &ciphertext).as_slice() != expected {
+        return Err(crate::CryptoError::WrongPassword);
+    }
+    let mut secret = zeroize::Zeroizing::new(ciphertext);
+    aes_128_ctr(&key[..16], iv, &mut secret);
+    Ok(secret)
+}
+
 /// A random RFC 4122 version-4 UUID.
 fn uuid_v4<R: RngCore + CryptoRng>(rng: &mut R) -> String {
     let mut b = [0u8; 16];

@@ -3,9 +3,8 @@
 use alloy_primitives::{Address, keccak256};
 use rand::{CryptoRng, RngCore};
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
 
-use super::{Kdf, aes_128_ctr, hex, hex_field, uuid_v4};
+use super::{Kdf, Sealed, hex, hex_field, open, seal, uuid_v4};
 use crate::{CryptoError, ecdsa};
 
 /// A v3 keystore, as stored in JSON.
@@ -79,13 +78,12 @@ impl Web3Keystore {
         kdf: &Kdf,
         rng: &mut R,
     ) -> Result<Self, CryptoError> {
-        let mut salt = [0u8; 32];
-        let mut iv = [0u8; 16];
-        rng.fill_bytes(&mut salt);
-        rng.fill_bytes(&mut iv);
-        let derived = kdf.derive(password.as_bytes(), &salt)?;
-        let mut ciphertext = key.to_bytes().to_vec();
-        aes_128_ctr(&derived[..16], &iv, &mut ciphertext);
+        let Sealed {
+            salt,
+            iv,
+            ciphertext,
+            checksum,
+        } = seal(&*key.to_bytes(), password.as_bytes(), kdf, mac, rng)?;
         let (name, kdfparams) = match *kdf {
             Kdf::Scrypt { n, r, p } => (
                 "scrypt",
@@ -118,7 +116,7 @@ impl Web3Keystore {
             address: Some(hex(key.address())),
             crypto: Web3Crypto {
                 cipher: "aes-128-ctr".into(),
-                mac: hex(mac(&derived, &ciphertext)),
+                mac: hex(checksum),
                 ciphertext: hex(ciphertext),
                 cipherparams: CipherParams { iv: hex(iv) },
                 kdf: name.into(),
@@ -171,12 +169,15 @@ impl Web3Keystore {
         let ciphertext = hex_field(&crypto.ciphertext, "crypto.ciphertext")?;
         let expected = hex_field(&crypto.mac, "crypto.mac")?;
 
-        let derived = kdf.derive(password.as_bytes(), &salt)?;
-        if mac(&derived, &ciphertext).as_slice() != expected.as_slice() {
-            return Err(CryptoError::WrongPassword);
-        }
-        let mut secret = Zeroizing::new(ciphertext);
-        aes_128_ctr(&derived[..16], &iv, &mut secret);
+        let secret = open(
+            ciphertext,
+            password.as_bytes(),
+            &kdf,
+            &salt,
+            &iv,
+            &expected,
+            mac,
+        )?;
         let key = ecdsa::SecretKey::from_bytes(&secret)?;
         if let Some(address) = &self.address {
             let stored: Address = address.parse().map_err(|_| {
@@ -192,8 +193,9 @@ impl Web3Keystore {
     }
 }
 
-fn mac(derived: &[u8; 32], ciphertext: &[u8]) -> alloy_primitives::B256 {
-    keccak256([&derived[16..32], ciphertext].concat())
+/// keccak256(derived_key[16..32] ++ ciphertext).
+fn mac(derived: &[u8; 32], ciphertext: &[u8]) -> [u8; 32] {
+    keccak256([&derived[16..32], ciphertext].concat()).0
 }
 
 #[cfg(test)]
