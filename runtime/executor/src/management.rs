@@ -358,10 +358,3 @@ pub fn sign_call(
         signature,
     }
 }
-
-impl Management {
-    /// The executor operator this service manages (for clients that address it).
-    pub const fn operator(&self) -> Address {
-        self.operator
-    }
-}

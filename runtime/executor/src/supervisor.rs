@@ -349,7 +349,9 @@ pub async fn run_one_off(
         .execute(task_id, payload, deadline)
         .await;
     let result = match result {
-        Err(error) if slot.instance.out_of_memory().await || dying_of_oom(&slot.instance).await => {
+        // Only a performer that broke mid-call can have been killed; a refused or late task
+        // leaves it running, and waiting for it to stop would only delay the answer.
+        Err(error) if performer_broke(&error) && died_of_oom(&slot.instance).await => {
             let limit_bytes = match launch {
                 Launch::Docker { spec, .. } => spec.memory_bytes.unwrap_or_default(),
                 Launch::Process { .. } => 0,
@@ -363,9 +365,21 @@ pub async fn run_one_off(
     result
 }
 
-/// The kernel may still be killing the container when the call fails: wait for it to stop
-/// (bounded), then ask again.
-async fn dying_of_oom(instance: &Instance) -> bool {
+/// Whether a failed call means the performer itself went away.
+fn performer_broke(error: &ExecutorError) -> bool {
+    !matches!(
+        error,
+        ExecutorError::Task {
+            code: "refused the task",
+            ..
+        } | ExecutorError::DeadlineExceeded(_)
+            | ExecutorError::WrongTaskId { .. }
+    )
+}
+
+/// Whether the container was killed for running out of memory. The kernel may still be
+/// killing it when the call fails: wait (bounded) for it to stop, then read its state.
+async fn died_of_oom(instance: &Instance) -> bool {
     let Instance::Container { docker, container } = instance else {
         return false;
     };
