@@ -12,19 +12,10 @@ use crate::square_binary;
 
 pub(crate) const IMAGE: &str = "ponos-test/square-performer:latest";
 
+/// The example performer's image, built once.
 pub(crate) async fn image() -> bollard::Docker {
-    let docker = docker::connect()
-        .await
-        .expect("a Docker daemon answers (run script/setup)");
     static BUILT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
-    BUILT
-        .get_or_init(|| async {
-            docker::build_image(&docker, square_binary().await, IMAGE)
-                .await
-                .expect("image builds");
-        })
-        .await;
-    docker
+    crate::image(&BUILT, square_binary().await, IMAGE).await
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -12,35 +12,43 @@ use std::path::{Path, PathBuf};
 
 use tokio::sync::OnceCell;
 
-/// The example performer, built once per test run as a static binary.
-async fn square_binary() -> &'static Path {
-    static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
-    BINARY
-        .get_or_init(|| async {
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let target = workspace.join("target/performer");
-            ponos_executor::docker::build_static_binary(&workspace, "square-performer", &target)
-                .await
-                .expect("the example performer builds")
-        })
-        .await
+/// A workspace performer, built as a static binary into `target/performer`.
+async fn build(package: &str) -> PathBuf {
+    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    ponos_executor::docker::build_static_binary(
+        &workspace,
+        package,
+        &workspace.join("target/performer"),
+    )
+    .await
+    .unwrap_or_else(|e| panic!("{package} builds: {e}"))
 }
 
-/// The test performer (sleeps, allocates, crashes on request), built once as a static binary.
+/// The image `tag` around `binary`, built once per `cell`.
+async fn image(cell: &'static OnceCell<()>, binary: &Path, tag: &str) -> bollard::Docker {
+    let docker = ponos_executor::docker::connect()
+        .await
+        .expect("a Docker daemon answers (run script/setup)");
+    cell.get_or_init(|| async {
+        ponos_executor::docker::build_image(&docker, binary, tag)
+            .await
+            .expect("image builds");
+    })
+    .await;
+    docker
+}
+
+/// The example performer, built once per test run.
+async fn square_binary() -> &'static Path {
+    static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
+    BINARY.get_or_init(|| build("square-performer")).await
+}
+
+/// The test performer (sleeps, allocates, crashes on request), built once per test run.
 async fn test_performer_binary() -> &'static Path {
     static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
     BINARY
-        .get_or_init(|| async {
-            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-            let target = workspace.join("target/performer");
-            ponos_executor::docker::build_static_binary(
-                &workspace,
-                "executor-test-performer",
-                &target,
-            )
-            .await
-            .expect("the test performer builds")
-        })
+        .get_or_init(|| build("executor-test-performer"))
         .await
 }
 
@@ -48,17 +56,6 @@ const TEST_IMAGE: &str = "ponos-test/test-performer:latest";
 
 /// The test performer's image, built once.
 async fn test_performer_image() -> bollard::Docker {
-    let docker = ponos_executor::docker::connect()
-        .await
-        .expect("a Docker daemon answers (run script/setup)");
     static BUILT: OnceCell<()> = OnceCell::const_new();
-    BUILT
-        .get_or_init(|| async {
-            let binary = test_performer_binary().await;
-            ponos_executor::docker::build_image(&docker, binary, TEST_IMAGE)
-                .await
-                .expect("image builds");
-        })
-        .await;
-    docker
+    image(&BUILT, test_performer_binary().await, TEST_IMAGE).await
 }
