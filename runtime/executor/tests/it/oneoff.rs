@@ -53,6 +53,72 @@ async fn one_off_runs_one_task_per_container_and_removes_it() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn one_off_runs_one_task_per_process_and_stops_it() {
+    let launch = Launch::Process {
+        binary: crate::test_performer_binary().await.to_path_buf(),
+        env: Vec::new(),
+    };
+    let binary = crate::test_performer_binary().await;
+    for i in 0..2 {
+        let payload = format!("job {i}").into_bytes();
+        let result = run_one_off(
+            &launch,
+            Duration::from_secs(30),
+            "0x01",
+            payload.clone(),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(result, payload);
+        assert_eq!(processes_of(binary), 0, "stopped after its task");
+    }
+    // A process that crashes on its task is reported, and the next one-off run still works.
+    let error = run_one_off(
+        &launch,
+        Duration::from_secs(30),
+        "0x02",
+        b"crash".to_vec(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        !matches!(error, ExecutorError::OutOfMemory { .. }),
+        "{error}"
+    );
+    let result = run_one_off(
+        &launch,
+        Duration::from_secs(30),
+        "0x03",
+        b"after".to_vec(),
+        Duration::from_secs(10),
+    )
+    .await
+    .unwrap();
+    assert_eq!(result, b"after");
+    assert_eq!(processes_of(binary), 0);
+}
+
+/// Live processes running `binary` (zombies excluded: they are already gone).
+fn processes_of(binary: &std::path::Path) -> usize {
+    let binary = binary.canonicalize().unwrap();
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            let path = entry.path();
+            std::fs::read_link(path.join("exe")).is_ok_and(|exe| exe == binary)
+                && !std::fs::read_to_string(path.join("stat")).is_ok_and(|stat| {
+                    stat.rsplit(')')
+                        .next()
+                        .is_some_and(|s| s.trim_start().starts_with('Z'))
+                })
+        })
+        .count()
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn exceeding_the_memory_limit_is_reported_as_out_of_memory() {
     let docker = test_performer_image().await;
     let spec = ContainerSpec {

@@ -82,13 +82,7 @@ async fn a_killed_process_is_restarted() {
     crash_then_serve(launch).await;
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn blue_green_upgrade_under_a_stream_of_tasks_loses_none() {
-    let docker = image().await;
-    let launch = Launch::Docker {
-        docker,
-        spec: Box::new(ContainerSpec::new(crate::docker::IMAGE)),
-    };
+async fn upgrade_under_load(launch: Launch) {
     let supervisor = Supervisor::start(launch.clone(), fast()).await.unwrap();
     let old_port = supervisor.port().await;
 
@@ -122,6 +116,25 @@ async fn blue_green_upgrade_under_a_stream_of_tasks_loses_none() {
     assert!(total > 0);
     assert_eq!(supervisor.status().borrow().generation, 2);
     supervisor.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_upgrade_of_a_container_under_a_stream_of_tasks_loses_none() {
+    let docker = image().await;
+    upgrade_under_load(Launch::Docker {
+        docker,
+        spec: Box::new(ContainerSpec::new(crate::docker::IMAGE)),
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn blue_green_upgrade_of_a_process_under_a_stream_of_tasks_loses_none() {
+    upgrade_under_load(Launch::Process {
+        binary: square_binary().await.to_path_buf(),
+        env: Vec::new(),
+    })
+    .await;
 }
 
 /// Sleeps as long as the payload says (milliseconds), noting whether it finished.
