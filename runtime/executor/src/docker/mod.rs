@@ -4,12 +4,12 @@
 
 mod image;
 
+pub use bollard::Docker;
 pub use image::{build_image, build_static_binary};
 
 use std::collections::HashMap;
 
 use bollard::{
-    Docker,
     auth::DockerCredentials,
     models::{ContainerCreateBody, DeviceRequest, HostConfig},
     query_parameters::{

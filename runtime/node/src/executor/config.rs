@@ -220,6 +220,16 @@ pub enum PerformerConfig {
         memory_mib: Option<i64>,
         /// CPU limit.
         cpus: Option<f64>,
+        /// GPUs to request: `"all"` or a count.
+        gpus: Option<Gpus>,
+        /// Credentials for pulling `image` from a private registry.
+        registry: Option<RegistryConfig>,
+        /// Server or one-off.
+        #[serde(default)]
+        mode: PerformerMode,
+        /// How long the performer may take to answer its health check.
+        #[serde(default = "default_start_timeout")]
+        start_timeout_secs: u64,
     },
     /// A native process.
     Process {
@@ -228,7 +238,88 @@ pub enum PerformerConfig {
         /// Environment variables.
         #[serde(default)]
         env: BTreeMap<String, String>,
+        /// Server or one-off.
+        #[serde(default)]
+        mode: PerformerMode,
+        /// How long the performer may take to answer its health check.
+        #[serde(default = "default_start_timeout")]
+        start_timeout_secs: u64,
     },
+}
+
+fn default_start_timeout() -> u64 {
+    60
+}
+
+impl PerformerConfig {
+    /// Server or one-off.
+    pub fn mode(&self) -> PerformerMode {
+        match self {
+            Self::Docker { mode, .. } | Self::Process { mode, .. } => *mode,
+        }
+    }
+
+    /// How long the performer may take to become healthy.
+    pub fn start_timeout(&self) -> std::time::Duration {
+        match self {
+            Self::Docker {
+                start_timeout_secs, ..
+            }
+            | Self::Process {
+                start_timeout_secs, ..
+            } => std::time::Duration::from_secs(*start_timeout_secs),
+        }
+    }
+}
+
+/// How long a performer lives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PerformerMode {
+    /// One long-running performer serves every task (health-checked, restarted, upgradable).
+    #[default]
+    Server,
+    /// A fresh performer per task, removed when the task ends (batch jobs).
+    OneOff,
+}
+
+/// A GPU request: `"all"` or a count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gpus {
+    /// Every GPU of the host.
+    All,
+    /// This many.
+    Count(u32),
+}
+
+impl<'de> Deserialize<'de> for Gpus {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Count(u32),
+            Word(String),
+        }
+        match Raw::deserialize(deserializer)? {
+            Raw::Count(n) => Ok(Self::Count(n)),
+            Raw::Word(word) if word == "all" => Ok(Self::All),
+            Raw::Word(word) => Err(serde::de::Error::custom(format!(
+                "gpus = {word:?}: use \"all\" or a number of GPUs"
+            ))),
+        }
+    }
+}
+
+/// A private registry login; the password comes from the environment.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RegistryConfig {
+    /// The registry, e.g. `ghcr.io`.
+    pub server: String,
+    /// The user name.
+    pub username: String,
+    /// The environment variable holding the password or token.
+    pub password_env: String,
 }
 
 impl ExecutorConfig {
@@ -301,6 +392,32 @@ mod tests {
             PerformerConfig::Process { .. }
         ));
         assert_eq!(config.log.format, LogFormat::Text);
+        let PerformerConfig::Docker {
+            gpus,
+            registry,
+            mode,
+            ..
+        } = &config.avss[0].performer
+        else {
+            unreachable!()
+        };
+        assert_eq!(*gpus, Some(Gpus::Count(1)));
+        assert_eq!(registry.as_ref().unwrap().server, "ghcr.io");
+        assert_eq!(*mode, PerformerMode::Server);
+        assert_eq!(config.avss[1].performer.mode(), PerformerMode::OneOff);
+    }
+
+    #[test]
+    fn a_bad_gpu_request_is_named() {
+        let base = include_str!("../../../../docs/executor.example.toml");
+        let err = ExecutorConfig::parse(&base.replace("gpus = 1", "gpus = \"some\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("use \"all\" or a number"), "{err}");
+        let err = ExecutorConfig::parse(&base.replace("mode = \"one-off\"", "mode = \"batch\""))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("batch"), "{err}");
     }
 
     #[test]

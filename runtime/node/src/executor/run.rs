@@ -2,7 +2,6 @@
 //! orderly shutdown on SIGTERM or Ctrl-C.
 
 use std::{
-    collections::HashMap,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -14,7 +13,7 @@ use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
 use ponos_crypto::keystore::{Eip2335Keystore, Web3Keystore};
 use ponos_executor::{
-    docker::{self, ContainerSpec},
+    docker::{self, ContainerSpec, RegistryAuth},
     keys::{AggregatorKey, ChainView, OnchainView, SigningKey, StaticChainView},
     management::Management,
     service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
@@ -37,7 +36,7 @@ use tracing::info;
 
 use super::{
     ExecutorConfig,
-    config::{Curve, KeystoreConfig, PerformerConfig},
+    config::{Curve, Gpus, KeystoreConfig, PerformerConfig, PerformerMode},
     metrics::ExecutorMetrics,
 };
 use crate::telemetry;
@@ -55,11 +54,14 @@ impl<S: ExecutorService> ExecutorService for Counted<S> {
         request: Request<TaskSubmission>,
     ) -> Result<Response<TaskResult>, Status> {
         self.metrics.tasks_received.inc();
+        let avs = request.get_ref().avs_address.clone();
+        let started = std::time::Instant::now();
         let result = self.inner.submit_task(request).await;
         match &result {
             Ok(_) => self.metrics.tasks_completed.inc(),
             Err(_) => self.metrics.tasks_refused.inc(),
         }
+        self.metrics.record(&avs, result.is_ok(), started.elapsed());
         result
     }
 }
@@ -113,10 +115,69 @@ fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey
     }
 }
 
+/// How to start the performer `config` describes for `avs`.
+fn launch(
+    config: &PerformerConfig,
+    avs: alloy_primitives::Address,
+    docker: Option<&docker::Docker>,
+) -> eyre::Result<Launch> {
+    let env = |env: &std::collections::BTreeMap<String, String>| {
+        env.iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    };
+    Ok(match config {
+        PerformerConfig::Docker {
+            image,
+            env: vars,
+            memory_mib,
+            cpus,
+            gpus,
+            registry,
+            ..
+        } => {
+            let registry_auth = match registry {
+                Some(registry) => Some(RegistryAuth {
+                    server: registry.server.clone(),
+                    username: registry.username.clone(),
+                    password: std::env::var(&registry.password_env).map_err(|_| {
+                        eyre!(
+                            "{} is not set: it holds the password for registry {}",
+                            registry.password_env,
+                            registry.server
+                        )
+                    })?,
+                }),
+                None => None,
+            };
+            Launch::Docker {
+                docker: docker
+                    .cloned()
+                    .ok_or_else(|| eyre!("no Docker connection"))?,
+                spec: Box::new(ContainerSpec {
+                    env: env(vars),
+                    memory_bytes: memory_mib.map(|m| m << 20),
+                    cpus: *cpus,
+                    gpus: gpus.map(|g| match g {
+                        Gpus::All => None,
+                        Gpus::Count(n) => Some(n),
+                    }),
+                    registry_auth,
+                    performer_id: format!("performer-{avs:#x}"),
+                    ..ContainerSpec::new(image.clone())
+                }),
+            }
+        }
+        PerformerConfig::Process {
+            binary, env: vars, ..
+        } => Launch::Process {
+            binary: binary.clone(),
+            env: env(vars),
+        },
+    })
+}
+
 /// Runs the executor until SIGTERM or Ctrl-C.
 pub async fn run(config: ExecutorConfig) -> eyre::Result<()> {
-    let store_path =
-        std::env::var("PONOS_EXECUTOR_STORE").unwrap_or_else(|_| config.store.path.clone());
+    let store_path = config.store.path.clone();
     if store_path == ":memory:" {
         with_chain(config, Arc::new(MemoryStore::default())).await
     } else {
@@ -183,7 +244,7 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     };
 
     let avss = AvsRegistry::default();
-    let mut supervisors = HashMap::new();
+    let mut supervisors = Vec::new();
     for avs in &config.avss {
         let key = signing_key(&config, avs.curve)?;
         let signing = match avs.curve {
@@ -194,38 +255,31 @@ async fn serve<S: ExecutorStore, C: ChainView>(
                 version: avs.ecdsa_verifier_version.clone(),
             },
         };
-        let launch = match &avs.performer {
-            PerformerConfig::Docker {
-                image,
-                env,
-                memory_mib,
-                cpus,
-            } => Launch::Docker {
-                docker: docker
-                    .clone()
-                    .ok_or_else(|| eyre!("no Docker connection"))?,
-                spec: Box::new(ContainerSpec {
-                    env: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
-                    memory_bytes: memory_mib.map(|m| m << 20),
-                    cpus: *cpus,
-                    performer_id: format!("performer-{:#x}", avs.address),
-                    ..ContainerSpec::new(image.clone())
-                }),
-            },
-            PerformerConfig::Process { binary, env } => Launch::Process {
-                binary: binary.clone(),
-                env: env.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+        let launch = launch(&avs.performer, avs.address, docker.as_ref())?;
+        let performer = match avs.performer.mode() {
+            PerformerMode::Server => {
+                info!(target: "ponos::executor", avs = %avs.address, "starting the performer");
+                let supervisor = Supervisor::start(
+                    launch,
+                    SupervisorConfig {
+                        start_timeout: avs.performer.start_timeout(),
+                        ..SupervisorConfig::default()
+                    },
+                )
+                .await
+                .wrap_err_with(|| format!("starting the performer of AVS {}", avs.address))?;
+                supervisors.push(supervisor.clone());
+                PerformerHandle::Supervised(supervisor)
+            }
+            PerformerMode::OneOff => PerformerHandle::OneOff {
+                launch,
+                start_timeout: avs.performer.start_timeout(),
             },
         };
-        info!(target: "ponos::executor", avs = %avs.address, "starting the performer");
-        let supervisor = Supervisor::start(launch, SupervisorConfig::default())
-            .await
-            .wrap_err_with(|| format!("starting the performer of AVS {}", avs.address))?;
-        supervisors.insert(avs.address, supervisor.clone());
         avss.insert(
             avs.address,
             AvsEntry {
-                performer: Some(PerformerHandle::Supervised(supervisor)),
+                performer: Some(performer),
                 signing: Arc::new(signing),
             },
         );
@@ -300,7 +354,7 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
     servers.await.map_err(|e| eyre!("server task: {e}"))??;
-    for (_, supervisor) in supervisors {
+    for supervisor in supervisors {
         supervisor.shutdown().await;
     }
     info!(target: "ponos::executor", "stopped");

@@ -201,6 +201,14 @@ binary = "{binary}"
         metrics.contains("ponos_executor_tasks_refused_total 1"),
         "{metrics}"
     );
+    let avs = format!("{AVS:#x}");
+    for series in [
+        format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"completed\"}} 1"),
+        format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"refused\"}} 1"),
+        format!("ponos_executor_task_duration_seconds_count{{avs=\"{avs}\"}} 1"),
+    ] {
+        assert!(metrics.contains(&series), "{series} in {metrics}");
+    }
 
     Command::new("kill")
         .arg("-TERM")
