@@ -230,6 +230,13 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             }
             Err(error) => return Err(Status::internal(format!("recording the task: {error}"))),
         }
+        // The id is spent once a signed result leaves; until then (the caller went away, the
+        // performer failed) it is released again, so the aggregator can ask once more.
+        let reservation = Reservation {
+            store: self.store.as_ref(),
+            task_id: task.id.0,
+            spent: false,
+        };
 
         let Some(performer) = &entry.performer else {
             return Err(Status::unavailable(format!(
@@ -271,6 +278,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             &result_signature,
         );
         let auth_signature = key.sign(keccak256(auth));
+        reservation.spend();
         info!(target: "ponos::executor", avs = %task.avs, bytes = output.len(), "task done");
         Ok(TaskResult {
             task_id: submission.task_id,
@@ -324,6 +332,29 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             avs,
             aggregator,
         })
+    }
+}
+
+/// A task id recorded as processed, released on drop unless its result was returned.
+struct Reservation<'a, S: ExecutorStore> {
+    store: &'a S,
+    task_id: [u8; 32],
+    spent: bool,
+}
+
+impl<S: ExecutorStore> Reservation<'_, S> {
+    fn spend(mut self) {
+        self.spent = true;
+    }
+}
+
+impl<S: ExecutorStore> Drop for Reservation<'_, S> {
+    fn drop(&mut self) {
+        if !self.spent
+            && let Err(error) = self.store.release_task(self.task_id)
+        {
+            tracing::warn!(target: "ponos::executor", %error, "releasing an unfinished task id");
+        }
     }
 }
 

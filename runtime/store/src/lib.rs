@@ -79,6 +79,11 @@ pub trait ExecutorStore: Send + Sync + 'static {
     /// already recorded: the task is a replay.
     fn mark_task_processed(&self, task_id: TaskId, deadline: u64) -> Result<bool, StoreError>;
 
+    /// Forgets a task recorded by [`mark_task_processed`](Self::mark_task_processed) whose run
+    /// ended without a signed result (cancelled by its caller, or the performer failed), so
+    /// the aggregator may ask again. Returns whether it was recorded.
+    fn release_task(&self, task_id: TaskId) -> Result<bool, StoreError>;
+
     /// Whether a task is recorded as processed.
     fn is_task_processed(&self, task_id: TaskId) -> Result<bool, StoreError>;
 
@@ -123,6 +128,16 @@ pub(crate) mod tests {
             "replay refused"
         );
         assert!(store.is_task_processed(a).unwrap());
+        let d = [4u8; 32];
+        assert!(store.mark_task_processed(d, 150).unwrap());
+        assert!(store.release_task(d).unwrap());
+        assert!(!store.is_task_processed(d).unwrap());
+        assert!(!store.release_task(d).unwrap());
+        assert!(
+            store.mark_task_processed(d, 150).unwrap(),
+            "a released id is free"
+        );
+        assert!(store.release_task(d).unwrap());
         assert_eq!(
             store.prune_processed_tasks(100).unwrap(),
             0,

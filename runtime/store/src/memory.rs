@@ -31,6 +31,11 @@ impl ExecutorStore for MemoryStore {
         Ok(true)
     }
 
+    fn release_task(&self, task_id: TaskId) -> Result<bool, StoreError> {
+        let mut tasks = self.tasks.lock().map_err(|_| poisoned("release task"))?;
+        Ok(tasks.remove(&task_id).is_some())
+    }
+
     fn is_task_processed(&self, task_id: TaskId) -> Result<bool, StoreError> {
         Ok(self
             .tasks

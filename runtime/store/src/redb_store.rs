@@ -68,6 +68,27 @@ impl ExecutorStore for RedbStore {
         Ok(true)
     }
 
+    fn release_task(&self, task_id: TaskId) -> Result<bool, StoreError> {
+        let err = io("release task");
+        let txn = self.db.begin_write().map_err(|e| err(&e))?;
+        let existed = {
+            let mut processed = txn.open_table(PROCESSED).map_err(|e| err(&e))?;
+            let deadline = processed
+                .remove(&task_id)
+                .map_err(|e| err(&e))?
+                .map(|d| d.value());
+            if let Some(deadline) = deadline {
+                let mut by_deadline = txn.open_table(BY_DEADLINE).map_err(|e| err(&e))?;
+                by_deadline
+                    .remove((deadline, &task_id))
+                    .map_err(|e| err(&e))?;
+            }
+            deadline.is_some()
+        };
+        txn.commit().map_err(|e| err(&e))?;
+        Ok(existed)
+    }
+
     fn is_task_processed(&self, task_id: TaskId) -> Result<bool, StoreError> {
         let err = io("read task");
         let txn = self.db.begin_read().map_err(|e| err(&e))?;

@@ -40,7 +40,10 @@ struct Doubler {
 
 impl Performer for Doubler {
     async fn handle_task(&self, task: Task) -> Result<Vec<u8>, PerformerError> {
-        self.runs.fetch_add(1, Ordering::SeqCst);
+        let run = self.runs.fetch_add(1, Ordering::SeqCst);
+        if task.payload == b"flaky" && run == 0 {
+            return Err(PerformerError::Failed("the first run fails".into()));
+        }
         Ok(task.payload.iter().map(|b| b.wrapping_mul(2)).collect())
     }
 }
@@ -268,4 +271,39 @@ async fn a_repeated_task_is_refused_also_after_a_restart() {
     assert_eq!(replay.code(), Code::AlreadyExists, "{}", replay.message());
     assert_eq!(restarted.runs.load(Ordering::SeqCst), 0);
     let _ = restarted.stop.send(());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_that_produced_no_result_may_be_asked_again() {
+    let mut running = start(MemoryStore::default()).await;
+    let task = keccak256("flaky");
+    let failed = running
+        .client
+        .submit_task(submission(BN_AVS, task, b"flaky"))
+        .await
+        .unwrap_err();
+    assert_ne!(failed.code(), Code::AlreadyExists, "{}", failed.message());
+    // No signed result left the executor: the aggregator's retry runs the task.
+    let result = running
+        .client
+        .submit_task(submission(BN_AVS, task, b"flaky"))
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        result.output,
+        b"flaky"
+            .iter()
+            .map(|b| b.wrapping_mul(2))
+            .collect::<Vec<_>>()
+    );
+    // Once a result has left, the id is spent.
+    let replay = running
+        .client
+        .submit_task(submission(BN_AVS, task, b"flaky"))
+        .await
+        .unwrap_err();
+    assert_eq!(replay.code(), Code::AlreadyExists);
+    assert_eq!(running.runs.load(Ordering::SeqCst), 2);
+    let _ = running.stop.send(());
 }
