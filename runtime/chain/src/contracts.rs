@@ -197,6 +197,27 @@ pub mod avs_task_hook {
 }
 pub use avs_task_hook::IAVSTaskHook;
 
+/// `OpenTaskHook`: a task hook that accepts every task and charges nothing (devnets, tests).
+#[allow(
+    missing_docs,
+    clippy::too_many_arguments,
+    reason = "generated from the contract ABI: not every item is documented, events take a field per argument"
+)]
+pub mod open_task_hook {
+    alloy::sol! {
+        #[derive(Debug)]
+        struct OperatorSet { address avs; uint32 id; }
+    }
+
+    alloy::sol!(
+        #[sol(rpc)]
+        #[derive(Debug)]
+        OpenTaskHook,
+        "../../contracts/artifacts/OpenTaskHook.json"
+    );
+}
+pub use open_task_hook::OpenTaskHook;
+
 /// `TransparentUpgradeableProxy`: OpenZeppelin's proxy the mailbox is deployed behind.
 #[allow(
     missing_docs,
