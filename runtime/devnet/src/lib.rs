@@ -1,0 +1,14 @@
+//! Sets up an AVS on Ponos contract stacks the way an AVS team and EigenLayer's table
+//! transporter would on real networks: operator sets (0 for the aggregator, 1 for executors),
+//! keys registered with proofs, sockets, weights, operator tables pushed to every chain, and the
+//! mailbox's task configuration on every chain.
+//!
+//! The devkit's devnet and the runtime's integration tests both use it, so what they exercise
+//! is one code path.
+
+mod provision;
+
+pub use provision::{
+    AVS_METADATA_URI, AGGREGATOR_SET, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,
+    OperatorSpec, ProvisionError, ProvisionedAvs, provision_avs, push_tables,
+};

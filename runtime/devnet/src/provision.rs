@@ -1,0 +1,458 @@
+//! One AVS, set up end to end on an L1 and any number of L2s.
+
+use alloy::{
+    network::ReceiptResponse as _,
+    primitives::{Address, Bytes, TxHash, U256, aliases::U96},
+    providers::{DynProvider, Provider},
+    sol_types::{SolType, SolValue},
+};
+use ponos_chain::{
+    contracts::{
+        AllocationManager, BN254TableCalculator, ECDSATableCalculator, KeyRegistrar,
+        OpenTaskHook, OperatorTableUpdater, TaskAVSRegistrar, TaskMailbox, allocation_manager,
+        operator_table_updater, task_avs_registrar, task_mailbox,
+    },
+    sandbox::{STACK_VERSION, StackAddresses},
+};
+use ponos_crypto::{bn254, digest::KeyRegistrarDomain, ecdsa, types};
+
+/// The operator set the aggregator joins.
+pub const AGGREGATOR_SET: u32 = 0;
+/// The operator set executors join; tasks are addressed to it.
+pub const EXECUTOR_SET: u32 = 1;
+/// The metadata URI the AVS announces.
+pub const AVS_METADATA_URI: &str = "https://ponos.build/devnet-avs";
+
+/// A chain with a deployed stack. The provider's wallet must hold the keys of every account
+/// that sends a transaction (the AVS, its admin, the aggregator and the operators).
+#[derive(Debug, Clone)]
+pub struct Chain {
+    /// The chain id.
+    pub chain_id: u64,
+    /// A provider whose wallet signs for every account involved.
+    pub provider: DynProvider,
+    /// The stack's addresses on this chain.
+    pub stack: StackAddresses,
+}
+
+/// The curve of the executor operator set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Curve {
+    /// BN254 (BLS) certificates.
+    Bn254,
+    /// ECDSA certificates.
+    Ecdsa,
+}
+
+impl Curve {
+    /// The KeyRegistrar's `CurveType` value.
+    pub const fn curve_type(self) -> u8 {
+        match self {
+            Self::Ecdsa => 1,
+            Self::Bn254 => 2,
+        }
+    }
+}
+
+/// An operator's signing key for the executor set.
+#[derive(Debug, Clone)]
+pub enum OperatorKey {
+    /// A BN254 key.
+    Bn254(bn254::SecretKey),
+    /// An ECDSA key.
+    Ecdsa(ecdsa::SecretKey),
+}
+
+/// One executor operator.
+#[derive(Debug, Clone)]
+pub struct OperatorSpec {
+    /// The operator's account.
+    pub address: Address,
+    /// Its signing key (matching the set's curve).
+    pub key: OperatorKey,
+    /// Where its executor listens (`host:port`), as the aggregator dials it.
+    pub socket: String,
+    /// Its weight in the operator table.
+    pub weight: U256,
+}
+
+/// What to set up.
+#[derive(Debug, Clone)]
+pub struct AvsSpec {
+    /// The AVS account (owns its operator sets and mailbox configs).
+    pub avs: Address,
+    /// The owner of the stack's table calculators and table updaters.
+    pub admin: Address,
+    /// The aggregator's account.
+    pub aggregator: Address,
+    /// The aggregator's ECDSA signing key, registered for the aggregator set.
+    pub aggregator_key: ecdsa::SecretKey,
+    /// The executor set's curve.
+    pub curve: Curve,
+    /// The executor operators.
+    pub operators: Vec<OperatorSpec>,
+    /// How long a task may take, in seconds.
+    pub task_sla: u64,
+    /// The share of the table's weight a certificate needs, in basis points.
+    pub threshold_bps: u16,
+    /// The task hook on each chain; `None` deploys an `OpenTaskHook` there.
+    pub task_hooks: Vec<Option<Address>>,
+}
+
+/// What was set up.
+#[derive(Debug, Clone)]
+pub struct ProvisionedAvs {
+    /// The AVS's registrar on L1.
+    pub registrar: Address,
+    /// The task hook on each chain, in the order the chains were given (L1 first).
+    pub task_hooks: Vec<Address>,
+    /// The L1 (timestamp, block) the operator tables were pushed at.
+    pub reference: (u32, u32),
+}
+
+/// Why setting up failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ProvisionError {
+    /// A call or transaction failed.
+    #[error("{step}: {reason}")]
+    Step {
+        /// What was being done.
+        step: String,
+        /// What the node said.
+        reason: String,
+    },
+    /// A transaction reverted.
+    #[error("{step}: transaction {tx} reverted")]
+    Reverted {
+        /// What was being done.
+        step: String,
+        /// The transaction.
+        tx: TxHash,
+    },
+    /// The spec is inconsistent.
+    #[error("{0}")]
+    Spec(String),
+}
+
+impl ProvisionError {
+    fn step(step: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+        Self::Step {
+            step: step.into(),
+            reason: reason.to_string(),
+        }
+    }
+}
+
+/// Sends a contract call from an account and waits for its successful receipt.
+macro_rules! send {
+    ($step:expr, $call:expr, $from:expr) => {{
+        let step: String = $step.into();
+        let pending = $call
+            .from($from)
+            .send()
+            .await
+            .map_err(|e| ProvisionError::step(step.clone(), e))?;
+        let receipt = pending
+            .get_receipt()
+            .await
+            .map_err(|e| ProvisionError::step(step.clone(), e))?;
+        if !receipt.status() {
+            return Err(ProvisionError::Reverted {
+                step,
+                tx: receipt.transaction_hash(),
+            });
+        }
+    }};
+}
+
+/// Re-types a value between two Solidity-identical binding types.
+fn to<A: SolValue, B: SolValue + From<<B::SolType as SolType>::RustType>>(value: &A) -> B {
+    B::abi_decode(&value.abi_encode()).expect("same Solidity type")
+}
+
+fn set(avs: Address, id: u32) -> types::OperatorSet {
+    types::OperatorSet { avs, id }
+}
+
+/// Sets up `spec` with `l1` as the L1 and `l2s` as further task chains: operator sets, keys,
+/// sockets and weights on L1; operator tables, task hooks and mailbox configs on every chain.
+pub async fn provision_avs(
+    l1: &Chain,
+    l2s: &[Chain],
+    spec: &AvsSpec,
+) -> Result<ProvisionedAvs, ProvisionError> {
+    for operator in &spec.operators {
+        let matches = matches!(
+            (&operator.key, spec.curve),
+            (OperatorKey::Bn254(_), Curve::Bn254) | (OperatorKey::Ecdsa(_), Curve::Ecdsa)
+        );
+        if !matches {
+            return Err(ProvisionError::Spec(format!(
+                "operator {} has a key of the wrong curve for a {:?} executor set",
+                operator.address, spec.curve
+            )));
+        }
+    }
+    let provider = &l1.provider;
+    let stack = &l1.stack;
+    let avs = spec.avs;
+    let manager = AllocationManager::new(stack.allocation_manager, provider);
+    let registry = KeyRegistrar::new(stack.key_registrar, provider);
+
+    send!(
+        "announcing the AVS",
+        manager.updateAVSMetadataURI(avs, AVS_METADATA_URI.into()),
+        avs
+    );
+    let sets = [AGGREGATOR_SET, EXECUTOR_SET]
+        .map(|id| allocation_manager::IAllocationManagerTypes::CreateSetParams {
+            operatorSetId: id,
+            strategies: vec![],
+        })
+        .to_vec();
+    send!(
+        "creating the operator sets",
+        manager.createOperatorSets(avs, sets),
+        avs
+    );
+    send!(
+        "configuring the aggregator set's curve",
+        registry.configureOperatorSet(to(&set(avs, AGGREGATOR_SET)), Curve::Ecdsa.curve_type()),
+        avs
+    );
+    send!(
+        "configuring the executor set's curve",
+        registry.configureOperatorSet(to(&set(avs, EXECUTOR_SET)), spec.curve.curve_type()),
+        avs
+    );
+    let config = task_avs_registrar::ITaskAVSRegistrarBaseTypes::AvsConfig {
+        aggregatorOperatorSetId: AGGREGATOR_SET,
+        executorOperatorSetIds: vec![EXECUTOR_SET],
+    };
+    let registrar = TaskAVSRegistrar::deploy(
+        provider,
+        avs,
+        stack.allocation_manager,
+        stack.key_registrar,
+        avs,
+        config,
+    )
+    .await
+    .map_err(|e| ProvisionError::step("deploying the AVS registrar", e))?;
+    let registrar = *registrar.address();
+    send!(
+        "setting the AVS registrar",
+        manager.setAVSRegistrar(avs, registrar),
+        avs
+    );
+
+    let domain = KeyRegistrarDomain {
+        chain_id: l1.chain_id,
+        key_registrar: stack.key_registrar,
+        version: STACK_VERSION,
+    };
+    let join = |id: u32, socket: &str| allocation_manager::IAllocationManagerTypes::RegisterParams {
+        avs,
+        operatorSetIds: vec![id],
+        data: Bytes::from(socket.to_string().abi_encode()),
+    };
+
+    // The aggregator: an ECDSA key in set 0.
+    let aggregator_set = set(avs, AGGREGATOR_SET);
+    let signer = spec.aggregator_key.address();
+    let proof = spec
+        .aggregator_key
+        .sign(domain.ecdsa_registration_digest(spec.aggregator, &aggregator_set, signer))
+        .map_err(|e| ProvisionError::step("signing the aggregator's key registration", e))?;
+    send!(
+        "registering the aggregator's key",
+        registry.registerKey(
+            spec.aggregator,
+            to(&aggregator_set),
+            signer.to_vec().into(),
+            proof.to_vec().into()
+        ),
+        spec.aggregator
+    );
+    send!(
+        "registering the aggregator in its set",
+        manager.registerForOperatorSets(spec.aggregator, join(AGGREGATOR_SET, "")),
+        spec.aggregator
+    );
+
+    // The executors: keys, sockets, weights.
+    let executor_set = set(avs, EXECUTOR_SET);
+    for operator in &spec.operators {
+        let (key_data, proof): (Bytes, Bytes) = match &operator.key {
+            OperatorKey::Bn254(key) => {
+                let pop = key.proof_of_possession(&domain, operator.address, &executor_set);
+                (
+                    key.public_key().key_data().to_vec().into(),
+                    pop.to_bytes().to_vec().into(),
+                )
+            }
+            OperatorKey::Ecdsa(key) => {
+                let proof = key
+                    .sign(domain.ecdsa_registration_digest(
+                        operator.address,
+                        &executor_set,
+                        key.address(),
+                    ))
+                    .map_err(|e| ProvisionError::step("signing a key registration", e))?;
+                (key.address().to_vec().into(), proof.to_vec().into())
+            }
+        };
+        send!(
+            format!("registering the key of operator {}", operator.address),
+            registry.registerKey(operator.address, to(&executor_set), key_data, proof),
+            operator.address
+        );
+        send!(
+            format!("registering operator {} in the executor set", operator.address),
+            manager.registerForOperatorSets(operator.address, join(EXECUTOR_SET, &operator.socket)),
+            operator.address
+        );
+    }
+    let addresses: Vec<Address> = spec.operators.iter().map(|o| o.address).collect();
+    let weights: Vec<U256> = spec.operators.iter().map(|o| o.weight).collect();
+    match spec.curve {
+        Curve::Bn254 => {
+            let calculator = BN254TableCalculator::new(stack.bn254_table_calculator, provider);
+            send!(
+                "setting operator weights",
+                calculator.setOperatorWeights(to(&executor_set), addresses, weights),
+                spec.admin
+            );
+        }
+        Curve::Ecdsa => {
+            let calculator = ECDSATableCalculator::new(stack.ecdsa_table_calculator, provider);
+            send!(
+                "setting operator weights",
+                calculator.setOperatorWeights(to(&executor_set), addresses, weights),
+                spec.admin
+            );
+        }
+    }
+
+    let chains: Vec<&Chain> = std::iter::once(l1).chain(l2s).collect();
+    let reference = push_tables(l1, &chains, avs, spec.curve, spec.admin).await?;
+
+    let mut task_hooks = Vec::new();
+    for (i, chain) in chains.iter().enumerate() {
+        let hook = match spec.task_hooks.get(i).copied().flatten() {
+            Some(hook) => hook,
+            None => *OpenTaskHook::deploy(&chain.provider)
+                .await
+                .map_err(|e| {
+                    ProvisionError::step(format!("deploying a task hook on chain {}", chain.chain_id), e)
+                })?
+                .address(),
+        };
+        let config = task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
+            taskHook: hook,
+            taskSLA: U96::from(spec.task_sla),
+            feeToken: Address::ZERO,
+            curveType: spec.curve.curve_type(),
+            feeCollector: Address::ZERO,
+            consensus: task_mailbox::ITaskMailboxTypes::Consensus {
+                consensusType: 1,
+                value: U256::from(spec.threshold_bps).abi_encode().into(),
+            },
+            taskMetadata: Bytes::new(),
+        };
+        let mailbox = TaskMailbox::new(chain.stack.task_mailbox, &chain.provider);
+        send!(
+            format!("configuring the mailbox on chain {}", chain.chain_id),
+            mailbox.setExecutorOperatorSetTaskConfig(to(&executor_set), config),
+            avs
+        );
+        task_hooks.push(hook);
+    }
+
+    Ok(ProvisionedAvs {
+        registrar,
+        task_hooks,
+        reference,
+    })
+}
+
+/// Does what EigenLayer's table transporter does: reads the executor set's table from the L1
+/// calculator at the latest L1 block and pushes it to every chain's table updater, pinned at that
+/// block's (timestamp, number), which it returns. Sent from `admin`, the updaters' owner.
+pub async fn push_tables(
+    l1: &Chain,
+    chains: &[&Chain],
+    avs: Address,
+    curve: Curve,
+    admin: Address,
+) -> Result<(u32, u32), ProvisionError> {
+    let block = l1
+        .provider
+        .get_block_number()
+        .await
+        .map_err(|e| ProvisionError::step("reading the L1 head", e))?;
+    let header = l1
+        .provider
+        .get_block_by_number(block.into())
+        .await
+        .map_err(|e| ProvisionError::step("reading the L1 head", e))?
+        .ok_or_else(|| ProvisionError::step("reading the L1 head", "no such block"))?
+        .header;
+    let reference = (header.timestamp as u32, block as u32);
+    let executor_set = set(avs, EXECUTOR_SET);
+    let config = operator_table_updater::ICrossChainRegistryTypes::OperatorSetConfig {
+        owner: avs,
+        maxStalenessPeriod: 0,
+    };
+    match curve {
+        Curve::Bn254 => {
+            let calculator = BN254TableCalculator::new(l1.stack.bn254_table_calculator, &l1.provider);
+            let info = calculator
+                .calculateOperatorTable(to(&executor_set))
+                .block(block.into())
+                .call()
+                .await
+                .map_err(|e| ProvisionError::step("reading the BN254 operator table", e))?;
+            for chain in chains {
+                let updater =
+                    OperatorTableUpdater::new(chain.stack.operator_table_updater, &chain.provider);
+                send!(
+                    format!("pushing the operator table to chain {}", chain.chain_id),
+                    updater.setBN254OperatorTable(
+                        to(&executor_set),
+                        reference.0,
+                        reference.1,
+                        to(&info),
+                        config.clone()
+                    ),
+                    admin
+                );
+            }
+        }
+        Curve::Ecdsa => {
+            let calculator = ECDSATableCalculator::new(l1.stack.ecdsa_table_calculator, &l1.provider);
+            let infos = calculator
+                .calculateOperatorTable(to(&executor_set))
+                .block(block.into())
+                .call()
+                .await
+                .map_err(|e| ProvisionError::step("reading the ECDSA operator table", e))?;
+            for chain in chains {
+                let updater =
+                    OperatorTableUpdater::new(chain.stack.operator_table_updater, &chain.provider);
+                send!(
+                    format!("pushing the operator table to chain {}", chain.chain_id),
+                    updater.setECDSAOperatorTable(
+                        to(&executor_set),
+                        reference.0,
+                        reference.1,
+                        infos.iter().map(to).collect(),
+                        config.clone()
+                    ),
+                    admin
+                );
+            }
+        }
+    }
+    Ok(reference)
+}
