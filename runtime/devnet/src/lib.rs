@@ -9,6 +9,6 @@
 mod provision;
 
 pub use provision::{
-    AVS_METADATA_URI, AGGREGATOR_SET, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,
+    AGGREGATOR_SET, AVS_METADATA_URI, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,
     OperatorSpec, ProvisionError, ProvisionedAvs, provision_avs, push_tables,
 };

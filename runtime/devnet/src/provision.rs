@@ -8,8 +8,8 @@ use alloy::{
 };
 use ponos_chain::{
     contracts::{
-        AllocationManager, BN254TableCalculator, ECDSATableCalculator, KeyRegistrar,
-        OpenTaskHook, OperatorTableUpdater, TaskAVSRegistrar, TaskMailbox, allocation_manager,
+        AllocationManager, BN254TableCalculator, ECDSATableCalculator, KeyRegistrar, OpenTaskHook,
+        OperatorTableUpdater, TaskAVSRegistrar, TaskMailbox, allocation_manager,
         operator_table_updater, task_avs_registrar, task_mailbox,
     },
     sandbox::{STACK_VERSION, StackAddresses},
@@ -205,10 +205,12 @@ pub async fn provision_avs(
         avs
     );
     let sets = [AGGREGATOR_SET, EXECUTOR_SET]
-        .map(|id| allocation_manager::IAllocationManagerTypes::CreateSetParams {
-            operatorSetId: id,
-            strategies: vec![],
-        })
+        .map(
+            |id| allocation_manager::IAllocationManagerTypes::CreateSetParams {
+                operatorSetId: id,
+                strategies: vec![],
+            },
+        )
         .to_vec();
     send!(
         "creating the operator sets",
@@ -251,11 +253,12 @@ pub async fn provision_avs(
         key_registrar: stack.key_registrar,
         version: STACK_VERSION,
     };
-    let join = |id: u32, socket: &str| allocation_manager::IAllocationManagerTypes::RegisterParams {
-        avs,
-        operatorSetIds: vec![id],
-        data: Bytes::from(socket.to_string().abi_encode()),
-    };
+    let join =
+        |id: u32, socket: &str| allocation_manager::IAllocationManagerTypes::RegisterParams {
+            avs,
+            operatorSetIds: vec![id],
+            data: Bytes::from(socket.to_string().abi_encode()),
+        };
 
     // The aggregator: an ECDSA key in set 0.
     let aggregator_set = set(avs, AGGREGATOR_SET);
@@ -308,7 +311,10 @@ pub async fn provision_avs(
             operator.address
         );
         send!(
-            format!("registering operator {} in the executor set", operator.address),
+            format!(
+                "registering operator {} in the executor set",
+                operator.address
+            ),
             manager.registerForOperatorSets(operator.address, join(EXECUTOR_SET, &operator.socket)),
             operator.address
         );
@@ -344,7 +350,10 @@ pub async fn provision_avs(
             None => *OpenTaskHook::deploy(&chain.provider)
                 .await
                 .map_err(|e| {
-                    ProvisionError::step(format!("deploying a task hook on chain {}", chain.chain_id), e)
+                    ProvisionError::step(
+                        format!("deploying a task hook on chain {}", chain.chain_id),
+                        e,
+                    )
                 })?
                 .address(),
         };
@@ -406,7 +415,8 @@ pub async fn push_tables(
     };
     match curve {
         Curve::Bn254 => {
-            let calculator = BN254TableCalculator::new(l1.stack.bn254_table_calculator, &l1.provider);
+            let calculator =
+                BN254TableCalculator::new(l1.stack.bn254_table_calculator, &l1.provider);
             let info = calculator
                 .calculateOperatorTable(to(&executor_set))
                 .block(block.into())
@@ -430,7 +440,8 @@ pub async fn push_tables(
             }
         }
         Curve::Ecdsa => {
-            let calculator = ECDSATableCalculator::new(l1.stack.ecdsa_table_calculator, &l1.provider);
+            let calculator =
+                ECDSATableCalculator::new(l1.stack.ecdsa_table_calculator, &l1.provider);
             let infos = calculator
                 .calculateOperatorTable(to(&executor_set))
                 .block(block.into())

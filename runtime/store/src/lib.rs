@@ -1,8 +1,12 @@
 #![doc = include_str!("../README.md")]
 
+pub mod aggregator;
 mod memory;
 mod redb_store;
 
+pub use aggregator::{
+    AggregatorStore, MemoryAggregatorStore, RedbAggregatorStore, TaskRecord, TaskStatus,
+};
 pub use memory::MemoryStore;
 pub use redb_store::RedbStore;
 
