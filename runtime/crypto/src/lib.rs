@@ -3,6 +3,7 @@
 pub mod bls12_381;
 pub mod bn254;
 pub mod certificate;
+pub mod challenge;
 pub mod digest;
 pub mod ecdsa;
 mod error;

@@ -3,14 +3,13 @@
 //! operator configures (an ECDSA key; the executor holds only its address), over the method and
 //! the request, so a signature cannot be replayed or moved to another call.
 
-use std::{
-    collections::HashMap,
-    sync::Mutex,
-    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
-};
+use std::{collections::HashMap, sync::Mutex};
 
 use alloy_primitives::{Address, hex, keccak256};
-use ponos_crypto::{digest::management_digest, ecdsa};
+use ponos_crypto::{
+    challenge::{self, ChallengeError, ChallengeTokens},
+    ecdsa,
+};
 use ponos_proto::{
     common::AuthSignature,
     hourglass::{
@@ -29,18 +28,16 @@ use crate::{
     supervisor::{Launch, Supervisor, SupervisorConfig},
 };
 
-/// How long a challenge token stays valid.
-pub const TOKEN_TTL: Duration = Duration::from_secs(300);
+pub use ponos_crypto::challenge::TOKEN_TTL;
 
 /// The management service.
 #[derive(Debug)]
 pub struct Management {
     operator: Address,
-    admin: Address,
     avss: AvsRegistry,
     docker: Option<bollard::Docker>,
     supervision: SupervisorConfig,
-    tokens: Mutex<HashMap<String, Instant>>,
+    tokens: ChallengeTokens,
     deployed: Mutex<HashMap<Address, Deployed>>,
 }
 
@@ -63,11 +60,10 @@ impl Management {
     ) -> Self {
         Self {
             operator,
-            admin,
             avss,
             docker,
             supervision,
-            tokens: Mutex::default(),
+            tokens: ChallengeTokens::new(admin),
             deployed: Mutex::default(),
         }
     }
@@ -79,40 +75,14 @@ impl Management {
         method: &str,
         fields: &[&[u8]],
     ) -> Result<(), Status> {
-        let auth = auth.ok_or_else(|| {
-            Status::unauthenticated(
-                "this call needs `auth`: get a token with GetChallengeToken and sign it",
-            )
-        })?;
-        let issued = self
-            .tokens
-            .lock()
-            .map_err(|_| Status::internal("token table poisoned"))?
-            .remove(&auth.challenge_token);
-        match issued {
-            Some(at) if at.elapsed() <= TOKEN_TTL => {}
-            Some(_) => {
-                return Err(Status::unauthenticated(
-                    "the challenge token expired; get a new one",
-                ));
-            }
-            None => {
-                return Err(Status::unauthenticated(
-                    "unknown or already used challenge token",
-                ));
-            }
-        }
-        let digest = management_digest(&auth.challenge_token, method, fields);
-        match ecdsa::recover(digest, &auth.signature) {
-            Ok(signer) if signer == self.admin => Ok(()),
-            Ok(signer) => Err(Status::permission_denied(format!(
-                "signed by {signer}; this executor's management key is {}",
-                self.admin
-            ))),
-            Err(error) => Err(Status::unauthenticated(format!(
-                "bad management signature: {error}"
-            ))),
-        }
+        let auth =
+            auth.ok_or_else(|| Status::unauthenticated(ChallengeError::Missing.to_string()))?;
+        self.tokens
+            .check(&auth.challenge_token, &auth.signature, method, fields)
+            .map_err(|error| match error {
+                ChallengeError::WrongSigner { .. } => Status::permission_denied(error.to_string()),
+                _ => Status::unauthenticated(error.to_string()),
+            })
     }
 }
 
@@ -139,20 +109,10 @@ impl ExecutorManagementService for Management {
                 self.operator
             )));
         }
-        let token = hex::encode(rand::random::<[u8; 32]>());
-        let mut tokens = self
-            .tokens
-            .lock()
-            .map_err(|_| Status::internal("token table poisoned"))?;
-        tokens.retain(|_, at| at.elapsed() <= TOKEN_TTL);
-        tokens.insert(token.clone(), Instant::now());
-        let expires_at = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            + TOKEN_TTL;
+        let (token, expires_at) = self.tokens.issue();
         Ok(Response::new(GetChallengeTokenResponse {
             challenge_token: token,
-            expires_at: expires_at.as_secs() as i64,
+            expires_at,
         }))
     }
 
@@ -349,12 +309,8 @@ pub fn sign_call(
     method: &str,
     fields: &[&[u8]],
 ) -> AuthSignature {
-    let signature = key
-        .sign(management_digest(token, method, fields))
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
     AuthSignature {
         challenge_token: token.into(),
-        signature,
+        signature: challenge::sign_call(key, token, method, fields),
     }
 }

@@ -110,6 +110,13 @@ pub struct TaskRecord {
     pub tx_hash: Option<B256>,
     /// Why it failed, when it did.
     pub error: Option<String>,
+    /// The certificate (`executorCert`), once built: a restart resubmits it without asking the
+    /// operators again.
+    #[serde(default)]
+    pub certificate: Option<Bytes>,
+    /// The result the certificate is over.
+    #[serde(default)]
+    pub result: Option<Bytes>,
 }
 
 /// The aggregator's persistent state.
@@ -454,6 +461,8 @@ mod tests {
             updated_at_ms: u64::from(n),
             tx_hash: None,
             error: None,
+            certificate: None,
+            result: None,
         }
     }
 

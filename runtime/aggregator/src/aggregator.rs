@@ -1,0 +1,468 @@
+//! The pipeline: watchers feed tasks in, each task runs in its own session under a concurrency
+//! bound and with its own deadline, certificates go to the task chain's sender, and every step
+//! is recorded in the store. A restart resumes what was open: pending and processing tasks are
+//! run again, submitted ones are checked on chain and resubmitted from the stored certificate.
+
+use std::{
+    collections::{BTreeMap, HashMap, HashSet},
+    sync::{Arc, Mutex, RwLock, atomic::Ordering},
+    time::{Duration, Instant},
+};
+
+use alloy::primitives::{Address, B256};
+use ponos_store::{AggregatorStore, TaskRecord, TaskStatus};
+use tokio::{
+    sync::{Semaphore, mpsc, watch},
+    task::{AbortHandle, JoinHandle, JoinSet},
+};
+use tracing::{info, warn};
+
+use crate::{
+    AggregatorError,
+    chain::TaskChain,
+    metrics::{AggregatorMetrics, Stage},
+    pool::ExecutorPool,
+    sender::{Landed, SenderConfig, TxSender},
+    session::{self, AggregatorIdentity, SessionContext},
+    view::{L1, OperatorViews},
+    watcher::{ChainEvent, Watcher, now_ms},
+};
+
+/// What the aggregator runs with.
+#[derive(Debug)]
+pub struct AggregatorConfig {
+    /// Where operator sets are read.
+    pub l1: L1,
+    /// The chains whose mailboxes are watched (the L1 too, when tasks are created there). Their
+    /// providers' wallets must hold the key of `tx_sender`.
+    pub chains: Vec<TaskChain>,
+    /// The aggregator's identity towards executors.
+    pub identity: AggregatorIdentity,
+    /// The account that sends `submitResult`.
+    pub tx_sender: Address,
+    /// The AVSs served from the start (more can be registered at run time).
+    pub avss: Vec<Address>,
+    /// Tasks run at once, at most.
+    pub max_concurrent_tasks: usize,
+    /// Results larger than this are refused.
+    pub max_result_bytes: usize,
+    /// How transactions are sent.
+    pub sender: SenderConfig,
+    /// Time kept for landing the certificate: collection stops this long before the deadline.
+    pub submission_margin: Duration,
+}
+
+/// The served AVSs, shared with the watchers.
+pub(crate) type AvsSet = Arc<RwLock<HashSet<Address>>>;
+
+struct Inner<S> {
+    chains: HashMap<u64, Arc<TaskChain>>,
+    senders: HashMap<u64, TxSender>,
+    views: OperatorViews,
+    store: Arc<S>,
+    avss: AvsSet,
+    ctx: SessionContext,
+    limit: Arc<Semaphore>,
+    sessions: Mutex<HashMap<B256, (u64, u64, AbortHandle)>>,
+    metrics: Arc<AggregatorMetrics>,
+    submission_margin: Duration,
+}
+
+/// The aggregator.
+#[derive(Debug)]
+pub struct Aggregator;
+
+/// A running aggregator.
+pub struct AggregatorHandle<S> {
+    inner: Arc<Inner<S>>,
+    shutdown: watch::Sender<bool>,
+    tasks: JoinSet<()>,
+    events: JoinHandle<()>,
+}
+
+impl<S> std::fmt::Debug for AggregatorHandle<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AggregatorHandle")
+            .field("chains", &self.inner.chains.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Aggregator {
+    /// Starts the pipeline: resumes the store's open tasks, then watches every chain.
+    pub async fn start<S: AggregatorStore>(
+        config: AggregatorConfig,
+        store: Arc<S>,
+    ) -> Result<AggregatorHandle<S>, AggregatorError> {
+        if config.chains.is_empty() {
+            return Err(AggregatorError::Config("no chains to watch".into()));
+        }
+        let metrics = Arc::new(AggregatorMetrics::default());
+        let mut chains = HashMap::new();
+        let mut senders = HashMap::new();
+        for chain in config.chains {
+            let id = chain.id();
+            senders.insert(
+                id,
+                TxSender::new(id, chain.provider.clone(), config.tx_sender, config.sender),
+            );
+            if chains.insert(id, Arc::new(chain)).is_some() {
+                return Err(AggregatorError::Config(format!(
+                    "chain {id} is configured twice"
+                )));
+            }
+        }
+        let inner = Arc::new(Inner {
+            chains,
+            senders,
+            views: OperatorViews::new(config.l1),
+            store,
+            avss: Arc::new(RwLock::new(config.avss.into_iter().collect())),
+            ctx: SessionContext {
+                identity: Arc::new(config.identity),
+                pool: Arc::new(ExecutorPool::default()),
+                max_result_bytes: config.max_result_bytes,
+                metrics: metrics.clone(),
+            },
+            limit: Arc::new(Semaphore::new(config.max_concurrent_tasks.max(1))),
+            sessions: Mutex::default(),
+            metrics,
+            submission_margin: config.submission_margin,
+        });
+
+        // Resume what a previous run left open.
+        let open = inner.store.tasks_with_status(&[
+            TaskStatus::Pending,
+            TaskStatus::Processing,
+            TaskStatus::Submitted,
+        ])?;
+        if !open.is_empty() {
+            info!(target: "ponos::aggregator", tasks = open.len(), "resuming open tasks");
+        }
+        for task in open {
+            if inner.chains.contains_key(&task.chain_id) {
+                spawn_task(&inner, task);
+            }
+        }
+
+        let (shutdown, stopped) = watch::channel(false);
+        let (events_tx, mut events_rx) = mpsc::channel(1024);
+        let mut tasks = JoinSet::new();
+        for chain in inner.chains.values() {
+            let watcher = Watcher::new(chain.clone(), inner.store.clone(), inner.metrics.clone())
+                .serving(inner.avss.clone());
+            tasks.spawn(watcher.run(events_tx.clone(), stopped.clone()));
+        }
+        drop(events_tx);
+        let loop_inner = inner.clone();
+        let events = tokio::spawn(async move {
+            while let Some(event) = events_rx.recv().await {
+                match event {
+                    ChainEvent::Created(found) => {
+                        for task in found {
+                            loop_inner.metrics.tasks_seen.inc();
+                            loop_inner.metrics.stage(
+                                Stage::Discovery,
+                                Duration::from_millis(
+                                    task.seen_at_ms.saturating_sub(task.block_timestamp * 1000),
+                                ),
+                            );
+                            spawn_task(&loop_inner, task);
+                        }
+                    }
+                    ChainEvent::Reorg { chain_id, ancestor } => {
+                        if let Err(error) = withdraw(&loop_inner, chain_id, ancestor) {
+                            warn!(target: "ponos::aggregator", %error, "withdrawing reorganised tasks");
+                        }
+                    }
+                }
+            }
+        });
+        Ok(AggregatorHandle {
+            inner,
+            shutdown,
+            tasks,
+            events,
+        })
+    }
+}
+
+impl<S: AggregatorStore> AggregatorHandle<S> {
+    /// Starts serving `avs` (its tasks from now on are picked up).
+    pub fn register_avs(&self, avs: Address) -> bool {
+        self.inner
+            .avss
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(avs)
+    }
+
+    /// Stops picking up tasks of `avs`; sessions already running finish.
+    pub fn deregister_avs(&self, avs: Address) -> bool {
+        self.inner
+            .avss
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&avs)
+    }
+
+    /// The AVSs served.
+    pub fn avss(&self) -> Vec<Address> {
+        let mut avss: Vec<_> = self
+            .inner
+            .avss
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .copied()
+            .collect();
+        avss.sort();
+        avss
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Arc<S> {
+        &self.inner.store
+    }
+
+    /// The metrics.
+    pub fn metrics(&self) -> &Arc<AggregatorMetrics> {
+        &self.inner.metrics
+    }
+
+    /// The Prometheus text of every metric.
+    pub fn render_metrics(&self) -> String {
+        let counts: BTreeMap<&'static str, u64> = self
+            .inner
+            .store
+            .status_counts()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(status, n)| (status.as_str(), n))
+            .collect();
+        self.inner.metrics.render(&counts)
+    }
+
+    /// Sessions running now.
+    pub fn running(&self) -> usize {
+        self.inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .len()
+    }
+
+    /// Stops watching, lets running sessions finish for up to `grace`, then stops them (they
+    /// resume from the store on the next start).
+    pub async fn shutdown(mut self, grace: Duration) {
+        let _ = self.shutdown.send(true);
+        while self.tasks.join_next().await.is_some() {}
+        let _ = (&mut self.events).await;
+        let until = Instant::now() + grace;
+        while self.running() > 0 && Instant::now() < until {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        self.abort_sessions();
+    }
+
+    /// Stops everything at once, writing nothing, as a crash would.
+    pub fn kill(mut self) {
+        self.tasks.abort_all();
+        self.events.abort();
+        self.abort_sessions();
+    }
+
+    fn abort_sessions(&self) {
+        let sessions = std::mem::take(
+            &mut *self
+                .inner
+                .sessions
+                .lock()
+                .unwrap_or_else(|e| e.into_inner()),
+        );
+        for (_, (_, _, handle)) in sessions {
+            handle.abort();
+        }
+    }
+}
+
+/// Marks the open tasks of `chain_id` above `ancestor` as withdrawn and stops their sessions.
+fn withdraw<S: AggregatorStore>(
+    inner: &Arc<Inner<S>>,
+    chain_id: u64,
+    ancestor: u64,
+) -> Result<(), AggregatorError> {
+    {
+        let mut sessions = inner.sessions.lock().unwrap_or_else(|e| e.into_inner());
+        sessions.retain(|_, (chain, block, handle)| {
+            let orphaned = *chain == chain_id && *block > ancestor;
+            if orphaned {
+                handle.abort();
+            }
+            !orphaned
+        });
+    }
+    let open = inner.store.tasks_with_status(&[
+        TaskStatus::Pending,
+        TaskStatus::Processing,
+        TaskStatus::Submitted,
+    ])?;
+    for mut task in open
+        .into_iter()
+        .filter(|t| t.chain_id == chain_id && t.block_number > ancestor)
+    {
+        info!(target: "ponos::aggregator", task = %task.task_hash, chain = chain_id, block = task.block_number, "withdrawn: its block was reorganised away");
+        task.status = TaskStatus::Withdrawn;
+        task.updated_at_ms = now_ms();
+        task.error = Some(format!("block {} was reorganised away", task.block_number));
+        inner.store.put_task(&task)?;
+        inner.metrics.tasks_withdrawn.inc();
+    }
+    Ok(())
+}
+
+/// Starts a task's session unless it already runs.
+fn spawn_task<S: AggregatorStore>(inner: &Arc<Inner<S>>, task: TaskRecord) {
+    let mut sessions = inner.sessions.lock().unwrap_or_else(|e| e.into_inner());
+    if sessions.contains_key(&task.task_hash) {
+        return;
+    }
+    let hash = task.task_hash;
+    let (chain, block) = (task.chain_id, task.block_number);
+    let run_inner = inner.clone();
+    let handle = tokio::spawn(async move {
+        let permit = run_inner.limit.clone().acquire_owned().await;
+        run_inner
+            .metrics
+            .sessions_running
+            .fetch_add(1, Ordering::Relaxed);
+        run(&run_inner, task).await;
+        run_inner
+            .metrics
+            .sessions_running
+            .fetch_sub(1, Ordering::Relaxed);
+        drop(permit);
+        run_inner
+            .sessions
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&hash);
+    });
+    sessions.insert(hash, (chain, block, handle.abort_handle()));
+}
+
+/// Runs one task to its end and records how it ended.
+async fn run<S: AggregatorStore>(inner: &Arc<Inner<S>>, mut task: TaskRecord) {
+    let hash = task.task_hash;
+    let outcome = drive(inner, &mut task).await;
+    let status = match &outcome {
+        Ok(()) => TaskStatus::Verified,
+        Err(AggregatorError::Expired(_)) => TaskStatus::Expired,
+        Err(_) => TaskStatus::Failed,
+    };
+    match &outcome {
+        Ok(()) => {
+            inner.metrics.tasks_verified.inc();
+            inner.metrics.stage(
+                Stage::Total,
+                Duration::from_millis(now_ms().saturating_sub(task.seen_at_ms)),
+            );
+        }
+        Err(error) => {
+            if status == TaskStatus::Expired {
+                inner.metrics.tasks_expired.inc();
+            } else {
+                inner.metrics.tasks_failed.inc();
+            }
+            warn!(target: "ponos::aggregator", task = %hash, %error, "task not verified");
+            task.error = Some(error.to_string());
+        }
+    }
+    task.status = status;
+    task.updated_at_ms = now_ms();
+    if let Err(error) = inner.store.put_task(&task) {
+        warn!(target: "ponos::aggregator", task = %hash, %error, "recording the task's end");
+    }
+}
+
+/// Collection (unless a certificate is stored already), then submission.
+async fn drive<S: AggregatorStore>(
+    inner: &Arc<Inner<S>>,
+    task: &mut TaskRecord,
+) -> Result<(), AggregatorError> {
+    let chain = inner
+        .chains
+        .get(&task.chain_id)
+        .ok_or_else(|| {
+            AggregatorError::Config(format!("chain {} is not configured", task.chain_id))
+        })?
+        .clone();
+    // The SLA counts from the creation block; measured here from when the task was first seen,
+    // so chain clocks that run ahead or behind do not matter.
+    let sla = Duration::from_secs(task.deadline.saturating_sub(task.block_timestamp));
+    let since_seen = Duration::from_millis(now_ms().saturating_sub(task.seen_at_ms));
+    let deadline = Instant::now() + sla.saturating_sub(since_seen);
+    let margin = inner.submission_margin.min(sla / 4);
+    let collect_until = deadline.checked_sub(margin).unwrap_or(deadline);
+
+    let (certificate, result) = match (task.status, &task.certificate, &task.result) {
+        (TaskStatus::Submitted, Some(certificate), Some(result)) => {
+            (certificate.clone(), result.clone())
+        }
+        _ => {
+            let started = Instant::now();
+            task.status = TaskStatus::Processing;
+            task.updated_at_ms = now_ms();
+            inner.store.put_task(task)?;
+            let view = inner
+                .views
+                .get(
+                    &chain,
+                    task.avs,
+                    task.operator_set_id,
+                    task.reference_timestamp,
+                )
+                .await?;
+            let certified = session::run(&inner.ctx, task, &view, collect_until).await?;
+            inner.metrics.stage(Stage::Collection, started.elapsed());
+            info!(
+                target: "ponos::aggregator",
+                task = %task.task_hash, signers = certified.signers, non_signers = certified.non_signers,
+                "threshold met; submitting"
+            );
+            task.status = TaskStatus::Submitted;
+            task.certificate = Some(certified.certificate.clone());
+            task.result = Some(certified.result.clone());
+            task.updated_at_ms = now_ms();
+            inner.store.put_task(task)?;
+            (certified.certificate, certified.result)
+        }
+    };
+
+    let started = Instant::now();
+    let sender = inner
+        .senders
+        .get(&task.chain_id)
+        .ok_or_else(|| AggregatorError::Config(format!("no sender for chain {}", task.chain_id)))?;
+    match sender
+        .submit_result(
+            task.mailbox,
+            task.task_hash,
+            task.block_timestamp,
+            certificate,
+            result,
+            deadline,
+        )
+        .await?
+    {
+        Landed::Verified { tx, block } => {
+            inner.metrics.stage(Stage::Submission, started.elapsed());
+            info!(target: "ponos::aggregator", task = %task.task_hash, %tx, block, "verified");
+            task.tx_hash = Some(tx);
+        }
+        Landed::AlreadyVerified => {
+            info!(target: "ponos::aggregator", task = %task.task_hash, "already verified on chain");
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! `AggregatorManagementService`: register and deregister AVSs at run time. Calls carry a
+//! single-use challenge token signed by the management key the aggregator is configured with.
+
+use std::sync::Arc;
+
+use alloy::primitives::Address;
+use ponos_crypto::challenge::{ChallengeError, ChallengeTokens};
+use ponos_proto::{
+    common::AuthSignature,
+    hourglass::{
+        AggregatorGetChallengeTokenRequest, AggregatorGetChallengeTokenResponse,
+        DeRegisterAvsRequest, DeRegisterAvsResponse, RegisterAvsRequest, RegisterAvsResponse,
+        aggregator_management_service_server::AggregatorManagementService,
+    },
+};
+use ponos_store::AggregatorStore;
+use tonic::{Request, Response, Status};
+use tracing::info;
+
+use crate::AggregatorHandle;
+
+/// The management service of a running aggregator.
+#[derive(Debug)]
+pub struct Management<S> {
+    aggregator: Address,
+    tokens: ChallengeTokens,
+    handle: Arc<AggregatorHandle<S>>,
+    chains: Vec<u64>,
+}
+
+impl<S: AggregatorStore> Management<S> {
+    /// Management of `handle` for `aggregator`, accepting calls signed by the key of `admin`;
+    /// `chains` are the chain ids the aggregator watches.
+    pub fn new(
+        aggregator: Address,
+        admin: Address,
+        handle: Arc<AggregatorHandle<S>>,
+        chains: Vec<u64>,
+    ) -> Self {
+        Self {
+            aggregator,
+            tokens: ChallengeTokens::new(admin),
+            handle,
+            chains,
+        }
+    }
+
+    fn authenticate(
+        &self,
+        auth: Option<&AuthSignature>,
+        method: &str,
+        fields: &[&[u8]],
+    ) -> Result<(), Status> {
+        let auth =
+            auth.ok_or_else(|| Status::unauthenticated(ChallengeError::Missing.to_string()))?;
+        self.tokens
+            .check(&auth.challenge_token, &auth.signature, method, fields)
+            .map_err(|error| match error {
+                ChallengeError::WrongSigner { .. } => Status::permission_denied(error.to_string()),
+                _ => Status::unauthenticated(error.to_string()),
+            })
+    }
+}
+
+fn parse_avs(value: &str) -> Result<Address, Status> {
+    value
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("avs_address {value:?} is not an address")))
+}
+
+/// The fields a `RegisterAvs` signature covers.
+pub fn register_fields(request: &RegisterAvsRequest) -> Vec<Vec<u8>> {
+    let chains: Vec<u8> = request
+        .chain_ids
+        .iter()
+        .flat_map(|c| c.to_be_bytes())
+        .collect();
+    vec![request.avs_address.as_bytes().to_vec(), chains]
+}
+
+#[tonic::async_trait]
+impl<S: AggregatorStore> AggregatorManagementService for Management<S> {
+    async fn register_avs(
+        &self,
+        request: Request<RegisterAvsRequest>,
+    ) -> Result<Response<RegisterAvsResponse>, Status> {
+        let request = request.into_inner();
+        let fields = register_fields(&request);
+        let fields: Vec<&[u8]> = fields.iter().map(Vec::as_slice).collect();
+        self.authenticate(request.auth.as_ref(), "RegisterAvs", &fields)?;
+        let avs = parse_avs(&request.avs_address)?;
+        if let Some(chain) = request
+            .chain_ids
+            .iter()
+            .find(|c| !self.chains.contains(&u64::from(**c)))
+        {
+            return Err(Status::failed_precondition(format!(
+                "chain {chain} is not configured on this aggregator (it watches {:?})",
+                self.chains
+            )));
+        }
+        let added = self.handle.register_avs(avs);
+        info!(target: "ponos::aggregator", %avs, added, "AVS registered");
+        Ok(Response::new(RegisterAvsResponse { success: true }))
+    }
+
+    async fn de_register_avs(
+        &self,
+        request: Request<DeRegisterAvsRequest>,
+    ) -> Result<Response<DeRegisterAvsResponse>, Status> {
+        let request = request.into_inner();
+        self.authenticate(
+            request.auth.as_ref(),
+            "DeRegisterAvs",
+            &[request.avs_address.as_bytes()],
+        )?;
+        let avs = parse_avs(&request.avs_address)?;
+        if !self.handle.deregister_avs(avs) {
+            return Err(Status::not_found(format!("AVS {avs} is not registered")));
+        }
+        info!(target: "ponos::aggregator", %avs, "AVS deregistered");
+        Ok(Response::new(DeRegisterAvsResponse { success: true }))
+    }
+
+    async fn get_challenge_token(
+        &self,
+        request: Request<AggregatorGetChallengeTokenRequest>,
+    ) -> Result<Response<AggregatorGetChallengeTokenResponse>, Status> {
+        let asked: Address = request
+            .into_inner()
+            .aggregator_address
+            .parse()
+            .map_err(|_| Status::invalid_argument("aggregator_address is not an address"))?;
+        if asked != self.aggregator {
+            return Err(Status::permission_denied(format!(
+                "this aggregator is {}",
+                self.aggregator
+            )));
+        }
+        let (challenge_token, expires_at) = self.tokens.issue();
+        Ok(Response::new(AggregatorGetChallengeTokenResponse {
+            challenge_token,
+            expires_at,
+        }))
+    }
+}

@@ -1,0 +1,398 @@
+//! One task's session: ask every operator of the set at once, check each answer on its own
+//! (identity, size, result signature, auth signature), group the answers by result and weigh
+//! them by stake; as soon as one result holds the threshold, build its certificate. Operators
+//! that do not answer in time simply end up as non-signers.
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    sol_types::SolValue,
+};
+use ponos_crypto::{
+    bn254,
+    certificate::{
+        BPS_DENOMINATOR, build_bn254_certificate, build_ecdsa_certificate, meets_threshold,
+    },
+    digest, ecdsa,
+};
+use ponos_proto::hourglass::{TaskResult, TaskSubmission};
+use ponos_store::TaskRecord;
+use tokio::task::JoinSet;
+use tracing::{debug, warn};
+
+use crate::{
+    AggregatorError,
+    metrics::AggregatorMetrics,
+    pool::ExecutorPool,
+    view::{Operator, OperatorKey, OperatorSetView},
+};
+
+/// The task message version.
+pub const MESSAGE_VERSION: u32 = 1;
+
+/// The aggregator's identity towards executors.
+#[derive(Debug)]
+pub struct AggregatorIdentity {
+    /// The aggregator's operator address (in the AVS's aggregator set).
+    pub address: Address,
+    /// The ECDSA key registered for the aggregator set; signs every task submission.
+    pub key: ecdsa::SecretKey,
+}
+
+/// What a session needs besides the task.
+#[derive(Debug, Clone)]
+pub struct SessionContext {
+    /// Who the aggregator is.
+    pub identity: Arc<AggregatorIdentity>,
+    /// Executor connections.
+    pub pool: Arc<ExecutorPool>,
+    /// Results larger than this are refused.
+    pub max_result_bytes: usize,
+    /// Metrics.
+    pub metrics: Arc<AggregatorMetrics>,
+}
+
+/// A certificate ready for `submitResult`.
+#[derive(Debug, Clone)]
+pub struct Certified {
+    /// `executorCert`.
+    pub certificate: Bytes,
+    /// The result it certifies.
+    pub result: Bytes,
+    /// Operators whose signatures it carries.
+    pub signers: usize,
+    /// Operators it lists as non-signers (BN254) or leaves out (ECDSA).
+    pub non_signers: usize,
+}
+
+/// One operator's checked answer.
+struct Answer {
+    operator: usize,
+    output: Vec<u8>,
+    message_hash: B256,
+    signature: Vec<u8>,
+}
+
+#[derive(Default)]
+struct Group {
+    output: Vec<u8>,
+    signatures: Vec<(usize, Vec<u8>)>,
+    weight: Vec<U256>,
+}
+
+/// Runs `task` on the operators of `view` until a result meets the threshold or `deadline`.
+pub async fn run(
+    ctx: &SessionContext,
+    task: &TaskRecord,
+    view: &OperatorSetView,
+    deadline: Instant,
+) -> Result<Certified, AggregatorError> {
+    let mut requests = JoinSet::new();
+    let mut asked = 0;
+    for operator in &view.operators {
+        if operator.socket.is_empty() {
+            warn!(target: "ponos::aggregator", operator = %operator.address, "operator registered no socket; counted as a non-signer");
+            continue;
+        }
+        let client = match ctx.pool.client(&operator.socket) {
+            Ok(client) => client,
+            Err(reason) => {
+                warn!(target: "ponos::aggregator", operator = %operator.address, %reason, "cannot reach operator");
+                continue;
+            }
+        };
+        asked += 1;
+        let submission = submission(&ctx.identity, task, view, operator.address);
+        let operator = operator.clone();
+        let task_hash = task.task_hash;
+        let reference_timestamp = view.reference_timestamp;
+        let ecdsa_domain = view.ecdsa_domain.clone();
+        let max = ctx.max_result_bytes;
+        let metrics = ctx.metrics.clone();
+        let avs = view.avs;
+        let set = view.set;
+        requests.spawn(async move {
+            let started = Instant::now();
+            let mut request = tonic::Request::new(submission);
+            request.set_timeout(
+                deadline
+                    .saturating_duration_since(Instant::now())
+                    .max(Duration::from_millis(1)),
+            );
+            let answer = client.clone().submit_task(request).await;
+            let elapsed = started.elapsed();
+            let checked = match answer {
+                Ok(response) => check(
+                    response.into_inner(),
+                    &operator,
+                    task_hash,
+                    avs,
+                    set,
+                    reference_timestamp,
+                    &ecdsa_domain,
+                    max,
+                ),
+                Err(status) => Err(format!("{}: {}", status.code(), status.message())),
+            };
+            metrics.operator_answer(operator.address, elapsed, checked.is_ok());
+            (operator.address, checked)
+        });
+    }
+
+    let mut groups: HashMap<B256, Group> = HashMap::new();
+    let mut answered = 0;
+    loop {
+        let next = match tokio::time::timeout_at(deadline.into(), requests.join_next()).await {
+            Err(_) => return Err(AggregatorError::Expired(task.task_hash)),
+            Ok(None) => break,
+            Ok(Some(Err(join))) => {
+                warn!(target: "ponos::aggregator", error = %join, "an operator request task failed");
+                continue;
+            }
+            Ok(Some(Ok(next))) => next,
+        };
+        let (operator, answer) = next;
+        let answer = match answer {
+            Ok(answer) => answer,
+            Err(reason) => {
+                debug!(target: "ponos::aggregator", task = %task.task_hash, %operator, %reason, "no usable answer");
+                continue;
+            }
+        };
+        answered += 1;
+        let weights = &view.operators[answer.operator].weights;
+        let group = groups.entry(answer.message_hash).or_insert_with(|| Group {
+            output: answer.output.clone(),
+            weight: vec![U256::ZERO; weights.len()],
+            ..Group::default()
+        });
+        for (total, own) in group.weight.iter_mut().zip(weights) {
+            *total += *own;
+        }
+        group.signatures.push((answer.operator, answer.signature));
+        if meets_threshold(&group.weight, &view.total_weights, view.threshold_bps) {
+            requests.abort_all();
+            let message_hash = answer.message_hash;
+            return certify(task, view, message_hash, group);
+        }
+    }
+
+    let best = groups
+        .values()
+        .map(|g| share_bps(&g.weight, &view.total_weights))
+        .max()
+        .unwrap_or(0);
+    Err(AggregatorError::ThresholdNotMet {
+        task: task.task_hash,
+        answered,
+        operators: asked,
+        best_bps: best,
+        threshold_bps: view.threshold_bps,
+    })
+}
+
+/// The first stake type's share, in basis points.
+fn share_bps(weight: &[U256], total: &[U256]) -> u64 {
+    match (weight.first(), total.first()) {
+        (Some(w), Some(t)) if !t.is_zero() => {
+            (*w * U256::from(BPS_DENOMINATOR) / *t).saturating_to()
+        }
+        _ => 0,
+    }
+}
+
+/// The signed submission of `task` for `executor`.
+pub fn submission(
+    identity: &AggregatorIdentity,
+    task: &TaskRecord,
+    view: &OperatorSetView,
+    executor: Address,
+) -> TaskSubmission {
+    let message = digest::task_submission_message(
+        task.task_hash,
+        task.avs,
+        executor,
+        task.operator_set_id,
+        task.reference_timestamp,
+        view.l1_block,
+        &task.payload,
+    );
+    // Signing a 32-byte prehash with a valid key does not fail.
+    let signature = identity
+        .key
+        .sign(keccak256(message))
+        .map(|s| s.to_vec())
+        .unwrap_or_default();
+    TaskSubmission {
+        task_id: task.task_hash.to_string(),
+        aggregator_address: identity.address.to_string(),
+        avs_address: task.avs.to_string().to_lowercase(),
+        payload: task.payload.to_vec(),
+        signature,
+        operator_set_id: task.operator_set_id,
+        reference_timestamp: task.reference_timestamp,
+        executor_address: executor.to_string(),
+        task_block_number: view.l1_block,
+        version: MESSAGE_VERSION,
+    }
+}
+
+/// Checks one answer: it comes from `operator`, is about this task, fits the size limit, and
+/// both its signatures verify against the operator's registered key.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the facts one answer is checked against"
+)]
+fn check(
+    result: TaskResult,
+    operator: &Operator,
+    task_hash: B256,
+    avs: Address,
+    set: u32,
+    reference_timestamp: u32,
+    ecdsa_domain: &(Address, String),
+    max_result_bytes: usize,
+) -> Result<Answer, String> {
+    let from: Address = result.operator_address.parse().map_err(|_| {
+        format!(
+            "operator_address {:?} is not an address",
+            result.operator_address
+        )
+    })?;
+    if from != operator.address {
+        return Err(format!(
+            "answer names operator {from}, expected {}",
+            operator.address
+        ));
+    }
+    let id: B256 = result
+        .task_id
+        .parse()
+        .map_err(|_| format!("task_id {:?} is not a task hash", result.task_id))?;
+    if id != task_hash {
+        return Err(format!("answer is for task {id}"));
+    }
+    if result.operator_set_id != set {
+        return Err(format!(
+            "answer is for operator set {}",
+            result.operator_set_id
+        ));
+    }
+    if result.output.len() > max_result_bytes {
+        return Err(format!(
+            "result of {} bytes exceeds the {max_result_bytes}-byte limit",
+            result.output.len()
+        ));
+    }
+    let message_hash = digest::message_hash(task_hash, &Bytes::from(result.output.clone()));
+    let auth = keccak256(digest::result_auth_message(
+        task_hash,
+        avs,
+        operator.address,
+        set,
+        &result.result_signature,
+    ));
+    match &operator.key {
+        OperatorKey::Bn254(key) => {
+            let digest = digest::bn254_certificate_digest(reference_timestamp, message_hash);
+            let signature = bn254::Signature::from_bytes(&result.result_signature)
+                .map_err(|e| format!("result signature: {e}"))?;
+            if !signature.verify(digest, key) {
+                return Err("result signature does not verify against the operator's key".into());
+            }
+            let auth_signature = bn254::Signature::from_bytes(&result.auth_signature)
+                .map_err(|e| format!("auth signature: {e}"))?;
+            if !auth_signature.verify(auth, key) {
+                return Err("auth signature does not verify against the operator's key".into());
+            }
+        }
+        OperatorKey::Ecdsa(key) => {
+            let (verifier, version) = ecdsa_domain;
+            let digest = digest::ecdsa_certificate_digest(
+                *verifier,
+                version,
+                reference_timestamp,
+                message_hash,
+            );
+            let signer = ecdsa::recover(digest, &result.result_signature)
+                .map_err(|e| format!("result signature: {e}"))?;
+            if signer != *key {
+                return Err(format!(
+                    "result signed by {signer}, not the operator's key {key}"
+                ));
+            }
+            let signer = ecdsa::recover(auth, &result.auth_signature)
+                .map_err(|e| format!("auth signature: {e}"))?;
+            if signer != *key {
+                return Err(format!(
+                    "auth signed by {signer}, not the operator's key {key}"
+                ));
+            }
+        }
+    }
+    Ok(Answer {
+        operator: operator.index,
+        output: result.output,
+        message_hash,
+        signature: result.result_signature,
+    })
+}
+
+/// The certificate of the winning group.
+fn certify(
+    task: &TaskRecord,
+    view: &OperatorSetView,
+    message_hash: B256,
+    group: &Group,
+) -> Result<Certified, AggregatorError> {
+    let failed = |reason: String| AggregatorError::Certificate {
+        task: task.task_hash,
+        reason,
+    };
+    let certificate: Bytes = match &view.bn254_table {
+        Some(table) => {
+            let signatures = group
+                .signatures
+                .iter()
+                .map(|(index, sig)| {
+                    bn254::Signature::from_bytes(sig)
+                        .map(|s| (*index, s))
+                        .map_err(|e| failed(e.to_string()))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            build_bn254_certificate(table, view.reference_timestamp, message_hash, &signatures)
+                .map_err(|e| failed(e.to_string()))?
+                .encode()
+        }
+        None => {
+            let signatures = group
+                .signatures
+                .iter()
+                .map(|(index, sig)| {
+                    let key = match &view.operators[*index].key {
+                        OperatorKey::Ecdsa(key) => *key,
+                        OperatorKey::Bn254(_) => unreachable!("an ECDSA set"),
+                    };
+                    <[u8; 65]>::try_from(sig.as_slice())
+                        .map(|s| (key, s))
+                        .map_err(|_| failed(format!("signature of {} bytes", sig.len())))
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            build_ecdsa_certificate(view.reference_timestamp, message_hash, &signatures)
+                .map_err(|e| failed(e.to_string()))?
+                .abi_encode()
+                .into()
+        }
+    };
+    Ok(Certified {
+        certificate,
+        result: group.output.clone().into(),
+        signers: group.signatures.len(),
+        non_signers: view.operators.len() - group.signatures.len(),
+    })
+}

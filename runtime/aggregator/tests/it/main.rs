@@ -1,0 +1,4 @@
+//! The aggregator end to end on two real anvil chains with real executors over gRPC.
+
+mod harness;
+mod pipeline;

@@ -1,0 +1,242 @@
+//! Tasks from `TaskCreated` to `TaskVerified` on L1 and L2, with offline, wrong and silent
+//! operators, a crash and restart, and a reorg.
+
+use std::{sync::Arc, sync::atomic::Ordering, time::Duration};
+
+use alloy::{
+    primitives::{B256, Bytes, U256},
+    providers::Provider,
+    sol_types::SolValue,
+};
+use ponos_aggregator::Aggregator;
+use ponos_crypto::types::{BN254Certificate, ECDSACertificate};
+use ponos_devnet::Curve;
+use ponos_store::{AggregatorStore, MemoryAggregatorStore, RedbAggregatorStore, TaskStatus};
+
+use crate::harness::{Behaviour, Net, network};
+
+const WITHIN: Duration = Duration::from_secs(60);
+
+async fn square_on_both_chains(net: &Net) -> Vec<(u64, (Bytes, Bytes))> {
+    let store = Arc::new(MemoryAggregatorStore::default());
+    let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+    let on_l1 = net.create_task(&net.l1, "7").await;
+    let on_l2 = net.create_task(&net.l2, "9").await;
+    let l1 = net.verified(&net.l1, on_l1, WITHIN).await;
+    let l2 = net.verified(&net.l2, on_l2, WITHIN).await;
+    assert_eq!(l1.len(), 1);
+    assert_eq!(l2.len(), 1);
+    assert_eq!(l1[0].1.as_ref(), b"49");
+    assert_eq!(l2[0].1.as_ref(), b"81");
+    for task in [on_l1, on_l2] {
+        // The receipt may land a moment before the store records it.
+        let mut status = None;
+        for _ in 0..100 {
+            status = store.task(task).unwrap().map(|t| t.status);
+            if status == Some(TaskStatus::Verified) {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert_eq!(status, Some(TaskStatus::Verified));
+    }
+    aggregator.shutdown(Duration::from_secs(1)).await;
+    vec![
+        (net.l1.id(), (l1[0].0.clone(), l1[0].1.clone())),
+        (net.l2.id(), (l2[0].0.clone(), l2[0].1.clone())),
+    ]
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn bn254_tasks_on_l1_and_l2_are_verified_with_one_operator_offline() {
+    use Behaviour::*;
+    let net = network(Curve::Bn254, &[Honest, Honest, Offline, Honest]).await;
+    for (chain, (certificate, _)) in square_on_both_chains(&net).await {
+        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
+        let witnesses: Vec<u32> = certificate
+            .nonSignerWitnesses
+            .iter()
+            .map(|w| w.operatorIndex)
+            .collect();
+        assert_eq!(
+            witnesses,
+            [2],
+            "chain {chain}: the offline operator is the non-signer"
+        );
+        assert_eq!(
+            certificate.nonSignerWitnesses[0].operatorInfo.weights,
+            [U256::from(100)]
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ecdsa_tasks_on_l1_and_l2_are_verified_with_one_operator_offline() {
+    use Behaviour::*;
+    let net = network(Curve::Ecdsa, &[Offline, Honest, Honest, Honest]).await;
+    for (chain, (certificate, _)) in square_on_both_chains(&net).await {
+        let certificate = ECDSACertificate::abi_decode(&certificate).unwrap();
+        assert_eq!(
+            certificate.sig.len(),
+            3 * 65,
+            "chain {chain}: three signatures"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_stake_weighted_majority_result_is_submitted() {
+    use Behaviour::*;
+    let net = network(Curve::Bn254, &[Honest, Wrong, Honest, Honest]).await;
+    for (chain, (certificate, result)) in square_on_both_chains(&net).await {
+        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
+        let witnesses: Vec<u32> = certificate
+            .nonSignerWitnesses
+            .iter()
+            .map(|w| w.operatorIndex)
+            .collect();
+        assert_eq!(
+            witnesses,
+            [1],
+            "chain {chain}: the dissenting operator did not sign"
+        );
+        assert!(result.as_ref() == b"49" || result.as_ref() == b"81");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_silent_executor_does_not_hold_up_the_task() {
+    use Behaviour::*;
+    let net = network(Curve::Bn254, &[Silent, Honest, Honest, Honest]).await;
+    let store = Arc::new(MemoryAggregatorStore::default());
+    let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+    let task = net.create_task(&net.l1, "12").await;
+    // The SLA is 60 s; three answers meet the threshold, so the silent one is not waited for.
+    let verified = net.verified(&net.l1, task, Duration::from_secs(15)).await;
+    assert_eq!(verified[0].1.as_ref(), b"144");
+    let certificate = BN254Certificate::abi_decode(&verified[0].0).unwrap();
+    assert_eq!(certificate.nonSignerWitnesses[0].operatorIndex, 0);
+    aggregator.shutdown(Duration::from_secs(1)).await;
+}
+
+async fn open_store(path: &std::path::Path) -> Arc<RedbAggregatorStore> {
+    // A killed aggregator's tasks drop the store a moment after they are aborted.
+    for _ in 0..100 {
+        if let Ok(store) = RedbAggregatorStore::open(path) {
+            return Arc::new(store);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the store could not be reopened")
+}
+
+async fn wait_for_status<S: AggregatorStore>(store: &S, task: B256, status: TaskStatus) {
+    for _ in 0..400 {
+        if store.task(task).unwrap().map(|t| t.status) == Some(status) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!(
+        "task {task} never reached {status}: {:?}",
+        store.task(task).unwrap().map(|t| (t.status, t.error))
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_dispatched_before_a_crash_is_verified_exactly_once_after_a_restart() {
+    use Behaviour::*;
+    let net = network(Curve::Bn254, &[Honest, Honest, Honest, Honest]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aggregator.redb");
+    net.delay_ms.store(1_500, Ordering::SeqCst);
+
+    let store = open_store(&path).await;
+    let first = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+    let task = net.create_task(&net.l2, "5").await;
+    wait_for_status(store.as_ref(), task, TaskStatus::Processing).await;
+    // The executors are working on it now; the aggregator dies.
+    first.kill();
+    drop(store);
+
+    let store = open_store(&path).await;
+    assert_eq!(
+        store.task(task).unwrap().unwrap().status,
+        TaskStatus::Processing,
+        "the crash left the task open"
+    );
+    let second = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+    let verified = net.verified(&net.l2, task, WITHIN).await;
+    assert_eq!(verified.len(), 1);
+    assert_eq!(verified[0].1.as_ref(), b"25");
+    wait_for_status(store.as_ref(), task, TaskStatus::Verified).await;
+    let sent = net
+        .l2
+        .provider()
+        .get_transaction_count(net.aggregator)
+        .await
+        .unwrap();
+    assert_eq!(sent, 1, "one submitResult transaction in all");
+    second.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_whose_block_is_reorganised_away_is_withdrawn_and_never_submitted() {
+    use Behaviour::*;
+    let net = network(Curve::Bn254, &[Honest, Honest, Honest, Honest]).await;
+    net.delay_ms.store(2_000, Ordering::SeqCst);
+    let store = Arc::new(MemoryAggregatorStore::default());
+    let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+
+    let provider = net.l1.provider();
+    // The aggregator account registered its key on L1 during set-up.
+    let sent_before = provider
+        .get_transaction_count(net.aggregator)
+        .await
+        .unwrap();
+    let snapshot: U256 = provider
+        .raw_request("evm_snapshot".into(), ())
+        .await
+        .unwrap();
+    let task = net.create_task(&net.l1, "3").await;
+    wait_for_status(store.as_ref(), task, TaskStatus::Processing).await;
+
+    // The block holding TaskCreated goes away; the chain moves on without it.
+    let reverted: bool = provider
+        .raw_request("evm_revert".into(), (snapshot,))
+        .await
+        .unwrap();
+    assert!(reverted);
+    for _ in 0..3 {
+        let _: String = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+    }
+    wait_for_status(store.as_ref(), task, TaskStatus::Withdrawn).await;
+
+    // Past the point where the operators would have answered: still nothing sent.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let sent = provider
+        .get_transaction_count(net.aggregator)
+        .await
+        .unwrap();
+    assert_eq!(
+        sent, sent_before,
+        "nothing was submitted for the withdrawn task"
+    );
+    assert!(net.verified_events(&net.l1, task).await.is_empty());
+    assert_eq!(
+        store.task(task).unwrap().unwrap().status,
+        TaskStatus::Withdrawn
+    );
+    assert_eq!(aggregator.metrics().reorgs.get(), 1);
+    aggregator.shutdown(Duration::from_secs(1)).await;
+}
