@@ -76,8 +76,7 @@ pub struct Aggregator;
 pub struct AggregatorHandle<S> {
     inner: Arc<Inner<S>>,
     shutdown: watch::Sender<bool>,
-    tasks: JoinSet<()>,
-    events: JoinHandle<()>,
+    tasks: Mutex<Option<(JoinSet<()>, JoinHandle<()>)>>,
 }
 
 impl<S> std::fmt::Debug for AggregatorHandle<S> {
@@ -181,8 +180,7 @@ impl Aggregator {
         Ok(AggregatorHandle {
             inner,
             shutdown,
-            tasks,
-            events,
+            tasks: Mutex::new(Some((tasks, events))),
         })
     }
 }
@@ -254,10 +252,13 @@ impl<S: AggregatorStore> AggregatorHandle<S> {
 
     /// Stops watching, lets running sessions finish for up to `grace`, then stops them (they
     /// resume from the store on the next start).
-    pub async fn shutdown(mut self, grace: Duration) {
+    pub async fn shutdown(&self, grace: Duration) {
         let _ = self.shutdown.send(true);
-        while self.tasks.join_next().await.is_some() {}
-        let _ = (&mut self.events).await;
+        let tasks = self.tasks.lock().unwrap_or_else(|e| e.into_inner()).take();
+        if let Some((mut watchers, events)) = tasks {
+            while watchers.join_next().await.is_some() {}
+            let _ = events.await;
+        }
         let until = Instant::now() + grace;
         while self.running() > 0 && Instant::now() < until {
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -266,10 +267,21 @@ impl<S: AggregatorStore> AggregatorHandle<S> {
     }
 
     /// Stops everything at once, writing nothing, as a crash would.
-    pub fn kill(mut self) {
-        self.tasks.abort_all();
-        self.events.abort();
+    pub fn kill(self) {
+        if let Some((mut watchers, events)) =
+            self.tasks.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            watchers.abort_all();
+            events.abort();
+        }
         self.abort_sessions();
+    }
+
+    /// The chain ids watched.
+    pub fn chain_ids(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.inner.chains.keys().copied().collect();
+        ids.sort_unstable();
+        ids
     }
 
     fn abort_sessions(&self) {

@@ -5,15 +5,17 @@ use std::{net::SocketAddr, path::PathBuf};
 use clap::Parser;
 use ponos_node::{executor, telemetry};
 
+const EXAMPLES: &str = "\
+Examples:
+  ponos-executor --config executor.toml
+  PONOS_BN254_PASSWORD=... ponos-executor --config executor.toml --log-format json
+  ponos-executor --config executor.toml --check    # validate the config and exit
+";
+
 /// The Ponos executor: receives tasks from an AVS's aggregator, runs them in the AVS's
 /// performer (a Docker container or a native process), signs the results and returns them.
-///
-/// Examples:
-///   ponos-executor --config executor.toml
-///   PONOS_BN254_PASSWORD=... ponos-executor --config executor.toml --log-format json
-///   ponos-executor --config executor.toml --check    # validate the config and exit
 #[derive(Debug, Parser)]
-#[command(name = "ponos-executor", version)]
+#[command(name = "ponos-executor", version, after_help = EXAMPLES)]
 struct Args {
     /// The configuration file (see docs/executor.example.toml for every key).
     #[arg(long, short, env = "PONOS_EXECUTOR_CONFIG")]

@@ -7,6 +7,8 @@ use alloy_primitives::Address;
 use eyre::{WrapErr, bail, eyre};
 use serde::Deserialize;
 
+pub use crate::config::{KeystoreConfig, LogConfig, redact};
+#[cfg(test)]
 use crate::telemetry::LogFormat;
 
 /// The whole file.
@@ -49,16 +51,6 @@ pub struct OperatorConfig {
     pub ecdsa: Option<KeystoreConfig>,
 }
 
-/// A keystore file and where its password comes from.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KeystoreConfig {
-    /// The keystore (EIP-2335 for BN254, Web3 v3 for ECDSA).
-    pub keystore: PathBuf,
-    /// The environment variable holding its password.
-    pub password_env: String,
-}
-
 /// The L1 chain the executor reads.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -79,15 +71,6 @@ impl std::fmt::Debug for L1Config {
             .field("key_registrar", &self.key_registrar)
             .finish()
     }
-}
-
-/// An RPC URL without what may be an API key: the path, query and credentials.
-pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    let hidden = rest.len() > authority.len();
-    format!("{scheme}://{host}{}", if hidden { "/…" } else { "" })
 }
 
 /// Listen addresses.
@@ -146,25 +129,6 @@ impl Default for LimitsConfig {
             max_payload_bytes: 1 << 20,
             replay_window_secs: 86_400,
             default_deadline_secs: 120,
-        }
-    }
-}
-
-/// Logs.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct LogConfig {
-    /// `text` or `json`.
-    pub format: LogFormat,
-    /// A filter such as `info` or `ponos=debug,info`.
-    pub level: String,
-}
-
-impl Default for LogConfig {
-    fn default() -> Self {
-        Self {
-            format: LogFormat::Text,
-            level: "info".into(),
         }
     }
 }

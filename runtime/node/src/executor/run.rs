@@ -11,7 +11,7 @@ use std::{
 
 use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
-use ponos_crypto::keystore::{Eip2335Keystore, Web3Keystore};
+use ponos_crypto::keystore::Eip2335Keystore;
 use ponos_executor::{
     docker::{self, ContainerSpec, RegistryAuth},
     keys::{AggregatorKey, ChainView, OnchainView, SigningKey, StaticChainView},
@@ -36,10 +36,13 @@ use tracing::info;
 
 use super::{
     ExecutorConfig,
-    config::{Curve, Gpus, KeystoreConfig, PerformerConfig, PerformerMode},
+    config::{Curve, Gpus, PerformerConfig, PerformerMode},
     metrics::ExecutorMetrics,
 };
-use crate::telemetry;
+use crate::{
+    config::{keystore_password, open_ecdsa_keystore},
+    telemetry,
+};
 
 /// Counts what the task service does.
 struct Counted<S> {
@@ -66,20 +69,6 @@ impl<S: ExecutorService> ExecutorService for Counted<S> {
     }
 }
 
-fn password(config: &KeystoreConfig) -> eyre::Result<String> {
-    std::env::var(&config.password_env).map_err(|_| {
-        eyre!(
-            "{} is not set: it holds the password of {}",
-            config.password_env,
-            config.keystore.display()
-        )
-    })
-}
-
-fn read(path: &std::path::Path) -> eyre::Result<String> {
-    std::fs::read_to_string(path).wrap_err_with(|| format!("reading keystore {}", path.display()))
-}
-
 fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey> {
     match curve {
         Curve::Bn254 => {
@@ -88,12 +77,13 @@ fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey
                 .bn254
                 .as_ref()
                 .ok_or_else(|| eyre!("no [operator.bn254] keystore"))?;
-            let keystore: Eip2335Keystore = serde_json::from_str(&read(&ks.keystore)?)
-                .wrap_err_with(|| {
-                    format!("{} is not an EIP-2335 keystore", ks.keystore.display())
-                })?;
+            let text = std::fs::read_to_string(&ks.keystore)
+                .wrap_err_with(|| format!("reading keystore {}", ks.keystore.display()))?;
+            let keystore: Eip2335Keystore = serde_json::from_str(&text).wrap_err_with(|| {
+                format!("{} is not an EIP-2335 keystore", ks.keystore.display())
+            })?;
             let key = keystore
-                .decrypt_bn254(&password(ks)?)
+                .decrypt_bn254(&keystore_password(ks)?)
                 .wrap_err_with(|| format!("opening {}", ks.keystore.display()))?;
             Ok(SigningKey::Bn254(key))
         }
@@ -103,14 +93,7 @@ fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey
                 .ecdsa
                 .as_ref()
                 .ok_or_else(|| eyre!("no [operator.ecdsa] keystore"))?;
-            let keystore: Web3Keystore =
-                serde_json::from_str(&read(&ks.keystore)?).wrap_err_with(|| {
-                    format!("{} is not a Web3 (v3) keystore", ks.keystore.display())
-                })?;
-            let key = keystore
-                .decrypt(&password(ks)?)
-                .wrap_err_with(|| format!("opening {}", ks.keystore.display()))?;
-            Ok(SigningKey::Ecdsa(key))
+            Ok(SigningKey::Ecdsa(open_ecdsa_keystore(ks)?))
         }
     }
 }
@@ -347,7 +330,7 @@ async fn serve<S: ExecutorStore, C: ChainView>(
 
     ready.store(true, Ordering::SeqCst);
     info!(target: "ponos::executor", operator = %config.operator.address, grpc = %config.server.grpc_addr, "ready");
-    shutdown_signal().await;
+    crate::shutdown_signal().await;
 
     info!(target: "ponos::executor", "shutting down: finishing tasks in flight");
     ready.store(false, Ordering::SeqCst);
@@ -359,19 +342,4 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     }
     info!(target: "ponos::executor", "stopped");
     Ok(())
-}
-
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    match signal(SignalKind::terminate()) {
-        Ok(mut term) => {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = tokio::signal::ctrl_c() => {}
-            }
-        }
-        Err(_) => {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    }
 }

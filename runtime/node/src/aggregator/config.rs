@@ -1,0 +1,300 @@
+//! The aggregator's configuration file (TOML). `docs/aggregator.example.toml` documents every
+//! key. Secrets never live in the file: keystore passwords come from environment variables.
+
+use std::{collections::HashSet, net::SocketAddr};
+
+use alloy_primitives::Address;
+use eyre::{WrapErr, bail, eyre};
+use serde::Deserialize;
+
+use crate::config::{KeystoreConfig, LogConfig, redact};
+
+/// The whole file.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AggregatorFileConfig {
+    /// Who the aggregator is.
+    pub aggregator: IdentityConfig,
+    /// Where it listens.
+    #[serde(default)]
+    pub server: ServerConfig,
+    /// Where it keeps state.
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// Limits.
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    /// Transactions.
+    #[serde(default)]
+    pub sender: SenderFileConfig,
+    /// Logs.
+    #[serde(default)]
+    pub log: LogConfig,
+    /// The L1, where operator sets are read.
+    pub l1: L1FileConfig,
+    /// The chains whose mailboxes are watched.
+    #[serde(rename = "chain")]
+    pub chains: Vec<ChainFileConfig>,
+    /// The AVSs served from the start.
+    #[serde(default, rename = "avs")]
+    pub avss: Vec<AvsFileConfig>,
+}
+
+/// The aggregator's identity and keys.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IdentityConfig {
+    /// The aggregator's operator address (a member of each AVS's aggregator set).
+    pub address: Address,
+    /// The address of the key allowed to call the management service.
+    pub management_address: Address,
+    /// The ECDSA key registered for the aggregator set: signs every task sent to executors.
+    pub signing_key: KeystoreConfig,
+    /// The key that sends `submitResult` on every chain; the signing key when absent.
+    pub transaction_key: Option<KeystoreConfig>,
+}
+
+/// Listen addresses.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerConfig {
+    /// `AggregatorManagementService`.
+    pub management_addr: SocketAddr,
+    /// `/metrics`, `/healthz`, `/readyz`.
+    pub http_addr: SocketAddr,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            management_addr: ([127, 0, 0, 1], 9010).into(),
+            http_addr: ([127, 0, 0, 1], 9096).into(),
+        }
+    }
+}
+
+/// The store.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The redb file; `:memory:` keeps state in memory only.
+    pub path: String,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: "ponos-aggregator.redb".into(),
+        }
+    }
+}
+
+/// Limits.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    /// Tasks run at once, at most.
+    pub max_concurrent_tasks: usize,
+    /// Results larger than this are refused.
+    pub max_result_bytes: usize,
+    /// Seconds kept for landing the certificate before a task's deadline.
+    pub submission_margin_secs: u64,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            max_concurrent_tasks: 256,
+            max_result_bytes: 1_572_864,
+            submission_margin_secs: 10,
+        }
+    }
+}
+
+/// Transactions.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SenderFileConfig {
+    /// How often receipts are polled, in milliseconds.
+    pub poll_interval_ms: u64,
+    /// Seconds a transaction may stay unmined before it is replaced at higher fees.
+    pub replace_after_secs: u64,
+    /// How much each replacement raises the fees, in percent (at least 10).
+    pub fee_bump_percent: u64,
+    /// Extra gas over the estimate, in percent.
+    pub gas_margin_percent: u64,
+}
+
+impl Default for SenderFileConfig {
+    fn default() -> Self {
+        Self {
+            poll_interval_ms: 500,
+            replace_after_secs: 30,
+            fee_bump_percent: 20,
+            gas_margin_percent: 20,
+        }
+    }
+}
+
+/// The L1.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct L1FileConfig {
+    /// Its chain id.
+    pub chain_id: u64,
+    /// A JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// EigenLayer's AllocationManager (or the sandbox's).
+    pub allocation_manager: Address,
+    /// EigenLayer's KeyRegistrar (or the sandbox's).
+    pub key_registrar: Address,
+    /// The table calculator of BN254 executor sets.
+    pub bn254_table_calculator: Address,
+    /// The table calculator of ECDSA executor sets.
+    pub ecdsa_table_calculator: Address,
+}
+
+impl std::fmt::Debug for L1FileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("L1FileConfig")
+            .field("chain_id", &self.chain_id)
+            .field("rpc_url", &redact(&self.rpc_url))
+            .finish_non_exhaustive()
+    }
+}
+
+/// One watched chain.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ChainFileConfig {
+    /// Its chain id.
+    pub chain_id: u64,
+    /// A JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// The TaskMailbox (proxy) address.
+    pub task_mailbox: Address,
+    /// Blocks below the head before a task is acted on.
+    #[serde(default)]
+    pub confirmations: u64,
+    /// How often the head is polled, in milliseconds.
+    #[serde(default = "default_poll_ms")]
+    pub poll_interval_ms: u64,
+    /// The first block to scan when the store has no position yet; the head when absent.
+    pub start_block: Option<u64>,
+    /// The widest `eth_getLogs` range.
+    #[serde(default = "default_range")]
+    pub max_block_range: u64,
+    /// Recent blocks remembered to detect reorgs.
+    #[serde(default = "default_window")]
+    pub reorg_window: u64,
+}
+
+impl std::fmt::Debug for ChainFileConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChainFileConfig")
+            .field("chain_id", &self.chain_id)
+            .field("rpc_url", &redact(&self.rpc_url))
+            .field("task_mailbox", &self.task_mailbox)
+            .finish_non_exhaustive()
+    }
+}
+
+fn default_poll_ms() -> u64 {
+    1_000
+}
+fn default_range() -> u64 {
+    2_000
+}
+fn default_window() -> u64 {
+    64
+}
+
+/// One AVS.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AvsFileConfig {
+    /// The AVS address.
+    pub address: Address,
+}
+
+impl AggregatorFileConfig {
+    /// Reads and checks the file at `path`.
+    pub fn load(path: &std::path::Path) -> eyre::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .wrap_err_with(|| format!("reading {}", path.display()))?;
+        Self::parse(&text).wrap_err_with(|| format!("in {}", path.display()))
+    }
+
+    /// Parses and checks a configuration.
+    pub fn parse(text: &str) -> eyre::Result<Self> {
+        let config: Self = toml::from_str(text).map_err(|e| eyre!("{}", e.to_string().trim()))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    fn check(&self) -> eyre::Result<()> {
+        if self.chains.is_empty() {
+            bail!("no [[chain]]: list at least one chain whose TaskMailbox to watch");
+        }
+        let mut seen = HashSet::new();
+        for chain in &self.chains {
+            if !seen.insert(chain.chain_id) {
+                bail!("[[chain]] {} appears twice", chain.chain_id);
+            }
+            if chain.poll_interval_ms == 0 {
+                bail!(
+                    "[[chain]] {}: poll_interval_ms must be above 0",
+                    chain.chain_id
+                );
+            }
+        }
+        if self.sender.fee_bump_percent < 10 {
+            bail!(
+                "[sender] fee_bump_percent = {}: nodes refuse replacements below 10",
+                self.sender.fee_bump_percent
+            );
+        }
+        let mut avss = HashSet::new();
+        if let Some(dup) = self.avss.iter().find(|a| !avss.insert(a.address)) {
+            bail!("[[avs]] {} appears twice", dup.address);
+        }
+        if self.limits.max_concurrent_tasks == 0 {
+            bail!("[limits] max_concurrent_tasks must be above 0");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_example_parses() {
+        let text = include_str!("../../../../docs/aggregator.example.toml");
+        let config = AggregatorFileConfig::parse(text).unwrap();
+        assert_eq!(config.chains.len(), 2);
+        assert_eq!(config.avss.len(), 1);
+        assert!(config.aggregator.transaction_key.is_some());
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let base = include_str!("../../../../docs/aggregator.example.toml");
+        let err = AggregatorFileConfig::parse(&base.replace("task_mailbox", "mailbox"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("mailbox"), "{err}");
+        let err =
+            AggregatorFileConfig::parse(&base.replace("chain_id = 31338", "chain_id = 31337"))
+                .unwrap_err()
+                .to_string();
+        assert!(err.contains("appears twice"), "{err}");
+        let err = AggregatorFileConfig::parse(
+            &base.replace("fee_bump_percent = 20", "fee_bump_percent = 5"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("below 10"), "{err}");
+    }
+}
