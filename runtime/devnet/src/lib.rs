@@ -6,7 +6,10 @@
 //! The devkit's devnet and the runtime's integration tests both use it, so what they exercise
 //! is one code path.
 
+mod local;
 mod provision;
+
+pub use local::{LocalChain, LocalExecutor};
 
 pub use provision::{
     AGGREGATOR_SET, AVS_METADATA_URI, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,

@@ -135,7 +135,7 @@ pub enum ProvisionError {
 }
 
 impl ProvisionError {
-    fn step(step: impl Into<String>, reason: impl std::fmt::Display) -> Self {
+    pub(crate) fn step(step: impl Into<String>, reason: impl std::fmt::Display) -> Self {
         Self::Step {
             step: step.into(),
             reason: reason.to_string(),

@@ -1,0 +1,272 @@
+//! Local chains and executors: anvil with the stack deployed, and executors served over gRPC
+//! on loopback with in-process performers. Tests, benchmarks and the devnet build on these.
+
+use std::{sync::Arc, time::Duration};
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{Address, B256, Bytes},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Filter,
+    signers::local::PrivateKeySigner,
+    sol_types::SolEvent,
+};
+use alloy_node_bindings::{Anvil, AnvilInstance};
+use ponos_chain::{
+    contracts::{TaskMailbox, task_mailbox},
+    sandbox::{STACK_VERSION, StackConfig, deploy_stack},
+};
+use ponos_executor::{
+    in_process::InProcessPerformer,
+    keys::{OnchainView, SigningKey},
+    performer::PerformerClient,
+    service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
+};
+use ponos_performer::Performer;
+use ponos_proto::hourglass::executor_service_server::ExecutorServiceServer;
+use ponos_store::MemoryStore;
+use tokio::{net::TcpListener, task::JoinHandle};
+use tokio_stream::wrappers::TcpListenerStream;
+
+use crate::{Chain, EXECUTOR_SET, OperatorKey, ProvisionError};
+
+/// An anvil chain with the stack deployed. Dropping it stops anvil.
+#[derive(Debug)]
+pub struct LocalChain {
+    _anvil: AnvilInstance,
+    /// The chain, its provider (whose wallet holds every anvil account) and the stack.
+    pub chain: Chain,
+    /// anvil's funded accounts.
+    pub accounts: Vec<Address>,
+    /// The endpoint URL.
+    pub endpoint: String,
+}
+
+impl LocalChain {
+    /// Starts anvil with `chain_id` on a free port and deploys the stack from its first account.
+    pub async fn start(chain_id: u64) -> Result<Self, ProvisionError> {
+        let anvil = Anvil::new().chain_id(chain_id).try_spawn().map_err(|e| {
+            ProvisionError::step("starting anvil (run script/setup to install it)", e)
+        })?;
+        let signers: Vec<PrivateKeySigner> =
+            anvil.keys().iter().map(|k| k.clone().into()).collect();
+        let mut wallet = EthereumWallet::new(signers[0].clone());
+        for signer in &signers[1..] {
+            wallet.register_signer(signer.clone());
+        }
+        let provider = ProviderBuilder::new()
+            .wallet(wallet)
+            .connect_http(anvil.endpoint_url())
+            .erased();
+        let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
+        let stack = deploy_stack(&provider, &StackConfig::new(accounts[0]))
+            .await
+            .map_err(|e| ProvisionError::step("deploying the stack", e))?;
+        Ok(Self {
+            endpoint: anvil.endpoint(),
+            _anvil: anvil,
+            chain: Chain {
+                chain_id,
+                provider,
+                stack,
+            },
+            accounts,
+        })
+    }
+
+    /// The chain id.
+    pub fn id(&self) -> u64 {
+        self.chain.chain_id
+    }
+
+    /// The provider.
+    pub fn provider(&self) -> &DynProvider {
+        &self.chain.provider
+    }
+
+    /// Makes every new block one second later than the last, so a result is never submitted
+    /// in a block that shares its task's timestamp (anvil's automine can repeat timestamps).
+    pub async fn space_blocks(&self) -> Result<(), ProvisionError> {
+        let _: () = self
+            .provider()
+            .raw_request("anvil_setBlockTimestampInterval".into(), (1,))
+            .await
+            .map_err(|e| ProvisionError::step("spacing block timestamps", e))?;
+        Ok(())
+    }
+
+    /// Creates a task for `avs`'s executor set from `creator`; returns its hash.
+    pub async fn create_task(
+        &self,
+        creator: Address,
+        avs: Address,
+        payload: Bytes,
+    ) -> Result<B256, ProvisionError> {
+        let mailbox = TaskMailbox::new(self.chain.stack.task_mailbox, self.provider());
+        let params = task_mailbox::ITaskMailboxTypes::TaskParams {
+            refundCollector: creator,
+            executorOperatorSet: task_mailbox::OperatorSet {
+                avs,
+                id: EXECUTOR_SET,
+            },
+            payload,
+        };
+        let step = "creating a task";
+        let receipt = mailbox
+            .createTask(params)
+            .from(creator)
+            .send()
+            .await
+            .map_err(|e| ProvisionError::step(step, e))?
+            .get_receipt()
+            .await
+            .map_err(|e| ProvisionError::step(step, e))?;
+        if !receipt.status() {
+            return Err(ProvisionError::Reverted {
+                step: step.into(),
+                tx: receipt.transaction_hash,
+            });
+        }
+        receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+            .map(|log| log.inner.data.taskHash)
+            .ok_or_else(|| ProvisionError::step(step, "no TaskCreated event in the receipt"))
+    }
+
+    /// Every `TaskVerified` of `task`: its certificate and result.
+    pub async fn verified_events(&self, task: B256) -> Result<Vec<(Bytes, Bytes)>, ProvisionError> {
+        let filter = Filter::new()
+            .address(self.chain.stack.task_mailbox)
+            .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
+            .topic2(task)
+            .from_block(0);
+        let logs = self
+            .provider()
+            .get_logs(&filter)
+            .await
+            .map_err(|e| ProvisionError::step("reading TaskVerified events", e))?;
+        Ok(logs
+            .iter()
+            .filter_map(|log| log.log_decode::<TaskMailbox::TaskVerified>().ok())
+            .map(|log| (log.inner.data.executorCert, log.inner.data.result))
+            .collect())
+    }
+
+    /// Waits until `task` is verified (polling every `poll`), then returns its `TaskVerified`
+    /// certificate and result.
+    pub async fn wait_verified(
+        &self,
+        task: B256,
+        within: Duration,
+        poll: Duration,
+    ) -> Result<(Bytes, Bytes), ProvisionError> {
+        let mailbox = TaskMailbox::new(self.chain.stack.task_mailbox, self.provider());
+        let until = tokio::time::Instant::now() + within;
+        loop {
+            let status = mailbox
+                .getTaskStatus(task)
+                .call()
+                .await
+                .map_err(|e| ProvisionError::step("reading the task status", e))?;
+            if status == 2 {
+                break;
+            }
+            if tokio::time::Instant::now() >= until {
+                return Err(ProvisionError::step(
+                    format!("waiting for task {task} on chain {}", self.id()),
+                    format!("not verified within {within:?} (status {status})"),
+                ));
+            }
+            tokio::time::sleep(poll).await;
+        }
+        self.verified_events(task)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| {
+                ProvisionError::step("reading TaskVerified", "verified but no event found")
+            })
+    }
+}
+
+/// An executor served on loopback with an in-process performer. Dropping it stops both.
+#[derive(Debug)]
+pub struct LocalExecutor {
+    server: JoinHandle<()>,
+    _performer: InProcessPerformer,
+    /// The socket it serves on.
+    pub socket: String,
+}
+
+impl Drop for LocalExecutor {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+impl LocalExecutor {
+    /// Serves an executor for `operator` (signing with `key`) of `avs` on `listener`, running
+    /// tasks in `performer`, reading aggregator keys and membership from `l1`. ECDSA results
+    /// are signed for the verifier at `ecdsa_verifier`.
+    pub async fn start<P: Performer>(
+        listener: TcpListener,
+        l1: &Chain,
+        avs: Address,
+        operator: Address,
+        key: OperatorKey,
+        performer: P,
+    ) -> Result<Self, ProvisionError> {
+        let socket = listener
+            .local_addr()
+            .map_err(|e| ProvisionError::step("reading the executor's address", e))?
+            .to_string();
+        let performer = InProcessPerformer::start(performer)
+            .await
+            .map_err(|e| ProvisionError::step("starting an in-process performer", e))?;
+        let client = PerformerClient::connect(performer.port(), Duration::from_secs(10))
+            .await
+            .map_err(|e| ProvisionError::step("connecting to the performer", e))?;
+        let signing = match key {
+            OperatorKey::Bn254(key) => ResultSigning::Bn254(SigningKey::Bn254(key)),
+            OperatorKey::Ecdsa(key) => ResultSigning::Ecdsa {
+                key: SigningKey::Ecdsa(key),
+                verifier: l1.stack.ecdsa_certificate_verifier,
+                version: STACK_VERSION.into(),
+            },
+        };
+        let avss = AvsRegistry::default();
+        avss.insert(
+            avs,
+            AvsEntry {
+                performer: Some(PerformerHandle::Direct(Box::new(client))),
+                signing: Arc::new(signing),
+            },
+        );
+        let view = OnchainView::new(
+            l1.provider.clone(),
+            l1.stack.allocation_manager,
+            l1.stack.key_registrar,
+        );
+        let executor = Executor::new(
+            operator,
+            avss,
+            Arc::new(MemoryStore::default()),
+            Arc::new(view),
+            Limits::default(),
+        );
+        let server = tokio::spawn(async move {
+            let _ = tonic::transport::Server::builder()
+                .add_service(ExecutorServiceServer::new(executor))
+                .serve_with_incoming(TcpListenerStream::new(listener))
+                .await;
+        });
+        Ok(Self {
+            server,
+            _performer: performer,
+            socket,
+        })
+    }
+}
