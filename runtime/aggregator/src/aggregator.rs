@@ -101,9 +101,13 @@ impl Aggregator {
         let mut senders = HashMap::new();
         for chain in config.chains {
             let id = chain.id();
+            let sender = SenderConfig {
+                stamp_later_blocks: config.sender.stamp_later_blocks || chain.config.development,
+                ..config.sender
+            };
             senders.insert(
                 id,
-                TxSender::new(id, chain.provider.clone(), config.tx_sender, config.sender),
+                TxSender::new(id, chain.provider.clone(), config.tx_sender, sender),
             );
             if chains.insert(id, Arc::new(chain)).is_some() {
                 return Err(AggregatorError::Config(format!(

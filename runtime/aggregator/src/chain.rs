@@ -27,6 +27,8 @@ pub struct ChainConfig {
     pub max_block_range: u64,
     /// How many recent blocks are remembered to detect reorgs.
     pub reorg_window: u64,
+    /// A development chain (anvil): see [`SenderConfig::stamp_later_blocks`](crate::sender::SenderConfig::stamp_later_blocks).
+    pub development: bool,
 }
 
 impl ChainConfig {
@@ -40,6 +42,7 @@ impl ChainConfig {
             start_block: None,
             max_block_range: 2_000,
             reorg_window: 64,
+            development: false,
         }
     }
 }

@@ -3,7 +3,10 @@
 //! mined in time by the same nonce at higher fees. Before every send and every replacement it
 //! reads the task's status, so a result that already landed is never sent again.
 
-use std::time::{Duration, Instant};
+use std::{
+    collections::HashMap,
+    time::{Duration, Instant},
+};
 
 use alloy::{
     network::TransactionBuilder as _,
@@ -29,6 +32,11 @@ pub struct SenderConfig {
     pub fee_bump_percent: u128,
     /// Extra gas over the estimate, in percent.
     pub gas_margin_percent: u64,
+    /// Development chains only (anvil): when the head's timestamp is not yet past a task's
+    /// creation, ask the node to stamp the next block one second after it
+    /// (`evm_setNextBlockTimestamp`), because an automining node can give consecutive blocks
+    /// the same timestamp and the mailbox takes results only in a later one.
+    pub stamp_later_blocks: bool,
 }
 
 impl Default for SenderConfig {
@@ -38,6 +46,7 @@ impl Default for SenderConfig {
             replace_after: Duration::from_secs(30),
             fee_bump_percent: 20,
             gas_margin_percent: 20,
+            stamp_later_blocks: false,
         }
     }
 }
@@ -77,6 +86,12 @@ pub struct TxSender {
     from: Address,
     config: SenderConfig,
     next_nonce: Mutex<Option<u64>>,
+    /// Gas limits by (mailbox, certificate size, result size): results of one shape cost the
+    /// same to verify and store, so the node's (expensive) estimate runs once per shape.
+    gas_estimates: Mutex<HashMap<(Address, usize, usize), u64>>,
+    /// The latest timestamp asked of the node for its next block: asks only ever rise, so
+    /// concurrent submissions never undo each other's.
+    stamped: Mutex<u64>,
 }
 
 impl TxSender {
@@ -88,6 +103,8 @@ impl TxSender {
             from,
             config,
             next_nonce: Mutex::new(None),
+            stamped: Mutex::new(0),
+            gas_estimates: Mutex::default(),
         }
     }
 
@@ -139,8 +156,13 @@ impl TxSender {
             }
         }
         // The mailbox takes results only in a block after the task's.
-        self.wait_for_time_after(created_at, deadline, task).await?;
+        if self.config.stamp_later_blocks {
+            self.stamp_next_block_after(created_at).await?;
+        } else {
+            self.wait_for_time_after(created_at, deadline, task).await?;
+        }
 
+        let (certificate_len, result_len) = (certificate.len(), result.len());
         let input = TaskMailbox::submitResultCall {
             taskHash: task,
             executorCert: certificate,
@@ -151,14 +173,26 @@ impl TxSender {
             .with_from(self.from)
             .with_to(mailbox)
             .with_input(input);
-        let gas = self
-            .provider
-            .estimate_gas(request.clone())
-            .await
-            .map_err(|e| {
-                AggregatorError::rpc(id, format!("submitResult for task {task} would fail"), e)
-            })?;
-        let gas = gas + gas * self.config.gas_margin_percent / 100;
+        let shape = (mailbox, certificate_len, result_len);
+        let gas = match self.gas_by_shape(&shape).await {
+            Some(gas) => gas,
+            None => {
+                let estimated = self
+                    .provider
+                    .estimate_gas(request.clone())
+                    .await
+                    .map_err(|e| {
+                        AggregatorError::rpc(
+                            id,
+                            format!("submitResult for task {task} would fail"),
+                            e,
+                        )
+                    })?;
+                let gas = estimated + estimated * self.config.gas_margin_percent / 100;
+                self.gas_estimates.lock().await.insert(shape, gas);
+                gas
+            }
+        };
         let fees = self
             .provider
             .estimate_eip1559_fees()
@@ -211,6 +245,11 @@ impl TxSender {
                         if self.status(mailbox, task).await? == OnchainStatus::Verified {
                             return Ok(Landed::AlreadyVerified);
                         }
+                        // Out of gas with a limit from another task of the same shape (its
+                        // hook may charge differently): estimate afresh next time.
+                        if receipt.gas_used >= gas * 95 / 100 {
+                            self.gas_estimates.lock().await.remove(&shape);
+                        }
                         return Err(AggregatorError::Reverted { task, tx: *hash });
                     }
                 }
@@ -236,6 +275,10 @@ impl TxSender {
         }
     }
 
+    async fn gas_by_shape(&self, shape: &(Address, usize, usize)) -> Option<u64> {
+        self.gas_estimates.lock().await.get(shape).copied()
+    }
+
     async fn take_nonce(&self) -> Result<u64, AggregatorError> {
         let mut next = self.next_nonce.lock().await;
         let nonce = match *next {
@@ -249,6 +292,28 @@ impl TxSender {
         };
         *next = Some(nonce + 1);
         Ok(nonce)
+    }
+
+    /// On a development chain: makes sure every block from now on is stamped after
+    /// `created_at`. Blocks never go back in time, so once one is, all later ones are.
+    async fn stamp_next_block_after(&self, created_at: u64) -> Result<(), AggregatorError> {
+        let mut stamped = self.stamped.lock().await;
+        let latest = self
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| AggregatorError::rpc(self.chain_id, "reading the latest block", e))?
+            .map_or(0, |b| b.header.timestamp);
+        if latest <= created_at && *stamped <= created_at {
+            let next = (created_at + 1).max(*stamped);
+            let _: serde_json::Value = self
+                .provider
+                .raw_request("evm_setNextBlockTimestamp".into(), (next,))
+                .await
+                .map_err(|e| AggregatorError::rpc(self.chain_id, "stamping the next block", e))?;
+            *stamped = next;
+        }
+        Ok(())
     }
 
     /// Waits until the chain's latest block is later than `created_at`.

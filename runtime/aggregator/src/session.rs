@@ -14,7 +14,7 @@ use alloy::{
     sol_types::SolValue,
 };
 use ponos_crypto::{
-    bn254,
+    bn254::{self, G2Affine},
     certificate::{
         BPS_DENOMINATOR, build_bn254_certificate, build_ecdsa_certificate, meets_threshold,
     },
@@ -70,19 +70,81 @@ pub struct Certified {
     pub non_signers: usize,
 }
 
-/// One operator's checked answer.
+/// One operator's screened answer. ECDSA answers are fully checked when screened; BN254
+/// signatures are checked together, once a result has gathered enough weight.
 struct Answer {
     operator: usize,
+    address: Address,
     output: Vec<u8>,
     message_hash: B256,
     signature: Vec<u8>,
+    bn254: Option<Bn254Check>,
+}
+
+/// The two BN254 signatures of an answer, still to be verified.
+#[derive(Clone)]
+struct Bn254Check {
+    items: [(bn254::Signature, B256, G2Affine); 2],
 }
 
 #[derive(Default)]
 struct Group {
     output: Vec<u8>,
-    signatures: Vec<(usize, Vec<u8>)>,
-    weight: Vec<U256>,
+    answers: Vec<Answer>,
+}
+
+impl Group {
+    fn weight(&self, view: &OperatorSetView) -> Vec<U256> {
+        let mut weight = vec![U256::ZERO; view.total_weights.len()];
+        for answer in &self.answers {
+            for (total, own) in weight
+                .iter_mut()
+                .zip(&view.operators[answer.operator].weights)
+            {
+                *total += *own;
+            }
+        }
+        weight
+    }
+
+    /// Verifies the BN254 signatures not yet verified, all in one check; when that fails,
+    /// answer by answer, dropping the bad ones. Returns the operators dropped.
+    async fn confirm(&mut self) -> Vec<Address> {
+        let pending: Vec<Bn254Check> = self
+            .answers
+            .iter()
+            .filter_map(|a| a.bn254.clone())
+            .collect();
+        if pending.is_empty() {
+            return Vec::new();
+        }
+        let all_good = tokio::task::spawn_blocking(move || {
+            let items: Vec<_> = pending.iter().flat_map(|c| c.items.clone()).collect();
+            bn254::verify_many(&items)
+        })
+        .await
+        .unwrap_or(false);
+        let mut dropped = Vec::new();
+        if !all_good {
+            let mut kept = Vec::new();
+            for answer in std::mem::take(&mut self.answers) {
+                let good = match &answer.bn254 {
+                    Some(check) => bn254::verify_many(&check.items),
+                    None => true,
+                };
+                if good {
+                    kept.push(answer);
+                } else {
+                    dropped.push(answer.address);
+                }
+            }
+            self.answers = kept;
+        }
+        for answer in &mut self.answers {
+            answer.bn254 = None;
+        }
+        dropped
+    }
 }
 
 /// Runs `task` on the operators of `view` until a result meets the threshold or `deadline`.
@@ -165,26 +227,27 @@ pub async fn run(
             }
         };
         answered += 1;
-        let weights = &view.operators[answer.operator].weights;
-        let group = groups.entry(answer.message_hash).or_insert_with(|| Group {
+        let message_hash = answer.message_hash;
+        let group = groups.entry(message_hash).or_insert_with(|| Group {
             output: answer.output.clone(),
-            weight: vec![U256::ZERO; weights.len()],
             ..Group::default()
         });
-        for (total, own) in group.weight.iter_mut().zip(weights) {
-            *total += *own;
-        }
-        group.signatures.push((answer.operator, answer.signature));
-        if meets_threshold(&group.weight, &view.total_weights, view.threshold_bps) {
-            requests.abort_all();
-            let message_hash = answer.message_hash;
-            return certify(task, view, message_hash, group);
+        group.answers.push(answer);
+        if meets_threshold(&group.weight(view), &view.total_weights, view.threshold_bps) {
+            for operator in group.confirm().await {
+                answered -= 1;
+                warn!(target: "ponos::aggregator", task = %task.task_hash, %operator, "signature does not verify against the operator's key; answer dropped");
+            }
+            if meets_threshold(&group.weight(view), &view.total_weights, view.threshold_bps) {
+                requests.abort_all();
+                return certify(task, view, message_hash, group);
+            }
         }
     }
 
     let best = groups
         .values()
-        .map(|g| share_bps(&g.weight, &view.total_weights))
+        .map(|g| share_bps(&g.weight(view), &view.total_weights))
         .max()
         .unwrap_or(0);
     Err(AggregatorError::ThresholdNotMet {
@@ -297,19 +360,17 @@ fn check(
         set,
         &result.result_signature,
     ));
+    let mut bn254_check = None;
     match &operator.key {
         OperatorKey::Bn254(key) => {
             let digest = digest::bn254_certificate_digest(reference_timestamp, message_hash);
             let signature = bn254::Signature::from_bytes(&result.result_signature)
                 .map_err(|e| format!("result signature: {e}"))?;
-            if !signature.verify(digest, key) {
-                return Err("result signature does not verify against the operator's key".into());
-            }
             let auth_signature = bn254::Signature::from_bytes(&result.auth_signature)
                 .map_err(|e| format!("auth signature: {e}"))?;
-            if !auth_signature.verify(auth, key) {
-                return Err("auth signature does not verify against the operator's key".into());
-            }
+            bn254_check = Some(Bn254Check {
+                items: [(signature, digest, key.g2), (auth_signature, auth, key.g2)],
+            });
         }
         OperatorKey::Ecdsa(key) => {
             let (verifier, version) = ecdsa_domain;
@@ -337,9 +398,11 @@ fn check(
     }
     Ok(Answer {
         operator: operator.index,
+        address: operator.address,
         output: result.output,
         message_hash,
         signature: result.result_signature,
+        bn254: bn254_check,
     })
 }
 
@@ -357,11 +420,11 @@ fn certify(
     let certificate: Bytes = match &view.bn254_table {
         Some(table) => {
             let signatures = group
-                .signatures
+                .answers
                 .iter()
-                .map(|(index, sig)| {
-                    bn254::Signature::from_bytes(sig)
-                        .map(|s| (*index, s))
+                .map(|a| {
+                    bn254::Signature::from_bytes(&a.signature)
+                        .map(|s| (a.operator, s))
                         .map_err(|e| failed(e.to_string()))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
@@ -371,16 +434,16 @@ fn certify(
         }
         None => {
             let signatures = group
-                .signatures
+                .answers
                 .iter()
-                .map(|(index, sig)| {
-                    let key = match &view.operators[*index].key {
+                .map(|a| {
+                    let key = match &view.operators[a.operator].key {
                         OperatorKey::Ecdsa(key) => *key,
                         OperatorKey::Bn254(_) => unreachable!("an ECDSA set"),
                     };
-                    <[u8; 65]>::try_from(sig.as_slice())
+                    <[u8; 65]>::try_from(a.signature.as_slice())
                         .map(|s| (key, s))
-                        .map_err(|_| failed(format!("signature of {} bytes", sig.len())))
+                        .map_err(|_| failed(format!("signature of {} bytes", a.signature.len())))
                 })
                 .collect::<Result<Vec<_>, _>>()?;
             build_ecdsa_certificate(view.reference_timestamp, message_hash, &signatures)
@@ -392,7 +455,7 @@ fn certify(
     Ok(Certified {
         certificate,
         result: group.output.clone().into(),
-        signers: group.signatures.len(),
-        non_signers: view.operators.len() - group.signatures.len(),
+        signers: group.answers.len(),
+        non_signers: view.operators.len() - group.answers.len(),
     })
 }

@@ -5,7 +5,8 @@
 use std::{fmt, sync::LazyLock};
 
 use alloy_primitives::{B256, U256, keccak256};
-use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Affine, G1Projective, G2Affine, G2Projective};
+use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Projective, G2Projective};
+pub use ark_bn254::{G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, pairing::Pairing};
 use ark_ff::{BigInteger, BigInteger256, Field, One, PrimeField, UniformRand, Zero};
 use rand::{CryptoRng, RngCore};
@@ -338,6 +339,64 @@ pub fn verify_batch(digest: B256, items: &[(Signature, G2Affine)]) -> bool {
     .is_zero()
 }
 
+/// Whether every item (a signature, the digest it signs, the signer's G2 key) is valid, in one
+/// randomised check: e(sum r_i sig_i, G2) == prod over digests d of e(H(d), sum r_i key_i),
+/// with 128-bit r_i drawn (Fiat-Shamir) from a hash of all the inputs. Items may sign different
+/// digests (an answer's result and auth signatures); each distinct digest costs one Miller loop
+/// and the whole check one final exponentiation, instead of a full pairing per signature.
+pub fn verify_many(items: &[(Signature, B256, G2Affine)]) -> bool {
+    use ark_ec::VariableBaseMSM;
+    if items.is_empty() || items.iter().any(|(_, _, key)| key.is_zero()) {
+        return false;
+    }
+    let mut transcript = Vec::with_capacity(items.len() * 224);
+    for (sig, digest, key) in items {
+        transcript.extend_from_slice(digest.as_slice());
+        transcript.extend_from_slice(&sig.to_bytes());
+        let point = g2_to_point(key);
+        for word in point.X.iter().chain(&point.Y) {
+            transcript.extend_from_slice(&word.to_be_bytes::<32>());
+        }
+    }
+    let seed = keccak256(&transcript);
+    let scalars: Vec<Fr> = (0..items.len())
+        .map(|i| {
+            let r = keccak256([seed.as_slice(), &(i as u64).to_be_bytes()].concat());
+            Fr::from_be_bytes_mod_order(&r[..16])
+        })
+        .collect();
+    let sigs: Vec<G1Affine> = items.iter().map(|(sig, _, _)| sig.0).collect();
+    let Ok(sig_sum) = G1Projective::msm(&sigs, &scalars) else {
+        return false;
+    };
+    let mut by_digest: Vec<(B256, Vec<usize>)> = Vec::new();
+    for (i, (_, digest, _)) in items.iter().enumerate() {
+        match by_digest.iter_mut().find(|(d, _)| d == digest) {
+            Some((_, members)) => members.push(i),
+            None => by_digest.push((*digest, vec![i])),
+        }
+    }
+    let mut g1 = vec![sig_sum.into_affine()];
+    let mut g2 = vec![G2Affine::generator()];
+    for (digest, members) in by_digest {
+        let h = hash_to_g1(digest);
+        if let [only] = members.as_slice() {
+            // One signer: scale the (cheaper) G1 side.
+            g1.push((-(h * scalars[*only])).into_affine());
+            g2.push(items[*only].2);
+        } else {
+            let keys: Vec<G2Affine> = members.iter().map(|i| items[*i].2).collect();
+            let weights: Vec<Fr> = members.iter().map(|i| scalars[*i]).collect();
+            let Ok(key_sum) = G2Projective::msm(&keys, &weights) else {
+                return false;
+            };
+            g1.push(-h);
+            g2.push(key_sum.into_affine());
+        }
+    }
+    Bn254::multi_pairing(g1, g2).is_zero()
+}
+
 /// The check `BN254SignatureVerifier.verifySignature` makes on chain, with the same challenge:
 /// gamma = keccak256(digest, apk, apkG2, sigma) mod r and
 /// e(sigma + gamma * apk, -G2) * e(H + gamma * G1, apkG2) == 1.
@@ -447,6 +506,28 @@ pub fn g2_from_point(point: &G2Point) -> Result<G2Affine, CryptoError> {
 mod tests {
     use super::*;
     use alloy_primitives::b256;
+
+    #[test]
+    fn mixed_digests_verify_together_and_one_bad_item_fails_them() {
+        let keys: Vec<SecretKey> = (0..3)
+            .map(|i| SecretKey::from_seed(&[i + 1; 8]).unwrap())
+            .collect();
+        let shared = keccak256("result");
+        let mut items = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            items.push((key.sign(shared), shared, key.public_key().g2));
+            let own = keccak256([b"auth".as_slice(), &[i as u8]].concat());
+            items.push((key.sign(own), own, key.public_key().g2));
+        }
+        assert!(verify_many(&items));
+        let mut swapped = items.clone();
+        swapped[1].0 = items[3].0;
+        assert!(!verify_many(&swapped), "a signature of another digest");
+        let mut wrong_key = items.clone();
+        wrong_key[0].2 = keys[1].public_key().g2;
+        assert!(!verify_many(&wrong_key), "a signature under another key");
+        assert!(!verify_many(&[]));
+    }
 
     fn hex_u256(s: &str) -> U256 {
         s.parse().unwrap()

@@ -84,17 +84,6 @@ impl LocalChain {
         &self.chain.provider
     }
 
-    /// Makes every new block one second later than the last, so a result is never submitted
-    /// in a block that shares its task's timestamp (anvil's automine can repeat timestamps).
-    pub async fn space_blocks(&self) -> Result<(), ProvisionError> {
-        let _: () = self
-            .provider()
-            .raw_request("anvil_setBlockTimestampInterval".into(), (1,))
-            .await
-            .map_err(|e| ProvisionError::step("spacing block timestamps", e))?;
-        Ok(())
-    }
-
     /// Creates a task for `avs`'s executor set from `creator`; returns its hash.
     pub async fn create_task(
         &self,

@@ -4,6 +4,7 @@
 use std::{
     collections::{HashMap, HashSet},
     future::Future,
+    sync::{Arc, Mutex},
 };
 
 use alloy_primitives::{Address, B256, keccak256};
@@ -122,20 +123,38 @@ impl ChainView for StaticChainView {
 /// Reads the aggregator's key and operator-set membership from EigenLayer's contracts (or the
 /// sandbox) on L1, at the task's reference block: the AVS's registrar gives the aggregator
 /// operator set, the AllocationManager membership, the KeyRegistrar the curve and the key.
+///
+/// What it reads at a given block cannot change (short of a reorg that deep), so answers are
+/// cached: a stream of tasks at one reference block costs one round of reads.
 #[derive(Debug, Clone)]
 pub struct OnchainView<P> {
     provider: P,
     allocation_manager: Address,
     key_registrar: Address,
+    aggregator_keys: Arc<Mutex<HashMap<(Address, Address, u64), AggregatorKey>>>,
+    memberships: Arc<Mutex<HashMap<(Address, u32, Address, u64), bool>>>,
+}
+
+/// Cached answers kept per view before the cache starts over.
+const CACHE_LIMIT: usize = 4_096;
+
+fn remember<K: std::hash::Hash + Eq, V>(cache: &Mutex<HashMap<K, V>>, key: K, value: V) {
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if cache.len() >= CACHE_LIMIT {
+        cache.clear();
+    }
+    cache.insert(key, value);
 }
 
 impl<P> OnchainView<P> {
     /// A view over `provider` (an L1 RPC) with the given core contract addresses.
-    pub const fn new(provider: P, allocation_manager: Address, key_registrar: Address) -> Self {
+    pub fn new(provider: P, allocation_manager: Address, key_registrar: Address) -> Self {
         Self {
             provider,
             allocation_manager,
             key_registrar,
+            aggregator_keys: Arc::default(),
+            memberships: Arc::default(),
         }
     }
 }
@@ -145,6 +164,56 @@ where
     P: alloy::providers::Provider + Clone + Send + Sync + 'static,
 {
     async fn aggregator_key(
+        &self,
+        avs: Address,
+        aggregator: Address,
+        block: u64,
+    ) -> Result<AggregatorKey, String> {
+        let key = (avs, aggregator, block);
+        let cached = self
+            .aggregator_keys
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .cloned();
+        if let Some(found) = cached {
+            return Ok(found);
+        }
+        let found = self.read_aggregator_key(avs, aggregator, block).await?;
+        remember(&self.aggregator_keys, key, found.clone());
+        Ok(found)
+    }
+
+    async fn is_member(
+        &self,
+        avs: Address,
+        operator_set_id: u32,
+        operator: Address,
+        block: u64,
+    ) -> Result<bool, String> {
+        let key = (avs, operator_set_id, operator, block);
+        let cached = self
+            .memberships
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            .copied();
+        if let Some(member) = cached {
+            return Ok(member);
+        }
+        let member = self
+            .read_membership(avs, operator_set_id, operator, block)
+            .await?;
+        remember(&self.memberships, key, member);
+        Ok(member)
+    }
+}
+
+impl<P> OnchainView<P>
+where
+    P: alloy::providers::Provider + Clone + Send + Sync + 'static,
+{
+    async fn read_aggregator_key(
         &self,
         avs: Address,
         aggregator: Address,
@@ -231,7 +300,7 @@ where
         }
     }
 
-    async fn is_member(
+    async fn read_membership(
         &self,
         avs: Address,
         operator_set_id: u32,

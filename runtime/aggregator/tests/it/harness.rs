@@ -35,6 +35,8 @@ pub(crate) enum Behaviour {
     Wrong,
     /// Accepts the connection and never answers.
     Silent,
+    /// Answers correctly but signs with a key other than the one it registered.
+    ForgedKey,
 }
 
 /// Squares a decimal payload after an adjustable delay; `wrong` adds one.
@@ -135,7 +137,16 @@ pub(crate) async fn network(curve: Curve, behaviours: &[Behaviour]) -> Net {
                     }
                 }));
             }
-            Behaviour::Honest | Behaviour::Wrong => {
+            Behaviour::Honest | Behaviour::Wrong | Behaviour::ForgedKey => {
+                let key = match (behaviour, key) {
+                    (Behaviour::ForgedKey, OperatorKey::Bn254(_)) => OperatorKey::Bn254(
+                        bn254::SecretKey::from_seed(b"not the registered key").unwrap(),
+                    ),
+                    (Behaviour::ForgedKey, OperatorKey::Ecdsa(_)) => {
+                        OperatorKey::Ecdsa(ecdsa::SecretKey::from_bytes(&[0x99; 32]).unwrap())
+                    }
+                    (_, key) => key,
+                };
                 let performer = Squarer {
                     wrong: behaviour == Behaviour::Wrong,
                     delay_ms: delay_ms.clone(),
@@ -148,8 +159,6 @@ pub(crate) async fn network(curve: Curve, behaviours: &[Behaviour]) -> Net {
             }
         }
     }
-    l1.space_blocks().await.unwrap();
-    l2.space_blocks().await.unwrap();
 
     Net {
         l1,
@@ -172,6 +181,7 @@ impl Net {
             let config = ChainConfig {
                 poll_interval: Duration::from_millis(50),
                 start_block: Some(0),
+                development: true,
                 ..ChainConfig::new(chain.id(), chain.chain.stack.task_mailbox)
             };
             chains.push(

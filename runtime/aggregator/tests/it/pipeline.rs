@@ -102,6 +102,36 @@ async fn the_stake_weighted_majority_result_is_submitted() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn answers_signed_with_an_unregistered_key_are_dropped() {
+    use Behaviour::*;
+    for curve in [Curve::Bn254, Curve::Ecdsa] {
+        let net = network(curve, &[Honest, ForgedKey, Honest, Honest]).await;
+        for (chain, (certificate, result)) in square_on_both_chains(&net).await {
+            assert!(result.as_ref() == b"49" || result.as_ref() == b"81");
+            match curve {
+                Curve::Bn254 => {
+                    let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
+                    let witnesses: Vec<u32> = certificate
+                        .nonSignerWitnesses
+                        .iter()
+                        .map(|w| w.operatorIndex)
+                        .collect();
+                    assert_eq!(
+                        witnesses,
+                        [1],
+                        "chain {chain}: the forged answer was left out"
+                    );
+                }
+                Curve::Ecdsa => {
+                    let certificate = ECDSACertificate::abi_decode(&certificate).unwrap();
+                    assert_eq!(certificate.sig.len(), 3 * 65, "chain {chain}");
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_silent_executor_does_not_hold_up_the_task() {
     use Behaviour::*;
     let net = network(Curve::Bn254, &[Silent, Honest, Honest, Honest]).await;

@@ -187,6 +187,9 @@ pub struct ChainFileConfig {
     /// Recent blocks remembered to detect reorgs.
     #[serde(default = "default_window")]
     pub reorg_window: u64,
+    /// anvil only: stamp blocks so results never share their task's timestamp.
+    #[serde(default)]
+    pub development: bool,
 }
 
 impl std::fmt::Debug for ChainFileConfig {

@@ -117,6 +117,7 @@ async fn serve<S: AggregatorStore>(
             start_block: chain.start_block,
             max_block_range: chain.max_block_range,
             reorg_window: chain.reorg_window,
+            development: chain.development,
             ..ChainConfig::new(chain.chain_id, chain.task_mailbox)
         };
         let connected = TaskChain::connect(watch, provider)
@@ -151,6 +152,7 @@ async fn serve<S: AggregatorStore>(
             replace_after: Duration::from_secs(config.sender.replace_after_secs),
             fee_bump_percent: u128::from(config.sender.fee_bump_percent),
             gas_margin_percent: config.sender.gas_margin_percent,
+            stamp_later_blocks: false,
         },
         submission_margin: Duration::from_secs(config.limits.submission_margin_secs),
     };

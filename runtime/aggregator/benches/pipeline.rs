@@ -1,0 +1,286 @@
+//! Drives N tasks (default 1000, `PONOS_BENCH_TASKS`) through the whole pipeline on a real
+//! anvil with four in-process executors (BN254) and reports throughput and latency from
+//! `createTask` to `TaskVerified`; then measures the raw rate at which the same anvil accepts
+//! the same two transactions per task (`createTask`, `submitResult` with certificates built
+//! beforehand), for comparison. Run: `cargo bench -p ponos-aggregator --bench pipeline`.
+
+#[path = "../tests/it/harness.rs"]
+#[allow(
+    dead_code,
+    unreachable_pub,
+    reason = "shared with the integration tests"
+)]
+mod harness;
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256},
+    providers::Provider,
+};
+use ponos_aggregator::Aggregator;
+use ponos_chain::contracts::{TaskMailbox, task_mailbox};
+use ponos_crypto::{
+    bn254, certificate::build_bn254_certificate, digest, table::Bn254Operator,
+    table::Bn254OperatorTable,
+};
+use ponos_devnet::{Curve, EXECUTOR_SET, LocalChain};
+use ponos_store::{AggregatorStore, RedbAggregatorStore, TaskStatus};
+
+use harness::{Behaviour, Net, network};
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
+}
+
+fn params(avs: Address, creator: Address, i: usize) -> task_mailbox::ITaskMailboxTypes::TaskParams {
+    task_mailbox::ITaskMailboxTypes::TaskParams {
+        refundCollector: creator,
+        executorOperatorSet: task_mailbox::OperatorSet {
+            avs,
+            id: EXECUTOR_SET,
+        },
+        payload: Bytes::from((1000 + i).to_string().into_bytes()),
+    }
+}
+
+/// Sends `n` createTask transactions back to back; returns (tx hash, unix ms when accepted).
+async fn create_tasks(net: &Net, chain: &LocalChain, n: usize) -> Vec<(B256, u64)> {
+    let provider = chain.provider();
+    let mailbox = TaskMailbox::new(chain.chain.stack.task_mailbox, provider);
+    let nonce = provider.get_transaction_count(net.creator).await.unwrap();
+    let gas = mailbox
+        .createTask(params(net.avs, net.creator, 0))
+        .from(net.creator)
+        .estimate_gas()
+        .await
+        .unwrap();
+    let fees = provider.estimate_eip1559_fees().await.unwrap();
+    let mut sent = Vec::with_capacity(n);
+    for i in 0..n {
+        let pending = mailbox
+            .createTask(params(net.avs, net.creator, i))
+            .from(net.creator)
+            .nonce(nonce + i as u64)
+            .gas(gas * 3 / 2)
+            .max_fee_per_gas(fees.max_fee_per_gas * 2)
+            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+            .send()
+            .await
+            .unwrap();
+        sent.push((*pending.tx_hash(), now_ms()));
+    }
+    sent
+}
+
+/// The task hash and reference timestamp each createTask produced.
+async fn created(chain: &LocalChain, txs: &[(B256, u64)]) -> Vec<(B256, u32, u64)> {
+    let mut out = Vec::with_capacity(txs.len());
+    for (tx, at) in txs {
+        let receipt = loop {
+            if let Some(r) = chain.provider().get_transaction_receipt(*tx).await.unwrap() {
+                break r;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        assert!(receipt.status(), "createTask succeeded");
+        let event = receipt
+            .inner
+            .logs()
+            .iter()
+            .find_map(|l| l.log_decode::<TaskMailbox::TaskCreated>().ok())
+            .unwrap()
+            .inner
+            .data;
+        out.push((event.taskHash, event.operatorTableReferenceTimestamp, *at));
+    }
+    out
+}
+
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i]
+}
+
+async fn pipeline(n: usize) -> (f64, u64, u64, u64) {
+    let net = network(
+        Curve::Bn254,
+        &[
+            Behaviour::Honest,
+            Behaviour::Honest,
+            Behaviour::Honest,
+            Behaviour::Honest,
+        ],
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(RedbAggregatorStore::open(dir.path().join("aggregator.redb")).unwrap());
+    let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+
+    let started = now_ms();
+    let txs = create_tasks(&net, &net.l1, n).await;
+    let tasks = created(&net.l1, &txs).await;
+    let created_at: HashMap<B256, u64> = tasks.iter().map(|(h, _, at)| (*h, *at)).collect();
+
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let done = store.tasks_with_status(&[TaskStatus::Verified]).unwrap();
+        let failed = store
+            .tasks_with_status(&[TaskStatus::Failed, TaskStatus::Expired])
+            .unwrap();
+        assert!(
+            failed.is_empty(),
+            "failed: {:?}",
+            failed.first().map(|t| &t.error)
+        );
+        if done.len() >= n {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} of {n} verified",
+            done.len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let verified = store.tasks_with_status(&[TaskStatus::Verified]).unwrap();
+    let finished = verified.iter().map(|t| t.updated_at_ms).max().unwrap();
+    let mut latencies: Vec<u64> = verified
+        .iter()
+        .map(|t| t.updated_at_ms.saturating_sub(created_at[&t.task_hash]))
+        .collect();
+    latencies.sort_unstable();
+    for line in aggregator.render_metrics().lines() {
+        if line.starts_with("ponos_aggregator_stage_duration_seconds_sum")
+            || line.starts_with("ponos_aggregator_stage_duration_seconds_count")
+        {
+            eprintln!("{line}");
+        }
+    }
+    aggregator.shutdown(Duration::from_secs(1)).await;
+    let seconds = (finished - started) as f64 / 1000.0;
+    (
+        n as f64 / seconds,
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.99),
+        *latencies.last().unwrap(),
+    )
+}
+
+async fn raw_rate(n: usize) -> f64 {
+    let net = network(
+        Curve::Bn254,
+        &[
+            Behaviour::Honest,
+            Behaviour::Honest,
+            Behaviour::Honest,
+            Behaviour::Honest,
+        ],
+    )
+    .await;
+    let keys: Vec<bn254::SecretKey> = (0..4)
+        .map(|i| bn254::SecretKey::from_seed(format!("operator {i}").as_bytes()).unwrap())
+        .collect();
+    let table = Bn254OperatorTable::new(
+        keys.iter()
+            .map(|k| Bn254Operator {
+                key: k.public_key(),
+                weights: vec![U256::from(100)],
+            })
+            .collect(),
+    )
+    .unwrap();
+
+    let start_create = Instant::now();
+    let txs = create_tasks(&net, &net.l1, n).await;
+    let create_time = start_create.elapsed();
+    let tasks = created(&net.l1, &txs).await;
+
+    // Certificates are built before the clock runs again: only the chain is measured.
+    let mut submissions = Vec::with_capacity(n);
+    for (i, (task, reference, _)) in tasks.iter().enumerate() {
+        let result = Bytes::from(
+            ((1000 + i) as u128 * (1000 + i) as u128)
+                .to_string()
+                .into_bytes(),
+        );
+        let message = digest::message_hash(*task, &result);
+        let signed = digest::bn254_certificate_digest(*reference, message);
+        let signatures: Vec<_> = keys
+            .iter()
+            .enumerate()
+            .map(|(j, k)| (j, k.sign(signed)))
+            .collect();
+        let certificate = build_bn254_certificate(&table, *reference, message, &signatures)
+            .unwrap()
+            .encode();
+        submissions.push((*task, certificate, result));
+    }
+
+    let provider = net.l1.provider();
+    let mailbox = TaskMailbox::new(net.l1.chain.stack.task_mailbox, provider);
+    let from = net.aggregator;
+    let nonce = provider.get_transaction_count(from).await.unwrap();
+    let fees = provider.estimate_eip1559_fees().await.unwrap();
+    let (task, cert, result) = &submissions[0];
+    let gas = mailbox
+        .submitResult(*task, cert.clone(), result.clone())
+        .from(from)
+        .estimate_gas()
+        .await
+        .unwrap();
+    let start_submit = Instant::now();
+    let mut last = B256::ZERO;
+    for (i, (task, cert, result)) in submissions.into_iter().enumerate() {
+        let pending = mailbox
+            .submitResult(task, cert, result)
+            .from(from)
+            .nonce(nonce + i as u64)
+            .gas(gas * 3 / 2)
+            .max_fee_per_gas(fees.max_fee_per_gas * 2)
+            .max_priority_fee_per_gas(fees.max_priority_fee_per_gas)
+            .send()
+            .await
+            .unwrap();
+        last = *pending.tx_hash();
+    }
+    let receipt = loop {
+        if let Some(r) = provider.get_transaction_receipt(last).await.unwrap() {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    };
+    assert!(receipt.status(), "submitResult succeeded");
+    let submit_time = start_submit.elapsed();
+    n as f64 / (create_time + submit_time).as_secs_f64()
+}
+
+fn main() {
+    let n: usize = std::env::var("PONOS_BENCH_TASKS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let (rate, p50, p99, max) = runtime.block_on(pipeline(n));
+    let raw = runtime.block_on(raw_rate(n));
+    println!("pipeline: {n} tasks, 4 executors, BN254, L1 anvil");
+    println!("  throughput        {rate:.1} tasks/s");
+    println!("  latency p50       {p50} ms (createTask accepted -> TaskVerified receipt seen)");
+    println!("  latency p99       {p99} ms");
+    println!("  latency max       {max} ms");
+    println!("raw anvil rate (same createTask + submitResult, certificates prebuilt)");
+    println!("  throughput        {raw:.1} tasks/s");
+    println!("pipeline / raw      {:.0}%", rate / raw * 100.0);
+}
