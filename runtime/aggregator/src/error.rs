@@ -55,12 +55,20 @@ pub enum AggregatorError {
         reason: String,
     },
     /// The submission transaction reverted.
-    #[error("task {task}: submitResult reverted in transaction {tx}")]
+    #[error(
+        "task {task}: submitResult reverted in transaction {tx} (gas used {gas_used} of {gas_limit}){reason}"
+    )]
     Reverted {
         /// The task.
         task: B256,
         /// The transaction.
         tx: B256,
+        /// Gas the transaction used.
+        gas_used: u64,
+        /// Its gas limit.
+        gas_limit: u64,
+        /// The revert reason, when the node gives one (prefixed with ": ").
+        reason: String,
     },
     /// The configuration is inconsistent.
     #[error("{0}")]

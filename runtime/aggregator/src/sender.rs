@@ -5,6 +5,7 @@
 
 use std::{
     collections::HashMap,
+    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -12,11 +13,14 @@ use alloy::{
     network::TransactionBuilder as _,
     primitives::{Address, B256, Bytes},
     providers::{DynProvider, Provider},
-    rpc::types::TransactionRequest,
+    rpc::types::{TransactionReceipt, TransactionRequest},
     sol_types::SolCall,
 };
 use ponos_chain::contracts::TaskMailbox;
-use tokio::sync::Mutex;
+use tokio::{
+    sync::{Mutex, mpsc},
+    task::JoinHandle,
+};
 use tracing::{info, warn};
 
 use crate::AggregatorError;
@@ -78,6 +82,99 @@ pub enum OnchainStatus {
     Expired,
 }
 
+/// Transactions waiting for their receipt, and the scanner that finds them.
+#[derive(Debug, Default)]
+struct ReceiptBook {
+    waiting: std::sync::Mutex<HashMap<B256, mpsc::Sender<(B256, TransactionReceipt)>>>,
+    scanner: std::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+impl ReceiptBook {
+    /// Starts the block scanner unless it runs.
+    fn ensure_scanning(self: &Arc<Self>, provider: &DynProvider, chain_id: u64, poll: Duration) {
+        let mut scanner = self.scanner.lock().unwrap_or_else(|e| e.into_inner());
+        if scanner.as_ref().is_some_and(|s| !s.is_finished()) {
+            return;
+        }
+        let book = Arc::downgrade(self);
+        let provider = provider.clone();
+        *scanner = Some(tokio::spawn(async move {
+            let mut next: Option<u64> = None;
+            while let Some(book) = book.upgrade() {
+                match book.scan(&provider, &mut next).await {
+                    Ok(()) => {}
+                    Err(error) => {
+                        warn!(target: "ponos::aggregator", chain = chain_id, %error, "scanning blocks for receipts");
+                    }
+                }
+                drop(book);
+                tokio::time::sleep(poll).await;
+            }
+        }));
+    }
+
+    /// Reports the receipts of waiting transactions in blocks `next..=head`.
+    async fn scan(
+        &self,
+        provider: &DynProvider,
+        next: &mut Option<u64>,
+    ) -> Result<(), alloy::transports::TransportError> {
+        let head = provider.get_block_number().await?;
+        if self
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+        {
+            // Nobody waits; whoever comes next checks its receipt directly first.
+            *next = Some(head + 1);
+            return Ok(());
+        }
+        let mut block = next.unwrap_or(head);
+        while block <= head {
+            let receipts = provider
+                .get_block_receipts(block.into())
+                .await?
+                .unwrap_or_default();
+            let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+            for receipt in receipts {
+                if let Some(tx) = waiting.get(&receipt.transaction_hash) {
+                    let _ = tx.try_send((receipt.transaction_hash, receipt));
+                }
+            }
+            drop(waiting);
+            block += 1;
+            *next = Some(block);
+        }
+        Ok(())
+    }
+}
+
+impl Drop for ReceiptBook {
+    fn drop(&mut self) {
+        if let Some(scanner) = self
+            .scanner
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            scanner.abort();
+        }
+    }
+}
+
+/// The last timestamp asked of a development node, and when.
+#[derive(Debug)]
+struct Stamped {
+    next: u64,
+    at: Option<Instant>,
+}
+
+/// On development chains, stamps are at least this far apart: each moves the chain's clock a
+/// second ahead, so one stamp serves every result waiting at that moment, and the chain's
+/// clock runs at most ten seconds per second ahead of the wall clock under a flood of tasks.
+const STAMP_WINDOW: Duration = Duration::from_millis(100);
+
 /// Sends from one account on one chain.
 #[derive(Debug)]
 pub struct TxSender {
@@ -89,9 +186,11 @@ pub struct TxSender {
     /// Gas limits by (mailbox, certificate size, result size): results of one shape cost the
     /// same to verify and store, so the node's (expensive) estimate runs once per shape.
     gas_estimates: Mutex<HashMap<(Address, usize, usize), u64>>,
+    receipts: Arc<ReceiptBook>,
+    fee_estimate: Mutex<Option<(Instant, alloy::eips::eip1559::Eip1559Estimation)>>,
     /// The latest timestamp asked of the node for its next block: asks only ever rise, so
     /// concurrent submissions never undo each other's.
-    stamped: Mutex<u64>,
+    stamped: Mutex<Stamped>,
 }
 
 impl TxSender {
@@ -103,8 +202,10 @@ impl TxSender {
             from,
             config,
             next_nonce: Mutex::new(None),
-            stamped: Mutex::new(0),
+            stamped: Mutex::new(Stamped { next: 0, at: None }),
             gas_estimates: Mutex::default(),
+            receipts: Arc::default(),
+            fee_estimate: Mutex::default(),
         }
     }
 
@@ -193,11 +294,7 @@ impl TxSender {
                 gas
             }
         };
-        let fees = self
-            .provider
-            .estimate_eip1559_fees()
-            .await
-            .map_err(|e| AggregatorError::rpc(id, "estimating fees", e))?;
+        let fees = self.fees().await?;
         let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
 
         let nonce = self.take_nonce().await?;
@@ -226,34 +323,35 @@ impl TxSender {
                 }
             }
 
-            let replace_at = Instant::now() + self.config.replace_after;
-            while Instant::now() < replace_at.min(deadline) {
-                for hash in &sent {
-                    let receipt = self
-                        .provider
-                        .get_transaction_receipt(*hash)
-                        .await
-                        .map_err(|e| AggregatorError::rpc(id, "reading a receipt", e))?;
-                    if let Some(receipt) = receipt {
-                        if receipt.status() {
-                            return Ok(Landed::Verified {
-                                tx: *hash,
-                                block: receipt.block_number.unwrap_or_default(),
-                            });
-                        }
-                        // Another result may have landed first.
-                        if self.status(mailbox, task).await? == OnchainStatus::Verified {
-                            return Ok(Landed::AlreadyVerified);
-                        }
-                        // Out of gas with a limit from another task of the same shape (its
-                        // hook may charge differently): estimate afresh next time.
-                        if receipt.gas_used >= gas * 95 / 100 {
-                            self.gas_estimates.lock().await.remove(&shape);
-                        }
-                        return Err(AggregatorError::Reverted { task, tx: *hash });
-                    }
+            let replace_at = (Instant::now() + self.config.replace_after).min(deadline);
+            if let Some((hash, receipt)) = self.wait_for_receipts(&sent, replace_at).await? {
+                if receipt.status() {
+                    return Ok(Landed::Verified {
+                        tx: hash,
+                        block: receipt.block_number.unwrap_or_default(),
+                    });
                 }
-                tokio::time::sleep(self.config.poll_interval).await;
+                // Another result may have landed first.
+                if self.status(mailbox, task).await? == OnchainStatus::Verified {
+                    return Ok(Landed::AlreadyVerified);
+                }
+                // Out of gas with a limit from another task of the same shape (its hook may
+                // charge differently): estimate afresh next time.
+                if receipt.gas_used >= gas * 95 / 100 {
+                    self.gas_estimates.lock().await.remove(&shape);
+                }
+                let reason = self
+                    .revert_reason(&request, receipt.block_number)
+                    .await
+                    .map(|r| format!(": {r}"))
+                    .unwrap_or_default();
+                return Err(AggregatorError::Reverted {
+                    task,
+                    tx: hash,
+                    gas_used: receipt.gas_used,
+                    gas_limit: gas,
+                    reason,
+                });
             }
             if Instant::now() >= deadline {
                 return Err(AggregatorError::Expired(task));
@@ -273,6 +371,91 @@ impl TxSender {
             tip += tip * self.config.fee_bump_percent / 100 + 1;
             info!(target: "ponos::aggregator", chain = id, %task, nonce, max_fee, tip, "not mined in time: replacing with higher fees");
         }
+    }
+
+    /// Waits until one of `hashes` is mined (or `until`): the block scanner reports receipts as
+    /// blocks arrive, one `eth_getBlockReceipts` per block however many transactions wait.
+    async fn wait_for_receipts(
+        &self,
+        hashes: &[B256],
+        until: Instant,
+    ) -> Result<Option<(B256, TransactionReceipt)>, AggregatorError> {
+        let (tx, mut rx) = mpsc::channel(hashes.len().max(1));
+        {
+            let mut waiting = self
+                .receipts
+                .waiting
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            for hash in hashes {
+                waiting.insert(*hash, tx.clone());
+            }
+        }
+        self.receipts
+            .ensure_scanning(&self.provider, self.chain_id, self.config.poll_interval);
+        // A receipt mined before the registration is not reported: look once directly.
+        let mut found = None;
+        for hash in hashes {
+            if let Some(receipt) = self
+                .provider
+                .get_transaction_receipt(*hash)
+                .await
+                .map_err(|e| AggregatorError::rpc(self.chain_id, "reading a receipt", e))?
+            {
+                found = Some((*hash, receipt));
+                break;
+            }
+        }
+        if found.is_none() {
+            found = tokio::time::timeout_at(until.into(), rx.recv())
+                .await
+                .ok()
+                .flatten();
+        }
+        let mut waiting = self
+            .receipts
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        for hash in hashes {
+            waiting.remove(hash);
+        }
+        Ok(found)
+    }
+
+    /// Why `request` reverts, replayed as a call at the block before `block`'s state.
+    async fn revert_reason(
+        &self,
+        request: &TransactionRequest,
+        block: Option<u64>,
+    ) -> Option<String> {
+        let block = block?.checked_sub(1)?;
+        match self
+            .provider
+            .call(request.clone())
+            .block(block.into())
+            .await
+        {
+            Ok(_) => None,
+            Err(error) => Some(error.to_string()),
+        }
+    }
+
+    /// EIP-1559 fees from the node, asked at most once a second.
+    async fn fees(&self) -> Result<alloy::eips::eip1559::Eip1559Estimation, AggregatorError> {
+        let mut cached = self.fee_estimate.lock().await;
+        if let Some((at, fees)) = *cached
+            && at.elapsed() < Duration::from_secs(1)
+        {
+            return Ok(fees);
+        }
+        let fees = self
+            .provider
+            .estimate_eip1559_fees()
+            .await
+            .map_err(|e| AggregatorError::rpc(self.chain_id, "estimating fees", e))?;
+        *cached = Some((Instant::now(), fees));
+        Ok(fees)
     }
 
     async fn gas_by_shape(&self, shape: &(Address, usize, usize)) -> Option<u64> {
@@ -298,20 +481,29 @@ impl TxSender {
     /// `created_at`. Blocks never go back in time, so once one is, all later ones are.
     async fn stamp_next_block_after(&self, created_at: u64) -> Result<(), AggregatorError> {
         let mut stamped = self.stamped.lock().await;
+        if stamped.next > created_at {
+            return Ok(());
+        }
+        if let Some(at) = stamped.at {
+            tokio::time::sleep_until((at + STAMP_WINDOW).into()).await;
+        }
         let latest = self
             .provider
             .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
             .await
             .map_err(|e| AggregatorError::rpc(self.chain_id, "reading the latest block", e))?
             .map_or(0, |b| b.header.timestamp);
-        if latest <= created_at && *stamped <= created_at {
-            let next = (created_at + 1).max(*stamped);
+        if latest <= created_at {
+            let next = created_at + 1;
             let _: serde_json::Value = self
                 .provider
                 .raw_request("evm_setNextBlockTimestamp".into(), (next,))
                 .await
                 .map_err(|e| AggregatorError::rpc(self.chain_id, "stamping the next block", e))?;
-            *stamped = next;
+            *stamped = Stamped {
+                next,
+                at: Some(Instant::now()),
+            };
         }
         Ok(())
     }

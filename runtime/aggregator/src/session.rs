@@ -119,7 +119,7 @@ impl Group {
             return Vec::new();
         }
         let all_good = tokio::task::spawn_blocking(move || {
-            let items: Vec<_> = pending.iter().flat_map(|c| c.items.clone()).collect();
+            let items: Vec<_> = pending.iter().flat_map(|c| c.items).collect();
             bn254::verify_many(&items)
         })
         .await

@@ -408,6 +408,9 @@ pub async fn push_tables(
         .ok_or_else(|| ProvisionError::step("reading the L1 head", "no such block"))?
         .header;
     let reference = (header.timestamp as u32, block as u32);
+    for chain in chains {
+        catch_up(chain, header.timestamp).await?;
+    }
     let executor_set = set(avs, EXECUTOR_SET);
     let config = operator_table_updater::ICrossChainRegistryTypes::OperatorSetConfig {
         owner: avs,
@@ -466,4 +469,41 @@ pub async fn push_tables(
         }
     }
     Ok(reference)
+}
+
+/// Waits until `chain`'s clock reaches `timestamp`: a table updater refuses a reference from its
+/// future. A development chain (anvil) is asked to mine an empty block; others get a minute.
+async fn catch_up(chain: &Chain, timestamp: u64) -> Result<(), ProvisionError> {
+    let step = format!(
+        "waiting for chain {} to reach the L1 reference time",
+        chain.chain_id
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let latest = chain
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| ProvisionError::step(step.clone(), e))?
+            .map_or(0, |b| b.header.timestamp);
+        if latest >= timestamp {
+            return Ok(());
+        }
+        if std::time::Instant::now() >= until {
+            return Err(ProvisionError::step(
+                step,
+                format!("its clock is at {latest}, the reference at {timestamp}"),
+            ));
+        }
+        let mined: Result<serde_json::Value, _> = chain
+            .provider
+            .raw_request(
+                "evm_mine".into(),
+                (serde_json::json!({ "timestamp": timestamp }),),
+            )
+            .await;
+        if mined.is_err() {
+            tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+        }
+    }
 }

@@ -131,9 +131,12 @@ pub struct OnchainView<P> {
     provider: P,
     allocation_manager: Address,
     key_registrar: Address,
-    aggregator_keys: Arc<Mutex<HashMap<(Address, Address, u64), AggregatorKey>>>,
-    memberships: Arc<Mutex<HashMap<(Address, u32, Address, u64), bool>>>,
+    aggregator_keys: Cache<(Address, Address, u64), AggregatorKey>,
+    memberships: Cache<(Address, u32, Address, u64), bool>,
 }
+
+/// Answers read at a block, shared by the clones of a view.
+type Cache<K, V> = Arc<Mutex<HashMap<K, V>>>;
 
 /// Cached answers kept per view before the cache starts over.
 const CACHE_LIMIT: usize = 4_096;

@@ -114,7 +114,7 @@ pub(crate) async fn network(curve: Curve, behaviours: &[Behaviour]) -> Net {
         aggregator_key: aggregator_key.clone(),
         curve,
         operators: specs,
-        task_sla: 60,
+        task_sla: 120,
         threshold_bps: 6_000,
         task_hooks: vec![],
     };

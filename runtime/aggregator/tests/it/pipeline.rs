@@ -140,7 +140,7 @@ async fn a_silent_executor_does_not_hold_up_the_task() {
         .await
         .unwrap();
     let task = net.create_task(&net.l1, "12").await;
-    // The SLA is 60 s; three answers meet the threshold, so the silent one is not waited for.
+    // The SLA is 120 s; three answers meet the threshold, so the silent one is not waited for.
     let verified = net.verified(&net.l1, task, Duration::from_secs(15)).await;
     assert_eq!(verified.1.as_ref(), b"144");
     let certificate = BN254Certificate::abi_decode(&verified.0).unwrap();
