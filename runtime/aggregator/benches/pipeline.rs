@@ -2,7 +2,8 @@
 //! anvil with four in-process executors (BN254) and reports throughput and latency from
 //! `createTask` to `TaskVerified`; then measures the raw rate at which the same anvil accepts
 //! the same two transactions per task (`createTask`, `submitResult` with certificates built
-//! beforehand), for comparison. Run: `cargo bench -p ponos-aggregator --bench pipeline`.
+//! beforehand), for comparison. Run: `cargo bench -p ponos-aggregator --bench pipeline`;
+//! `PONOS_BENCH_RATE=5` paces task creation at 5 per second instead of one burst.
 
 #[path = "../tests/it/harness.rs"]
 #[allow(
@@ -63,8 +64,17 @@ async fn create_tasks(net: &Net, chain: &LocalChain, n: usize) -> Vec<(B256, u64
         .await
         .unwrap();
     let fees = provider.estimate_eip1559_fees().await.unwrap();
+    // PONOS_BENCH_RATE paces creation (tasks per second); unset, tasks come in one burst.
+    let pace = std::env::var("PONOS_BENCH_RATE")
+        .ok()
+        .and_then(|r| r.parse::<f64>().ok())
+        .map(|rate| Duration::from_secs_f64(1.0 / rate));
+    let started = Instant::now();
     let mut sent = Vec::with_capacity(n);
     for i in 0..n {
+        if let Some(pace) = pace {
+            tokio::time::sleep_until((started + pace * i as u32).into()).await;
+        }
         let pending = mailbox
             .createTask(params(net.avs, net.creator, i))
             .from(net.creator)

@@ -1,5 +1,8 @@
 //! The `ponos-executor` binary, run as an operator runs it: real config file, real keystores,
-//! a real performer process, real gRPC and HTTP on loopback, SIGTERM to stop.
+//! a real performer process, real gRPC and HTTP on loopback, SIGTERM to stop. The aggregator
+//! binary's test is in `aggregator.rs`.
+
+mod aggregator;
 
 use std::{
     path::Path,
