@@ -1,6 +1,8 @@
 //! Subcommands of `ponos`, one module each.
 
+pub(crate) mod devnet;
 pub(crate) mod doctor;
+pub(crate) mod task;
 
 use clap::Subcommand;
 
@@ -9,6 +11,10 @@ use clap::Subcommand;
 pub(crate) enum Command {
     /// Check the tools Ponos needs and print how to fix what is missing.
     Doctor(doctor::DoctorArgs),
+    /// Run a local devnet (anvil L1 and L2, the contract stack, aggregator, executors).
+    Devnet(devnet::DevnetArgs),
+    /// Create tasks on the devnet and show their verified results.
+    Task(task::TaskArgs),
 }
 
 impl Command {
@@ -16,6 +22,8 @@ impl Command {
     pub(crate) async fn run(self) -> eyre::Result<i32> {
         match self {
             Self::Doctor(args) => args.run().await,
+            Self::Devnet(args) => args.run().await,
+            Self::Task(args) => args.run().await,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Integration tests of the `ponos` binary, run as a user would run it.
 
+mod devnet;
 mod doctor;
 
 use std::process::{Command, Output};

@@ -38,6 +38,8 @@ pub struct LocalChain {
     pub chain: Chain,
     /// anvil's funded accounts.
     pub accounts: Vec<Address>,
+    /// Their private keys (anvil's well-known development keys).
+    pub keys: Vec<B256>,
     /// The endpoint URL.
     pub endpoint: String,
 }
@@ -59,6 +61,7 @@ impl LocalChain {
             .connect_http(anvil.endpoint_url())
             .erased();
         let accounts: Vec<Address> = signers.iter().map(PrivateKeySigner::address).collect();
+        let keys: Vec<B256> = signers.iter().map(PrivateKeySigner::to_bytes).collect();
         let stack = deploy_stack(&provider, &StackConfig::new(accounts[0]))
             .await
             .map_err(|e| ProvisionError::step("deploying the stack", e))?;
@@ -71,6 +74,7 @@ impl LocalChain {
                 stack,
             },
             accounts,
+            keys,
         })
     }
 
@@ -185,7 +189,7 @@ impl LocalChain {
 #[derive(Debug)]
 pub struct LocalExecutor {
     server: JoinHandle<()>,
-    _performer: InProcessPerformer,
+    in_process: Option<InProcessPerformer>,
     /// The socket it serves on.
     pub socket: String,
 }
@@ -208,16 +212,38 @@ impl LocalExecutor {
         key: OperatorKey,
         performer: P,
     ) -> Result<Self, ProvisionError> {
-        let socket = listener
-            .local_addr()
-            .map_err(|e| ProvisionError::step("reading the executor's address", e))?
-            .to_string();
         let performer = InProcessPerformer::start(performer)
             .await
             .map_err(|e| ProvisionError::step("starting an in-process performer", e))?;
         let client = PerformerClient::connect(performer.port(), Duration::from_secs(10))
             .await
             .map_err(|e| ProvisionError::step("connecting to the performer", e))?;
+        let mut executor = Self::serve(
+            listener,
+            l1,
+            avs,
+            operator,
+            key,
+            PerformerHandle::Direct(Box::new(client)),
+        )?;
+        executor.in_process = Some(performer);
+        Ok(executor)
+    }
+
+    /// Like [`start`](Self::start), with a performer the caller runs (a supervised container
+    /// or process).
+    pub fn serve(
+        listener: TcpListener,
+        l1: &Chain,
+        avs: Address,
+        operator: Address,
+        key: OperatorKey,
+        performer: PerformerHandle,
+    ) -> Result<Self, ProvisionError> {
+        let socket = listener
+            .local_addr()
+            .map_err(|e| ProvisionError::step("reading the executor's address", e))?
+            .to_string();
         let signing = match key {
             OperatorKey::Bn254(key) => ResultSigning::Bn254(SigningKey::Bn254(key)),
             OperatorKey::Ecdsa(key) => ResultSigning::Ecdsa {
@@ -230,7 +256,7 @@ impl LocalExecutor {
         avss.insert(
             avs,
             AvsEntry {
-                performer: Some(PerformerHandle::Direct(Box::new(client))),
+                performer: Some(performer),
                 signing: Arc::new(signing),
             },
         );
@@ -254,7 +280,7 @@ impl LocalExecutor {
         });
         Ok(Self {
             server,
-            _performer: performer,
+            in_process: None,
             socket,
         })
     }

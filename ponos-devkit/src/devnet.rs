@@ -1,0 +1,594 @@
+//! A complete devnet in one process: anvil for L1 (31337) and, optionally, L2 (31338) with the
+//! contract stack, one AVS with an aggregator set and an executor set of N operators (generated
+//! keys, registered with proofs), operator tables pushed to every chain, the mailbox configured,
+//! N executors and the aggregator running the runtime's own code.
+//!
+//! ```no_run
+//! # async fn run() -> Result<(), ponos_devkit::devnet::DevnetError> {
+//! use ponos_devkit::devnet::{ChainRef, Devnet, DevnetConfig};
+//! # #[derive(Clone)] struct MyPerformer;
+//! # impl ponos_performer::Performer for MyPerformer {
+//! #     async fn handle_task(&self, t: ponos_performer::Task) -> Result<Vec<u8>, ponos_performer::PerformerError> { Ok(t.payload) }
+//! # }
+//! let devnet = Devnet::start(DevnetConfig::default(), MyPerformer).await?;
+//! let outcome = devnet.create_task(ChainRef::L2, b"hello".to_vec()).await?;
+//! assert_eq!(outcome.result.as_ref(), b"hello");
+//! devnet.stop().await;
+//! # Ok(()) }
+//! ```
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    primitives::{Address, B256, Bytes, U256, keccak256},
+    sol_types::SolValue,
+};
+use ponos_aggregator::{
+    Aggregator, AggregatorConfig, AggregatorHandle, ChainConfig, TaskChain,
+    sender::SenderConfig,
+    session::AggregatorIdentity,
+    view::{L1, L1Contracts},
+};
+use ponos_chain::sandbox::StackAddresses;
+use ponos_crypto::{
+    bn254, ecdsa,
+    types::{BN254Certificate, ECDSACertificate},
+};
+pub use ponos_devnet::Curve;
+use ponos_devnet::{
+    AvsSpec, LocalChain, LocalExecutor, OperatorKey, OperatorSpec, ProvisionError, provision_avs,
+};
+use ponos_executor::{
+    docker::ContainerSpec,
+    service::PerformerHandle,
+    supervisor::{Launch, Supervisor, SupervisorConfig},
+};
+use ponos_performer::Performer;
+use ponos_store::MemoryAggregatorStore;
+use serde::{Deserialize, Serialize};
+use tokio::net::TcpListener;
+
+/// The summary file a devnet writes into its state directory.
+pub const SUMMARY_FILE: &str = "devnet.json";
+
+/// What can go wrong with a devnet.
+#[derive(Debug, thiserror::Error)]
+pub enum DevnetError {
+    /// Setting up the chains or the AVS failed.
+    #[error(transparent)]
+    Setup(#[from] ProvisionError),
+    /// The aggregator failed.
+    #[error(transparent)]
+    Aggregator(#[from] ponos_aggregator::AggregatorError),
+    /// A performer did not start.
+    #[error("starting the performer of executor {index}: {reason}")]
+    Performer {
+        /// Which executor.
+        index: usize,
+        /// Why.
+        reason: String,
+    },
+    /// The request makes no sense.
+    #[error("{0}")]
+    Invalid(String),
+    /// Reading or writing the state directory failed.
+    #[error("{path}: {reason}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+}
+
+/// How performers run.
+#[derive(Debug, Clone)]
+pub enum PerformerRuntime {
+    /// A native binary per executor, supervised (health checks, restarts).
+    Process(PathBuf),
+    /// A Docker image per executor, host networking on a loopback port.
+    Docker(String),
+}
+
+/// How the devnet is built.
+#[derive(Debug, Clone)]
+pub struct DevnetConfig {
+    /// Executors (operators) in the executor set.
+    pub executors: usize,
+    /// The executor set's curve.
+    pub curve: Curve,
+    /// Whether to run an L2 (chain id 31338) beside the L1.
+    pub l2: bool,
+    /// Task SLA in seconds.
+    pub task_sla: u64,
+    /// The share of stake a certificate needs, in basis points.
+    pub threshold_bps: u16,
+    /// Where to write the summary (`devnet.json`); none when `None`.
+    pub state_dir: Option<PathBuf>,
+}
+
+impl Default for DevnetConfig {
+    fn default() -> Self {
+        Self {
+            executors: 4,
+            curve: Curve::Bn254,
+            l2: true,
+            task_sla: 120,
+            threshold_bps: 10_000,
+            state_dir: None,
+        }
+    }
+}
+
+/// Which chain a task goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChainRef {
+    /// Chain 31337.
+    L1,
+    /// Chain 31338.
+    L2,
+}
+
+/// One chain of the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ChainSummary {
+    /// `l1` or `l2`.
+    pub name: String,
+    /// The chain id.
+    pub chain_id: u64,
+    /// Its JSON-RPC endpoint.
+    pub rpc_url: String,
+    /// The stack's addresses there.
+    pub task_mailbox: Address,
+    /// The BN254 certificate verifier.
+    pub bn254_certificate_verifier: Address,
+    /// The ECDSA certificate verifier.
+    pub ecdsa_certificate_verifier: Address,
+    /// The operator table updater.
+    pub operator_table_updater: Address,
+}
+
+/// One executor of the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ExecutorSummary {
+    /// The operator.
+    pub operator: Address,
+    /// Where its executor listens.
+    pub socket: String,
+}
+
+/// What a running devnet is: written to `devnet.json`, read by `ponos task` and friends.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct DevnetSummary {
+    /// The chains, L1 first.
+    pub chains: Vec<ChainSummary>,
+    /// The L1's AllocationManager.
+    pub allocation_manager: Address,
+    /// The L1's KeyRegistrar.
+    pub key_registrar: Address,
+    /// The AVS.
+    pub avs: Address,
+    /// The executor set's curve (`bn254` or `ecdsa`).
+    pub curve: String,
+    /// The aggregator's operator address.
+    pub aggregator: Address,
+    /// The account that creates tasks in `ponos task create`.
+    pub task_creator: Address,
+    /// Its private key: one of anvil's well-known development keys, never a real one.
+    pub task_creator_key: B256,
+    /// The executors.
+    pub executors: Vec<ExecutorSummary>,
+    /// Milliseconds from start to ready.
+    pub ready_ms: u64,
+    /// The process running the devnet.
+    pub pid: u32,
+}
+
+/// A task's end, as `ponos task create` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskOutcome {
+    /// The task hash.
+    pub task: B256,
+    /// The chain it ran on.
+    pub chain_id: u64,
+    /// The verified result.
+    pub result: Bytes,
+    /// From `createTask` accepted to `TaskVerified` seen.
+    pub latency_ms: u64,
+    /// Operators whose signatures the certificate carries.
+    pub signers: usize,
+    /// Operators the certificate lists as non-signers (BN254) or leaves out (ECDSA).
+    pub non_signers: usize,
+}
+
+/// A running devnet. Dropping it stops everything; [`stop`](Self::stop) does so in order.
+pub struct Devnet {
+    l1: LocalChain,
+    l2: Option<LocalChain>,
+    _executors: Vec<LocalExecutor>,
+    supervisors: Vec<Supervisor>,
+    aggregator: AggregatorHandle<MemoryAggregatorStore>,
+    summary: DevnetSummary,
+}
+
+impl std::fmt::Debug for Devnet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Devnet")
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The executors' keys: deterministic, so a devnet is reproducible.
+fn operator_key(curve: Curve, index: usize) -> OperatorKey {
+    let seed = keccak256(format!("ponos devnet operator {index}"));
+    match curve {
+        Curve::Bn254 => OperatorKey::Bn254(
+            bn254::SecretKey::from_seed(seed.as_slice()).expect("a seed makes a key"),
+        ),
+        Curve::Ecdsa => OperatorKey::Ecdsa(
+            ecdsa::SecretKey::from_bytes(seed.as_slice()).expect("a hash is a valid key"),
+        ),
+    }
+}
+
+enum Performers<P> {
+    InProcess(P),
+    Runtime(PerformerRuntime),
+}
+
+impl Devnet {
+    /// Starts a devnet whose executors run `performer` in-process (the fastest mode; what an
+    /// AVS's own tests use).
+    pub async fn start<P: Performer + Clone>(
+        config: DevnetConfig,
+        performer: P,
+    ) -> Result<Self, DevnetError> {
+        Self::launch(config, Performers::InProcess(performer)).await
+    }
+
+    /// Starts a devnet whose executors run the performer as native processes or containers.
+    pub async fn start_with(
+        config: DevnetConfig,
+        runtime: PerformerRuntime,
+    ) -> Result<Self, DevnetError> {
+        Self::launch::<NoPerformer>(config, Performers::Runtime(runtime)).await
+    }
+
+    async fn launch<P: Performer + Clone>(
+        config: DevnetConfig,
+        performers: Performers<P>,
+    ) -> Result<Self, DevnetError> {
+        let started = Instant::now();
+        if config.executors == 0 || config.executors > 24 {
+            return Err(DevnetError::Invalid(format!(
+                "--executors {}: a devnet runs 1 to 24 executors",
+                config.executors
+            )));
+        }
+        let (l1, l2) = if config.l2 {
+            let (l1, l2) = tokio::try_join!(LocalChain::start(31337), LocalChain::start(31338))?;
+            (l1, Some(l2))
+        } else {
+            (LocalChain::start(31337).await?, None)
+        };
+        let accounts = l1.accounts.clone();
+        let (admin, avs, aggregator) = (accounts[0], accounts[1], accounts[2]);
+        let creator_index = accounts.len() - 1;
+        let aggregator_key =
+            ecdsa::SecretKey::from_bytes(keccak256("ponos devnet aggregator").as_slice())
+                .expect("a hash is a valid key");
+
+        let mut listeners = Vec::new();
+        let mut operators = Vec::new();
+        for i in 0..config.executors {
+            let listener = TcpListener::bind("127.0.0.1:0")
+                .await
+                .map_err(|e| DevnetError::Invalid(format!("no free loopback port: {e}")))?;
+            let socket = listener
+                .local_addr()
+                .map_err(|e| DevnetError::Invalid(e.to_string()))?
+                .to_string();
+            operators.push(OperatorSpec {
+                address: accounts[3 + i],
+                key: operator_key(config.curve, i),
+                socket,
+                weight: U256::from(1_000),
+            });
+            listeners.push(listener);
+        }
+        let spec = AvsSpec {
+            avs,
+            admin,
+            aggregator,
+            aggregator_key: aggregator_key.clone(),
+            curve: config.curve,
+            operators: operators.clone(),
+            task_sla: config.task_sla,
+            threshold_bps: config.threshold_bps,
+            task_hooks: vec![],
+        };
+        let l2_chains: Vec<_> = l2.iter().map(|c| c.chain.clone()).collect();
+        provision_avs(&l1.chain, &l2_chains, &spec).await?;
+
+        let docker = match &performers {
+            Performers::Runtime(PerformerRuntime::Docker(_)) => {
+                Some(ponos_executor::docker::connect().await.map_err(|e| {
+                    DevnetError::Performer {
+                        index: 0,
+                        reason: format!("{e} (is Docker running? `ponos doctor` checks)"),
+                    }
+                })?)
+            }
+            _ => None,
+        };
+        let mut executors = Vec::new();
+        let mut supervisors = Vec::new();
+        for (i, (listener, operator)) in listeners.into_iter().zip(&operators).enumerate() {
+            let executor = match &performers {
+                Performers::InProcess(performer) => {
+                    LocalExecutor::start(
+                        listener,
+                        &l1.chain,
+                        avs,
+                        operator.address,
+                        operator.key.clone(),
+                        performer.clone(),
+                    )
+                    .await?
+                }
+                Performers::Runtime(runtime) => {
+                    let launch = match runtime {
+                        PerformerRuntime::Process(binary) => Launch::Process {
+                            binary: binary.clone(),
+                            env: Vec::new(),
+                        },
+                        PerformerRuntime::Docker(image) => Launch::Docker {
+                            docker: docker.clone().expect("connected above"),
+                            spec: Box::new(ContainerSpec {
+                                performer_id: format!("devnet-{}-{i}", std::process::id()),
+                                ..ContainerSpec::new(image.clone())
+                            }),
+                        },
+                    };
+                    let supervisor = Supervisor::start(launch, SupervisorConfig::default())
+                        .await
+                        .map_err(|e| DevnetError::Performer {
+                            index: i,
+                            reason: e.to_string(),
+                        })?;
+                    supervisors.push(supervisor.clone());
+                    LocalExecutor::serve(
+                        listener,
+                        &l1.chain,
+                        avs,
+                        operator.address,
+                        operator.key.clone(),
+                        PerformerHandle::Supervised(supervisor),
+                    )?
+                }
+            };
+            executors.push(executor);
+        }
+
+        let mut chains = Vec::new();
+        for chain in std::iter::once(&l1).chain(&l2) {
+            let watch = ChainConfig {
+                poll_interval: Duration::from_millis(20),
+                start_block: Some(0),
+                development: true,
+                ..ChainConfig::new(chain.id(), chain.chain.stack.task_mailbox)
+            };
+            chains.push(TaskChain::connect(watch, chain.provider().clone()).await?);
+        }
+        let stack = l1.chain.stack;
+        let aggregator_handle = Aggregator::start(
+            AggregatorConfig {
+                l1: L1 {
+                    chain_id: l1.id(),
+                    provider: l1.provider().clone(),
+                    contracts: L1Contracts {
+                        allocation_manager: stack.allocation_manager,
+                        key_registrar: stack.key_registrar,
+                        bn254_table_calculator: stack.bn254_table_calculator,
+                        ecdsa_table_calculator: stack.ecdsa_table_calculator,
+                    },
+                },
+                chains,
+                identity: AggregatorIdentity {
+                    address: aggregator,
+                    key: aggregator_key,
+                },
+                tx_sender: aggregator,
+                avss: vec![avs],
+                max_concurrent_tasks: 256,
+                max_result_bytes: 1_572_864,
+                sender: SenderConfig {
+                    poll_interval: Duration::from_millis(10),
+                    ..SenderConfig::default()
+                },
+                submission_margin: Duration::from_secs(5),
+            },
+            Arc::new(MemoryAggregatorStore::default()),
+        )
+        .await?;
+
+        let summary = DevnetSummary {
+            chains: std::iter::once(("l1", &l1))
+                .chain(l2.iter().map(|c| ("l2", c)))
+                .map(|(name, c)| chain_summary(name, c.id(), &c.endpoint, &c.chain.stack))
+                .collect(),
+            allocation_manager: stack.allocation_manager,
+            key_registrar: stack.key_registrar,
+            avs,
+            curve: match config.curve {
+                Curve::Bn254 => "bn254".into(),
+                Curve::Ecdsa => "ecdsa".into(),
+            },
+            aggregator,
+            task_creator: accounts[creator_index],
+            task_creator_key: l1.keys[creator_index],
+            executors: operators
+                .iter()
+                .map(|o| ExecutorSummary {
+                    operator: o.address,
+                    socket: o.socket.clone(),
+                })
+                .collect(),
+            ready_ms: started.elapsed().as_millis() as u64,
+            pid: std::process::id(),
+        };
+        if let Some(dir) = &config.state_dir {
+            write_summary(dir, &summary)?;
+        }
+        Ok(Self {
+            l1,
+            l2,
+            _executors: executors,
+            supervisors,
+            aggregator: aggregator_handle,
+            summary,
+        })
+    }
+
+    /// What is running, and where.
+    pub fn summary(&self) -> &DevnetSummary {
+        &self.summary
+    }
+
+    /// The L1.
+    pub fn l1(&self) -> &LocalChain {
+        &self.l1
+    }
+
+    /// The L2, when it runs.
+    pub fn l2(&self) -> Option<&LocalChain> {
+        self.l2.as_ref()
+    }
+
+    /// Creates a task with `payload` on `chain` and waits (up to the SLA) for its verified
+    /// result.
+    pub async fn create_task(
+        &self,
+        chain: ChainRef,
+        payload: Vec<u8>,
+    ) -> Result<TaskOutcome, DevnetError> {
+        let target = match chain {
+            ChainRef::L1 => &self.l1,
+            ChainRef::L2 => self
+                .l2
+                .as_ref()
+                .ok_or_else(|| DevnetError::Invalid("this devnet runs no L2".into()))?,
+        };
+        let started = Instant::now();
+        let task = target
+            .create_task(self.summary.task_creator, self.summary.avs, payload.into())
+            .await?;
+        let (certificate, result) = target
+            .wait_verified(task, Duration::from_secs(300), Duration::from_millis(5))
+            .await?;
+        let latency_ms = started.elapsed().as_millis() as u64;
+        let (signers, non_signers) = certificate_summary(
+            &certificate,
+            self.summary.executors.len(),
+            self.summary.curve == "bn254",
+        );
+        Ok(TaskOutcome {
+            task,
+            chain_id: target.id(),
+            result,
+            latency_ms,
+            signers,
+            non_signers,
+        })
+    }
+
+    /// Stops the aggregator, the performers, the executors and the chains.
+    pub async fn stop(self) {
+        self.aggregator.shutdown(Duration::from_secs(2)).await;
+        for supervisor in self.supervisors {
+            supervisor.shutdown().await;
+        }
+    }
+}
+
+/// Signers and non-signers of an `executorCert`.
+pub fn certificate_summary(certificate: &[u8], operators: usize, bn254: bool) -> (usize, usize) {
+    if bn254 {
+        match BN254Certificate::abi_decode(certificate) {
+            Ok(c) => {
+                let non = c.nonSignerWitnesses.len();
+                (operators.saturating_sub(non), non)
+            }
+            Err(_) => (0, 0),
+        }
+    } else {
+        match ECDSACertificate::abi_decode(certificate) {
+            Ok(c) => {
+                let signers = c.sig.len() / 65;
+                (signers, operators.saturating_sub(signers))
+            }
+            Err(_) => (0, 0),
+        }
+    }
+}
+
+fn chain_summary(name: &str, chain_id: u64, rpc_url: &str, stack: &StackAddresses) -> ChainSummary {
+    ChainSummary {
+        name: name.into(),
+        chain_id,
+        rpc_url: rpc_url.into(),
+        task_mailbox: stack.task_mailbox,
+        bn254_certificate_verifier: stack.bn254_certificate_verifier,
+        ecdsa_certificate_verifier: stack.ecdsa_certificate_verifier,
+        operator_table_updater: stack.operator_table_updater,
+    }
+}
+
+/// Writes `summary` to `dir/devnet.json`.
+pub fn write_summary(dir: &Path, summary: &DevnetSummary) -> Result<(), DevnetError> {
+    let path = dir.join(SUMMARY_FILE);
+    let failed = |e: &dyn std::fmt::Display| DevnetError::State {
+        path: path.clone(),
+        reason: e.to_string(),
+    };
+    std::fs::create_dir_all(dir).map_err(|e| failed(&e))?;
+    let json = serde_json::to_string_pretty(summary).map_err(|e| failed(&e))?;
+    std::fs::write(&path, json).map_err(|e| failed(&e))
+}
+
+/// Reads `dir/devnet.json`.
+pub fn read_summary(dir: &Path) -> Result<DevnetSummary, DevnetError> {
+    let path = dir.join(SUMMARY_FILE);
+    let text = std::fs::read_to_string(&path).map_err(|e| DevnetError::State {
+        path: path.clone(),
+        reason: if e.kind() == std::io::ErrorKind::NotFound {
+            "no devnet is running here (start one with `ponos devnet up`)".into()
+        } else {
+            e.to_string()
+        },
+    })?;
+    serde_json::from_str(&text).map_err(|e| DevnetError::State {
+        path,
+        reason: format!("not a devnet summary: {e}"),
+    })
+}
+
+/// Stands in for the performer type when performers run outside the process.
+#[derive(Clone)]
+struct NoPerformer;
+
+impl Performer for NoPerformer {
+    async fn handle_task(
+        &self,
+        _: ponos_performer::Task,
+    ) -> Result<Vec<u8>, ponos_performer::PerformerError> {
+        Err(ponos_performer::PerformerError::Failed(
+            "no in-process performer".into(),
+        ))
+    }
+}
