@@ -2,6 +2,7 @@
 
 pub(crate) mod devnet;
 pub(crate) mod doctor;
+pub(crate) mod new;
 pub(crate) mod task;
 
 use clap::Subcommand;
@@ -9,6 +10,8 @@ use clap::Subcommand;
 /// The subcommands of `ponos`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
+    /// Create a new AVS project (performer, contracts, tests, ponos.toml).
+    New(new::NewArgs),
     /// Check the tools Ponos needs and print how to fix what is missing.
     Doctor(doctor::DoctorArgs),
     /// Run a local devnet (anvil L1 and L2, the contract stack, aggregator, executors).
@@ -21,6 +24,7 @@ impl Command {
     /// Runs the subcommand and returns the process exit code.
     pub(crate) async fn run(self) -> eyre::Result<i32> {
         match self {
+            Self::New(args) => args.run().await,
             Self::Doctor(args) => args.run().await,
             Self::Devnet(args) => args.run().await,
             Self::Task(args) => args.run().await,

@@ -2,6 +2,7 @@
 
 mod devnet;
 mod doctor;
+mod new;
 
 use std::process::{Command, Output};
 
