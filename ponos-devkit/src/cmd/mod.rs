@@ -2,6 +2,7 @@
 
 pub(crate) mod devnet;
 pub(crate) mod doctor;
+pub(crate) mod keys;
 pub(crate) mod new;
 pub(crate) mod task;
 
@@ -18,6 +19,8 @@ pub(crate) enum Command {
     Devnet(devnet::DevnetArgs),
     /// Create tasks on the devnet and show their verified results.
     Task(task::TaskArgs),
+    /// Create, import, export and list keystores (BN254, ECDSA, BLS12-381).
+    Keys(keys::KeysArgs),
 }
 
 impl Command {
@@ -28,6 +31,7 @@ impl Command {
             Self::Doctor(args) => args.run().await,
             Self::Devnet(args) => args.run().await,
             Self::Task(args) => args.run().await,
+            Self::Keys(args) => args.run().await,
         }
     }
 }

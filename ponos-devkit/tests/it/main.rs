@@ -2,6 +2,7 @@
 
 mod devnet;
 mod doctor;
+mod keys;
 mod new;
 
 use std::process::{Command, Output};

@@ -32,7 +32,7 @@ use ponos_crypto::{
 use ponos_devnet::{Curve, EXECUTOR_SET, LocalChain};
 use ponos_store::{AggregatorStore, RedbAggregatorStore, TaskStatus};
 
-use harness::{Behaviour, Net, network};
+use harness::{Behaviour, Net, network_with_threshold};
 
 fn now_ms() -> u64 {
     SystemTime::now()
@@ -120,16 +120,9 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 }
 
 async fn pipeline(n: usize) -> (f64, u64, u64, u64) {
-    let net = network(
-        Curve::Bn254,
-        &[
-            Behaviour::Honest,
-            Behaviour::Honest,
-            Behaviour::Honest,
-            Behaviour::Honest,
-        ],
-    )
-    .await;
+    // Every operator signs (the devnet's default threshold), so the pipeline lands the same
+    // certificates as the raw run: no non-signers.
+    let net = network_with_threshold(Curve::Bn254, &[Behaviour::Honest; 4], 10_000).await;
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(RedbAggregatorStore::open(dir.path().join("aggregator.redb")).unwrap());
     let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
@@ -195,16 +188,9 @@ async fn pipeline(n: usize) -> (f64, u64, u64, u64) {
 }
 
 async fn raw_rate(n: usize) -> f64 {
-    let net = network(
-        Curve::Bn254,
-        &[
-            Behaviour::Honest,
-            Behaviour::Honest,
-            Behaviour::Honest,
-            Behaviour::Honest,
-        ],
-    )
-    .await;
+    // Every operator signs (the devnet's default threshold), so the pipeline lands the same
+    // certificates as the raw run: no non-signers.
+    let net = network_with_threshold(Curve::Bn254, &[Behaviour::Honest; 4], 10_000).await;
     let keys: Vec<bn254::SecretKey> = (0..4)
         .map(|i| bn254::SecretKey::from_seed(format!("operator {i}").as_bytes()).unwrap())
         .collect();

@@ -74,8 +74,18 @@ pub(crate) struct Net {
     _silent: Vec<tokio::task::JoinHandle<()>>,
 }
 
-/// Builds the network: a BN254 or ECDSA executor set with one operator per behaviour.
+/// Builds the network: a BN254 or ECDSA executor set with one operator per behaviour, and a
+/// 60% threshold.
 pub(crate) async fn network(curve: Curve, behaviours: &[Behaviour]) -> Net {
+    network_with_threshold(curve, behaviours, 6_000).await
+}
+
+/// [`network`] with another threshold, in basis points.
+pub(crate) async fn network_with_threshold(
+    curve: Curve,
+    behaviours: &[Behaviour],
+    threshold_bps: u16,
+) -> Net {
     let l1 = LocalChain::start(31337).await.expect("L1 starts");
     let l2 = LocalChain::start(31338).await.expect("L2 starts");
     assert_eq!(
@@ -115,7 +125,7 @@ pub(crate) async fn network(curve: Curve, behaviours: &[Behaviour]) -> Net {
         curve,
         operators: specs,
         task_sla: 120,
-        threshold_bps: 6_000,
+        threshold_bps,
         task_hooks: vec![],
     };
     provision_avs(&l1.chain, std::slice::from_ref(&l2.chain), &spec)
