@@ -1,5 +1,6 @@
 //! Subcommands of `ponos`, one module each.
 
+pub(crate) mod build;
 pub(crate) mod devnet;
 pub(crate) mod doctor;
 pub(crate) mod keys;
@@ -13,6 +14,8 @@ use clap::Subcommand;
 pub(crate) enum Command {
     /// Create a new AVS project (performer, contracts, tests, ponos.toml).
     New(new::NewArgs),
+    /// Compile the project's contracts, its performer binary and the performer's image.
+    Build(build::BuildArgs),
     /// Check the tools Ponos needs and print how to fix what is missing.
     Doctor(doctor::DoctorArgs),
     /// Run a local devnet (anvil L1 and L2, the contract stack, aggregator, executors).
@@ -28,6 +31,7 @@ impl Command {
     pub(crate) async fn run(self) -> eyre::Result<i32> {
         match self {
             Self::New(args) => args.run().await,
+            Self::Build(args) => args.run().await,
             Self::Doctor(args) => args.run().await,
             Self::Devnet(args) => args.run().await,
             Self::Task(args) => args.run().await,

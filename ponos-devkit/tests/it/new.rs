@@ -58,7 +58,7 @@ fn a_new_project_passes_its_own_tests() {
     let target = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/scaffold");
     let cargo = Command::new(env!("CARGO"))
         .args(["test", "--offline"])
-        .env("CARGO_TARGET_DIR", target)
+        .env("CARGO_TARGET_DIR", &target)
         .current_dir(&project)
         .output()
         .expect("cargo runs");
