@@ -19,8 +19,11 @@ pub struct ChainConfig {
     pub task_mailbox: Address,
     /// Blocks a `TaskCreated` must be below the head before it is acted on; 0 acts at once.
     pub confirmations: u64,
-    /// How often the head is polled.
+    /// How often the head is polled (with `ws_url`, a fallback: new heads wake the watcher).
     pub poll_interval: Duration,
+    /// A WebSocket endpoint of the chain: the watcher subscribes to new heads there and scans
+    /// as soon as one arrives.
+    pub ws_url: Option<String>,
     /// The first block to scan when the store has no position yet; `None` starts at the head.
     pub start_block: Option<u64>,
     /// The widest `eth_getLogs` range asked at once.
@@ -39,6 +42,7 @@ impl ChainConfig {
             task_mailbox,
             confirmations: 0,
             poll_interval: Duration::from_secs(1),
+            ws_url: None,
             start_block: None,
             max_block_range: 2_000,
             reorg_window: 64,

@@ -32,6 +32,41 @@ pub enum ChainEvent {
     },
 }
 
+/// Follows new heads over a WebSocket subscription and wakes the watcher on each; reconnects
+/// with backoff. The watcher keeps polling at its interval as well, so a dropped subscription
+/// costs latency, never tasks.
+async fn follow_heads(chain_id: u64, url: String, heads: Arc<tokio::sync::Notify>) {
+    use alloy::providers::{ProviderBuilder, WsConnect};
+    let mut backoff = Duration::from_millis(500);
+    loop {
+        match ProviderBuilder::new()
+            .connect_ws(WsConnect::new(url.clone()))
+            .await
+        {
+            Ok(provider) => match provider.subscribe_blocks().await {
+                Ok(subscription) => {
+                    backoff = Duration::from_millis(500);
+                    debug!(target: "ponos::aggregator", chain = chain_id, "following new heads over WebSocket");
+                    let mut stream = subscription.into_stream();
+                    use tokio_stream::StreamExt as _;
+                    while stream.next().await.is_some() {
+                        heads.notify_one();
+                    }
+                    warn!(target: "ponos::aggregator", chain = chain_id, "new-head subscription ended; reconnecting");
+                }
+                Err(error) => {
+                    warn!(target: "ponos::aggregator", chain = chain_id, %error, "subscribing to new heads");
+                }
+            },
+            Err(error) => {
+                warn!(target: "ponos::aggregator", chain = chain_id, %error, "connecting over WebSocket");
+            }
+        }
+        tokio::time::sleep(backoff).await;
+        backoff = (backoff * 2).min(Duration::from_secs(30));
+    }
+}
+
 /// Milliseconds since the epoch.
 pub(crate) fn now_ms() -> u64 {
     SystemTime::now()
@@ -76,17 +111,24 @@ impl<S: AggregatorStore> Watcher<S> {
         mut shutdown: watch::Receiver<bool>,
     ) {
         let id = self.chain.id();
+        let heads = Arc::new(tokio::sync::Notify::new());
+        let subscription = self
+            .chain
+            .config
+            .ws_url
+            .clone()
+            .map(|url| tokio::spawn(follow_heads(id, url, heads.clone())));
         let mut failures = 0u32;
         loop {
             if *shutdown.borrow() {
-                return;
+                break;
             }
             let wait = match self.tick().await {
                 Ok((found, caught_up)) => {
                     failures = 0;
                     for event in found {
                         if events.send(event).await.is_err() {
-                            return;
+                            break;
                         }
                     }
                     if caught_up {
@@ -109,8 +151,12 @@ impl<S: AggregatorStore> Watcher<S> {
             }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
+                _ = heads.notified() => {}
                 _ = shutdown.changed() => {}
             }
+        }
+        if let Some(subscription) = subscription {
+            subscription.abort();
         }
     }
 

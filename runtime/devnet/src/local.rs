@@ -42,6 +42,8 @@ pub struct LocalChain {
     pub keys: Vec<B256>,
     /// The endpoint URL.
     pub endpoint: String,
+    /// The WebSocket endpoint URL.
+    pub ws_endpoint: String,
 }
 
 impl LocalChain {
@@ -67,6 +69,7 @@ impl LocalChain {
             .map_err(|e| ProvisionError::step("deploying the stack", e))?;
         Ok(Self {
             endpoint: anvil.endpoint(),
+            ws_endpoint: anvil.ws_endpoint(),
             _anvil: anvil,
             chain: Chain {
                 chain_id,

@@ -265,3 +265,24 @@ async fn a_task_whose_block_is_reorganised_away_is_withdrawn_and_never_submitted
     assert_eq!(aggregator.metrics().reorgs.get(), 1);
     aggregator.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn new_heads_over_websocket_wake_the_watcher() {
+    use Behaviour::*;
+    let net = network(Curve::Bn254, &[Honest, Honest, Honest, Honest]).await;
+    let mut config = net.aggregator_config().await;
+    // Polling alone would look again only after 30 s.
+    for chain in &mut config.chains {
+        chain.config.poll_interval = Duration::from_secs(30);
+    }
+    config.chains[0].config.ws_url = Some(net.l1.ws_endpoint.clone());
+    let aggregator = Aggregator::start(config, Arc::new(MemoryAggregatorStore::default()))
+        .await
+        .unwrap();
+    // Let the first scan pass and the subscription settle.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let task = net.create_task(&net.l1, "11").await;
+    let verified = net.verified(&net.l1, task, Duration::from_secs(10)).await;
+    assert_eq!(verified.1.as_ref(), b"121");
+    aggregator.shutdown(Duration::from_secs(1)).await;
+}

@@ -179,6 +179,8 @@ pub struct ChainFileConfig {
     /// How often the head is polled, in milliseconds.
     #[serde(default = "default_poll_ms")]
     pub poll_interval_ms: u64,
+    /// A WebSocket endpoint: new heads wake the watcher at once (polling stays as a fallback).
+    pub ws_url: Option<String>,
     /// The first block to scan when the store has no position yet; the head when absent.
     pub start_block: Option<u64>,
     /// The widest `eth_getLogs` range.

@@ -114,6 +114,7 @@ async fn serve<S: AggregatorStore>(
         let watch = ChainConfig {
             confirmations: chain.confirmations,
             poll_interval: Duration::from_millis(chain.poll_interval_ms),
+            ws_url: chain.ws_url.clone(),
             start_block: chain.start_block,
             max_block_range: chain.max_block_range,
             reorg_window: chain.reorg_window,
