@@ -3,7 +3,7 @@
 
 use std::{
     process::{Command, Stdio},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use alloy::{
@@ -20,7 +20,7 @@ use ponos_devnet::{
 use ponos_performer::{Performer, PerformerError, Task};
 use tokio::net::TcpListener;
 
-use crate::{http_get, port};
+use crate::{http_get, port, stop_with_sigterm, wait_ready};
 
 /// Squares a decimal payload.
 struct Squarer;
@@ -163,21 +163,7 @@ address = "{avs}"
         .stderr(Stdio::inherit())
         .spawn()
         .unwrap();
-    let start = Instant::now();
-    loop {
-        if let Some((200, _)) = http_get(http, "/readyz").await {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the aggregator exited during start-up"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "not ready in 30 s"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    wait_ready(&mut child, http, Duration::from_secs(30)).await;
 
     let on_l1 = l1
         .create_task(creator, avs, Bytes::from_static(b"12"))
@@ -217,22 +203,7 @@ address = "{avs}"
         "{metrics}"
     );
 
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let stopping = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            stopping.elapsed() < Duration::from_secs(20),
-            "still running after SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let status = stop_with_sigterm(&mut child, Duration::from_secs(20)).await;
     assert!(status.success(), "{status}");
     drop(executors);
 }

@@ -53,6 +53,46 @@ async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// Waits until `child` answers 200 on `/readyz` at `http`, failing if it exits or `within`
+/// passes first.
+pub(crate) async fn wait_ready(child: &mut std::process::Child, http: u16, within: Duration) {
+    let start = Instant::now();
+    loop {
+        if let Some((200, _)) = http_get(http, "/readyz").await {
+            return;
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the binary exited during start-up"
+        );
+        assert!(start.elapsed() < within, "not ready within {within:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Sends SIGTERM to `child` and waits (at most `within`) for it to exit.
+pub(crate) async fn stop_with_sigterm(
+    child: &mut std::process::Child,
+    within: Duration,
+) -> std::process::ExitStatus {
+    Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status()
+        .unwrap();
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            start.elapsed() < within,
+            "no orderly exit within {within:?} of SIGTERM"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn square_binary() -> std::path::PathBuf {
     let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     ponos_executor::docker::build_static_binary(
@@ -131,21 +171,7 @@ binary = "{binary}"
         .unwrap();
 
     // Ready within a bound, checked the way an orchestrator would: /readyz.
-    let start = Instant::now();
-    loop {
-        if let Some((200, _)) = http_get(http, "/readyz").await {
-            break;
-        }
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the executor exited during start-up"
-        );
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "not ready within a minute"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    wait_ready(&mut child, http, Duration::from_secs(60)).await;
     assert_eq!(http_get(http, "/healthz").await.unwrap().0, 200);
 
     let channel = Channel::from_shared(format!("http://127.0.0.1:{grpc}"))
@@ -213,22 +239,7 @@ binary = "{binary}"
         assert!(metrics.contains(&series), "{series} in {metrics}");
     }
 
-    Command::new("kill")
-        .arg("-TERM")
-        .arg(child.id().to_string())
-        .status()
-        .unwrap();
-    let start = Instant::now();
-    let exit = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            start.elapsed() < Duration::from_secs(30),
-            "no orderly exit within 30 s of SIGTERM"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let exit = stop_with_sigterm(&mut child, Duration::from_secs(30)).await;
     assert!(exit.success(), "clean exit on SIGTERM: {exit}");
 }
 
