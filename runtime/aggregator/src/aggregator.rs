@@ -24,7 +24,7 @@ use crate::{
     pool::ExecutorPool,
     sender::{Landed, SenderConfig, TxSender},
     session::{self, AggregatorIdentity, SessionContext},
-    view::{L1, OperatorViews},
+    view::{L1, OperatorSetView, OperatorViews},
     watcher::{ChainEvent, Watcher, now_ms},
 };
 
@@ -318,10 +318,13 @@ fn withdraw<S: AggregatorStore>(
             !orphaned
         });
     }
+    // A task that failed because its block vanished under it (reads at a block that no longer
+    // exists) was withdrawn, not failed.
     let open = inner.store.tasks_with_status(&[
         TaskStatus::Pending,
         TaskStatus::Processing,
         TaskStatus::Submitted,
+        TaskStatus::Failed,
     ])?;
     for mut task in open
         .into_iter()
@@ -367,15 +370,41 @@ fn spawn_task<S: AggregatorStore>(inner: &Arc<Inner<S>>, task: TaskRecord) {
     sessions.insert(hash, (chain, block, handle.abort_handle()));
 }
 
+/// Stores a session's progress unless the task was withdrawn meanwhile (`Ok(false)`): withdrawal
+/// removes the session under the same lock before it marks the task.
+fn record<S: AggregatorStore>(
+    inner: &Inner<S>,
+    task: &TaskRecord,
+) -> Result<bool, AggregatorError> {
+    let sessions = inner.sessions.lock().unwrap_or_else(|e| e.into_inner());
+    if !sessions.contains_key(&task.task_hash) {
+        return Ok(false);
+    }
+    inner.store.put_task(task)?;
+    Ok(true)
+}
+
 /// Runs one task to its end and records how it ended.
 async fn run<S: AggregatorStore>(inner: &Arc<Inner<S>>, mut task: TaskRecord) {
     let hash = task.task_hash;
     let outcome = drive(inner, &mut task).await;
-    let status = match &outcome {
+    task.status = match &outcome {
         Ok(()) => TaskStatus::Verified,
         Err(AggregatorError::Expired(_)) => TaskStatus::Expired,
         Err(_) => TaskStatus::Failed,
     };
+    if let Err(error) = &outcome {
+        task.error = Some(error.to_string());
+    }
+    task.updated_at_ms = now_ms();
+    match record(inner, &task) {
+        // Withdrawn meanwhile: the withdrawal counted it.
+        Ok(false) => return,
+        Ok(true) => {}
+        Err(error) => {
+            warn!(target: "ponos::aggregator", task = %hash, %error, "recording the task's end");
+        }
+    }
     match &outcome {
         Ok(()) => {
             inner.metrics.tasks_verified.inc();
@@ -385,19 +414,13 @@ async fn run<S: AggregatorStore>(inner: &Arc<Inner<S>>, mut task: TaskRecord) {
             );
         }
         Err(error) => {
-            if status == TaskStatus::Expired {
+            if task.status == TaskStatus::Expired {
                 inner.metrics.tasks_expired.inc();
             } else {
                 inner.metrics.tasks_failed.inc();
             }
             warn!(target: "ponos::aggregator", task = %hash, %error, "task not verified");
-            task.error = Some(error.to_string());
         }
-    }
-    task.status = status;
-    task.updated_at_ms = now_ms();
-    if let Err(error) = inner.store.put_task(&task) {
-        warn!(target: "ponos::aggregator", task = %hash, %error, "recording the task's end");
     }
 }
 
@@ -429,16 +452,8 @@ async fn drive<S: AggregatorStore>(
             let started = Instant::now();
             task.status = TaskStatus::Processing;
             task.updated_at_ms = now_ms();
-            inner.store.put_task(task)?;
-            let view = inner
-                .views
-                .get(
-                    &chain,
-                    task.avs,
-                    task.operator_set_id,
-                    task.reference_timestamp,
-                )
-                .await?;
+            record(inner, task)?;
+            let view = load_view(inner, &chain, task, collect_until).await?;
             let certified = session::run(&inner.ctx, task, &view, collect_until).await?;
             inner.metrics.stage(Stage::Collection, started.elapsed());
             info!(
@@ -450,7 +465,10 @@ async fn drive<S: AggregatorStore>(
             task.certificate = Some(certified.certificate.clone());
             task.result = Some(certified.result.clone());
             task.updated_at_ms = now_ms();
-            inner.store.put_task(task)?;
+            if !record(inner, task)? {
+                // Withdrawn while collecting: nothing is sent.
+                return Ok(());
+            }
             (certified.certificate, certified.result)
         }
     };
@@ -481,4 +499,34 @@ async fn drive<S: AggregatorStore>(
         }
     }
     Ok(())
+}
+
+/// The task's operator view. A failed JSON-RPC read (a node restarting, a read racing a reorg) is
+/// retried with backoff until collection must end; what the contracts say is final.
+async fn load_view<S: AggregatorStore>(
+    inner: &Arc<Inner<S>>,
+    chain: &TaskChain,
+    task: &TaskRecord,
+    until: Instant,
+) -> Result<Arc<OperatorSetView>, AggregatorError> {
+    let mut backoff = Duration::from_millis(100);
+    loop {
+        match inner
+            .views
+            .get(
+                chain,
+                task.avs,
+                task.operator_set_id,
+                task.reference_timestamp,
+            )
+            .await
+        {
+            Err(error @ AggregatorError::Rpc { .. }) if Instant::now() + backoff < until => {
+                warn!(target: "ponos::aggregator", task = %task.task_hash, %error, retry_in = ?backoff, "reading the operator set");
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(2));
+            }
+            outcome => return outcome,
+        }
+    }
 }
