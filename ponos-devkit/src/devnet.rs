@@ -40,7 +40,8 @@ use ponos_crypto::{
 };
 pub use ponos_devnet::Curve;
 use ponos_devnet::{
-    AvsSpec, LocalChain, LocalExecutor, OperatorKey, OperatorSpec, ProvisionError, provision_avs,
+    AvsSpec, Chain, LocalChain, LocalExecutor, OperatorKey, OperatorSpec, ProvisionError,
+    provision_avs,
 };
 use ponos_executor::{
     docker::ContainerSpec,
@@ -224,6 +225,56 @@ impl std::fmt::Debug for Devnet {
 }
 
 /// The executors' keys: deterministic, so a devnet is reproducible.
+/// Starts an aggregator for `avs` in-process: operator sets read from `l1`, tasks watched on
+/// `task_chains` from their first block (dev chains: fast polling, block stamping), results sent
+/// from `identity`'s account, whose key each chain provider's wallet must hold.
+pub async fn start_aggregator(
+    l1: &Chain,
+    task_chains: &[&Chain],
+    avs: Address,
+    identity: AggregatorIdentity,
+) -> Result<AggregatorHandle<MemoryAggregatorStore>, DevnetError> {
+    let mut chains = Vec::new();
+    for chain in task_chains {
+        let watch = ChainConfig {
+            poll_interval: Duration::from_millis(20),
+            start_block: Some(0),
+            development: true,
+            ..ChainConfig::new(chain.chain_id, chain.stack.task_mailbox)
+        };
+        chains.push(TaskChain::connect(watch, chain.provider.clone()).await?);
+    }
+    let stack = l1.stack;
+    let tx_sender = identity.address;
+    Ok(Aggregator::start(
+        AggregatorConfig {
+            l1: L1 {
+                chain_id: l1.chain_id,
+                provider: l1.provider.clone(),
+                contracts: L1Contracts {
+                    allocation_manager: stack.allocation_manager,
+                    key_registrar: stack.key_registrar,
+                    bn254_table_calculator: stack.bn254_table_calculator,
+                    ecdsa_table_calculator: stack.ecdsa_table_calculator,
+                },
+            },
+            chains,
+            identity,
+            tx_sender,
+            avss: vec![avs],
+            max_concurrent_tasks: 256,
+            max_result_bytes: 1_572_864,
+            sender: SenderConfig {
+                poll_interval: Duration::from_millis(10),
+                ..SenderConfig::default()
+            },
+            submission_margin: Duration::from_secs(5),
+        },
+        Arc::new(MemoryAggregatorStore::default()),
+    )
+    .await?)
+}
+
 fn operator_key(curve: Curve, index: usize) -> OperatorKey {
     let seed = keccak256(format!("ponos devnet operator {index}"));
     match curve {
@@ -375,45 +426,17 @@ impl Devnet {
             executors.push(executor);
         }
 
-        let mut chains = Vec::new();
-        for chain in std::iter::once(&l1).chain(&l2) {
-            let watch = ChainConfig {
-                poll_interval: Duration::from_millis(20),
-                start_block: Some(0),
-                development: true,
-                ..ChainConfig::new(chain.id(), chain.chain.stack.task_mailbox)
-            };
-            chains.push(TaskChain::connect(watch, chain.provider().clone()).await?);
-        }
-        let stack = l1.chain.stack;
-        let aggregator_handle = Aggregator::start(
-            AggregatorConfig {
-                l1: L1 {
-                    chain_id: l1.id(),
-                    provider: l1.provider().clone(),
-                    contracts: L1Contracts {
-                        allocation_manager: stack.allocation_manager,
-                        key_registrar: stack.key_registrar,
-                        bn254_table_calculator: stack.bn254_table_calculator,
-                        ecdsa_table_calculator: stack.ecdsa_table_calculator,
-                    },
-                },
-                chains,
-                identity: AggregatorIdentity {
-                    address: aggregator,
-                    key: aggregator_key,
-                },
-                tx_sender: aggregator,
-                avss: vec![avs],
-                max_concurrent_tasks: 256,
-                max_result_bytes: 1_572_864,
-                sender: SenderConfig {
-                    poll_interval: Duration::from_millis(10),
-                    ..SenderConfig::default()
-                },
-                submission_margin: Duration::from_secs(5),
+        let task_chains: Vec<&Chain> = std::iter::once(&l1.chain)
+            .chain(l2.iter().map(|c| &c.chain))
+            .collect();
+        let aggregator_handle = start_aggregator(
+            &l1.chain,
+            &task_chains,
+            avs,
+            AggregatorIdentity {
+                address: aggregator,
+                key: aggregator_key,
             },
-            Arc::new(MemoryAggregatorStore::default()),
         )
         .await?;
 
@@ -422,8 +445,8 @@ impl Devnet {
                 .chain(l2.iter().map(|c| ("l2", c)))
                 .map(|(name, c)| chain_summary(name, c.id(), &c.endpoint, &c.chain.stack))
                 .collect(),
-            allocation_manager: stack.allocation_manager,
-            key_registrar: stack.key_registrar,
+            allocation_manager: l1.chain.stack.allocation_manager,
+            key_registrar: l1.chain.stack.key_registrar,
             avs,
             curve: match config.curve {
                 Curve::Bn254 => "bn254".into(),

@@ -2,4 +2,5 @@
 //! authors use in their own tests (start a devnet inside a test, create a task, await its
 //! verified result).
 
+pub mod deploy;
 pub mod devnet;

@@ -38,11 +38,76 @@ pub(crate) struct BuildArgs {
 pub(crate) struct ProjectFile {
     pub(crate) project: ProjectSection,
     pub(crate) performer: PerformerSection,
+    #[serde(default)]
+    pub(crate) contracts: Option<ContractsSection>,
+    #[serde(default)]
+    pub(crate) deploy: DeploySection,
 }
 
 #[derive(Debug, Deserialize)]
 pub(crate) struct ProjectSection {
     pub(crate) name: String,
+    #[serde(default = "default_curve")]
+    pub(crate) curve: String,
+}
+
+fn default_curve() -> String {
+    "bn254".into()
+}
+
+/// `[contracts]`: the project's contracts `ponos deploy` deploys.
+#[derive(Debug, Deserialize)]
+pub(crate) struct ContractsSection {
+    pub(crate) task_hook: String,
+    pub(crate) registrar: String,
+}
+
+/// `[deploy]`: how `ponos deploy` configures the AVS.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct DeploySection {
+    #[serde(default = "default_sla")]
+    pub(crate) task_sla_secs: u64,
+    #[serde(default = "default_threshold")]
+    pub(crate) threshold_bps: u16,
+    #[serde(default)]
+    pub(crate) metadata_uri: String,
+    #[serde(default)]
+    pub(crate) table_calculator: Option<alloy::primitives::Address>,
+}
+
+impl Default for DeploySection {
+    fn default() -> Self {
+        Self {
+            task_sla_secs: default_sla(),
+            threshold_bps: default_threshold(),
+            metadata_uri: String::new(),
+            table_calculator: None,
+        }
+    }
+}
+
+const fn default_sla() -> u64 {
+    120
+}
+
+const fn default_threshold() -> u16 {
+    10_000
+}
+
+/// Finds the project from `start` and reads its `ponos.toml`.
+pub(crate) fn load_project(start: &Path) -> Result<(PathBuf, ProjectFile), String> {
+    let root = find_project(start).ok_or_else(|| {
+        format!(
+            "no ponos.toml in {} or above; create a project with `ponos new <name>`",
+            start.display()
+        )
+    })?;
+    let path = root.join("ponos.toml");
+    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let project = toml::from_str(&text)
+        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim()))?;
+    Ok((root, project))
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,20 +181,7 @@ impl BuildArgs {
     }
 
     async fn build(self) -> Result<(), String> {
-        let root = find_project(&self.root).ok_or_else(|| {
-            format!(
-                "no ponos.toml in {} or above; create a project with `ponos new <name>`",
-                self.root.display()
-            )
-        })?;
-        let text = std::fs::read_to_string(root.join("ponos.toml")).map_err(|e| e.to_string())?;
-        let project: ProjectFile = toml::from_str(&text).map_err(|e| {
-            format!(
-                "{}: {}",
-                root.join("ponos.toml").display(),
-                e.to_string().trim()
-            )
-        })?;
+        let (root, project) = load_project(&self.root)?;
         println!("building {} in {}", project.project.name, root.display());
 
         if !self.no_contracts {

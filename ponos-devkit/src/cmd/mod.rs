@@ -1,6 +1,7 @@
 //! Subcommands of `ponos`, one module each.
 
 pub(crate) mod build;
+pub(crate) mod deploy;
 pub(crate) mod devnet;
 pub(crate) mod doctor;
 pub(crate) mod keys;
@@ -24,6 +25,8 @@ pub(crate) enum Command {
     Task(task::TaskArgs),
     /// Create, import, export and list keystores (BN254, ECDSA, BLS12-381).
     Keys(keys::KeysArgs),
+    /// Deploy the AVS to Ethereum, Base, Sepolia, Base Sepolia, or a sandbox chain.
+    Deploy(deploy::DeployArgs),
 }
 
 impl Command {
@@ -36,6 +39,7 @@ impl Command {
             Self::Devnet(args) => args.run().await,
             Self::Task(args) => args.run().await,
             Self::Keys(args) => args.run().await,
+            Self::Deploy(args) => args.run().await,
         }
     }
 }

@@ -7,19 +7,8 @@ use std::{
 };
 
 use ponos_devkit::devnet::{ChainRef, Curve, Devnet, DevnetConfig, read_summary};
-use ponos_performer::{Performer, PerformerError, Task};
 
-use crate::ponos;
-
-/// Reverses the payload.
-#[derive(Clone)]
-struct Reverse;
-
-impl Performer for Reverse {
-    async fn handle_task(&self, task: Task) -> Result<Vec<u8>, PerformerError> {
-        Ok(task.payload.iter().rev().copied().collect())
-    }
-}
+use crate::{Reverse, ponos};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_devnet_in_a_test_verifies_tasks_on_l1_and_l2() {

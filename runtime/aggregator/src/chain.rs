@@ -132,12 +132,4 @@ impl TaskChain {
     }
 }
 
-/// Re-types a value between two Solidity-identical types (ours and a binding's, or two
-/// bindings').
-pub(crate) fn to<A, B>(value: &A) -> B
-where
-    A: alloy::sol_types::SolValue,
-    B: alloy::sol_types::SolValue + From<<B::SolType as alloy::sol_types::SolType>::RustType>,
-{
-    B::abi_decode(&value.abi_encode()).expect("same Solidity type")
-}
+pub(crate) use ponos_chain::contracts::retype as to;

@@ -249,3 +249,13 @@ pub mod proxy_admin {
     );
 }
 pub use proxy_admin::ProxyAdmin;
+
+/// Re-types a value between two Solidity-identical types: the same struct as two bindings (or
+/// `ponos_crypto::types`) declare it.
+pub fn retype<A, B>(value: &A) -> B
+where
+    A: alloy::sol_types::SolValue,
+    B: alloy::sol_types::SolValue + From<<B::SolType as alloy::sol_types::SolType>::RustType>,
+{
+    B::abi_decode(&value.abi_encode()).expect("same Solidity type")
+}

@@ -44,7 +44,7 @@ impl StackConfig {
 }
 
 /// The addresses of a deployed stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StackAddresses {
     /// Operator sets and membership.
     pub allocation_manager: Address,

@@ -13,5 +13,5 @@ pub use local::{LocalChain, LocalExecutor};
 
 pub use provision::{
     AGGREGATOR_SET, AVS_METADATA_URI, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,
-    OperatorSpec, ProvisionError, ProvisionedAvs, provision_avs, push_tables,
+    OperatorSpec, ProvisionError, ProvisionedAvs, provision_avs, push_tables, register_operators,
 };

@@ -90,7 +90,18 @@ impl LocalChain {
     pub fn provider(&self) -> &DynProvider {
         &self.chain.provider
     }
+}
 
+impl std::ops::Deref for LocalChain {
+    type Target = Chain;
+
+    fn deref(&self) -> &Chain {
+        &self.chain
+    }
+}
+
+/// Tasks on a chain with the stack: what task creators and tests do.
+impl Chain {
     /// Creates a task for `avs`'s executor set from `creator`; returns its hash.
     pub async fn create_task(
         &self,
@@ -98,7 +109,7 @@ impl LocalChain {
         avs: Address,
         payload: Bytes,
     ) -> Result<B256, ProvisionError> {
-        let mailbox = TaskMailbox::new(self.chain.stack.task_mailbox, self.provider());
+        let mailbox = TaskMailbox::new(self.stack.task_mailbox, &self.provider);
         let params = task_mailbox::ITaskMailboxTypes::TaskParams {
             refundCollector: creator,
             executorOperatorSet: task_mailbox::OperatorSet {
@@ -135,12 +146,12 @@ impl LocalChain {
     /// Every `TaskVerified` of `task`: its certificate and result.
     pub async fn verified_events(&self, task: B256) -> Result<Vec<(Bytes, Bytes)>, ProvisionError> {
         let filter = Filter::new()
-            .address(self.chain.stack.task_mailbox)
+            .address(self.stack.task_mailbox)
             .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
             .topic2(task)
             .from_block(0);
         let logs = self
-            .provider()
+            .provider
             .get_logs(&filter)
             .await
             .map_err(|e| ProvisionError::step("reading TaskVerified events", e))?;
@@ -159,7 +170,7 @@ impl LocalChain {
         within: Duration,
         poll: Duration,
     ) -> Result<(Bytes, Bytes), ProvisionError> {
-        let mailbox = TaskMailbox::new(self.chain.stack.task_mailbox, self.provider());
+        let mailbox = TaskMailbox::new(self.stack.task_mailbox, &self.provider);
         let until = tokio::time::Instant::now() + within;
         loop {
             let status = mailbox
@@ -172,7 +183,7 @@ impl LocalChain {
             }
             if tokio::time::Instant::now() >= until {
                 return Err(ProvisionError::step(
-                    format!("waiting for task {task} on chain {}", self.id()),
+                    format!("waiting for task {task} on chain {}", self.chain_id),
                     format!("not verified within {within:?} (status {status})"),
                 ));
             }

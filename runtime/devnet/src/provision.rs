@@ -4,9 +4,10 @@ use alloy::{
     network::ReceiptResponse as _,
     primitives::{Address, Bytes, TxHash, U256, aliases::U96},
     providers::{DynProvider, Provider},
-    sol_types::{SolType, SolValue},
+    sol_types::SolValue,
 };
 use ponos_chain::{
+    contracts::retype as to,
     contracts::{
         AllocationManager, BN254TableCalculator, ECDSATableCalculator, KeyRegistrar, OpenTaskHook,
         OperatorTableUpdater, TaskAVSRegistrar, TaskMailbox, allocation_manager,
@@ -165,11 +166,6 @@ macro_rules! send {
     }};
 }
 
-/// Re-types a value between two Solidity-identical binding types.
-fn to<A: SolValue, B: SolValue + From<<B::SolType as SolType>::RustType>>(value: &A) -> B {
-    B::abi_decode(&value.abi_encode()).expect("same Solidity type")
-}
-
 fn set(avs: Address, id: u32) -> types::OperatorSet {
     types::OperatorSet { avs, id }
 }
@@ -248,6 +244,63 @@ pub async fn provision_avs(
         avs
     );
 
+    register_operators(l1, spec).await?;
+    let executor_set = set(avs, EXECUTOR_SET);
+
+    let chains: Vec<&Chain> = std::iter::once(l1).chain(l2s).collect();
+    let reference = push_tables(l1, &chains, avs, spec.curve, spec.admin).await?;
+
+    let mut task_hooks = Vec::new();
+    for (i, chain) in chains.iter().enumerate() {
+        let hook = match spec.task_hooks.get(i).copied().flatten() {
+            Some(hook) => hook,
+            None => *OpenTaskHook::deploy(&chain.provider)
+                .await
+                .map_err(|e| {
+                    ProvisionError::step(
+                        format!("deploying a task hook on chain {}", chain.chain_id),
+                        e,
+                    )
+                })?
+                .address(),
+        };
+        let config = task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
+            taskHook: hook,
+            taskSLA: U96::from(spec.task_sla),
+            feeToken: Address::ZERO,
+            curveType: spec.curve.curve_type(),
+            feeCollector: Address::ZERO,
+            consensus: task_mailbox::ITaskMailboxTypes::Consensus {
+                consensusType: 1,
+                value: U256::from(spec.threshold_bps).abi_encode().into(),
+            },
+            taskMetadata: Bytes::new(),
+        };
+        let mailbox = TaskMailbox::new(chain.stack.task_mailbox, &chain.provider);
+        send!(
+            format!("configuring the mailbox on chain {}", chain.chain_id),
+            mailbox.setExecutorOperatorSetTaskConfig(to(&executor_set), config),
+            avs
+        );
+        task_hooks.push(hook);
+    }
+
+    Ok(ProvisionedAvs {
+        registrar,
+        task_hooks,
+        reference,
+    })
+}
+
+/// Does what operators and the table calculators' owner do once the AVS exists: registers the
+/// aggregator's ECDSA key in set 0 and each executor operator's key and socket in set 1 (each
+/// from its own account), then sets the executors' weights from `spec.admin`.
+pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), ProvisionError> {
+    let provider = &l1.provider;
+    let stack = &l1.stack;
+    let avs = spec.avs;
+    let manager = AllocationManager::new(stack.allocation_manager, provider);
+    let registry = KeyRegistrar::new(stack.key_registrar, provider);
     let domain = KeyRegistrarDomain {
         chain_id: l1.chain_id,
         key_registrar: stack.key_registrar,
@@ -340,49 +393,7 @@ pub async fn provision_avs(
         }
     }
 
-    let chains: Vec<&Chain> = std::iter::once(l1).chain(l2s).collect();
-    let reference = push_tables(l1, &chains, avs, spec.curve, spec.admin).await?;
-
-    let mut task_hooks = Vec::new();
-    for (i, chain) in chains.iter().enumerate() {
-        let hook = match spec.task_hooks.get(i).copied().flatten() {
-            Some(hook) => hook,
-            None => *OpenTaskHook::deploy(&chain.provider)
-                .await
-                .map_err(|e| {
-                    ProvisionError::step(
-                        format!("deploying a task hook on chain {}", chain.chain_id),
-                        e,
-                    )
-                })?
-                .address(),
-        };
-        let config = task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
-            taskHook: hook,
-            taskSLA: U96::from(spec.task_sla),
-            feeToken: Address::ZERO,
-            curveType: spec.curve.curve_type(),
-            feeCollector: Address::ZERO,
-            consensus: task_mailbox::ITaskMailboxTypes::Consensus {
-                consensusType: 1,
-                value: U256::from(spec.threshold_bps).abi_encode().into(),
-            },
-            taskMetadata: Bytes::new(),
-        };
-        let mailbox = TaskMailbox::new(chain.stack.task_mailbox, &chain.provider);
-        send!(
-            format!("configuring the mailbox on chain {}", chain.chain_id),
-            mailbox.setExecutorOperatorSetTaskConfig(to(&executor_set), config),
-            avs
-        );
-        task_hooks.push(hook);
-    }
-
-    Ok(ProvisionedAvs {
-        registrar,
-        task_hooks,
-        reference,
-    })
+    Ok(())
 }
 
 /// Does what EigenLayer's table transporter does: reads the executor set's table from the L1

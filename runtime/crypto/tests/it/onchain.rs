@@ -6,7 +6,6 @@ use alloy::{
     primitives::{Address, Bytes, U256, keccak256},
     providers::{DynProvider, Provider, ProviderBuilder},
     signers::local::PrivateKeySigner,
-    sol_types::SolValue,
 };
 use alloy_node_bindings::{Anvil, AnvilInstance};
 use ponos_chain::{
@@ -26,12 +25,7 @@ use ponos_crypto::{
     types,
 };
 
-/// Re-types a value between two Solidity-identical Rust types (ours and the bindings').
-fn to<A: SolValue, B: SolValue + From<<B::SolType as alloy::sol_types::SolType>::RustType>>(
-    value: &A,
-) -> B {
-    B::abi_decode(&value.abi_encode()).expect("same Solidity type")
-}
+use ponos_chain::contracts::retype as to;
 
 struct Chain {
     _anvil: AnvilInstance,

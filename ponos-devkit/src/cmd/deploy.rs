@@ -1,0 +1,212 @@
+//! `ponos deploy`: the project's contracts and the AVS's configuration on a network.
+
+use std::path::PathBuf;
+
+use alloy::primitives::B256;
+use clap::Args;
+use ponos_devkit::deploy::{
+    Artifact, DeployError, DeploySpec, Deployer, Journal, SandboxOperators, book,
+    missing_eigenlayer, plan,
+};
+use ponos_devnet::Curve;
+
+use super::build::load_project;
+
+/// Deploy the AVS: its contracts, operator sets and TaskMailbox configuration.
+///
+/// On Ethereum and Sepolia (where EigenLayer's core lives) this deploys the registrar and task
+/// hook, creates operator sets 0 (aggregator) and 1 (executors), configures their curves,
+/// reserves operator table generation and configures the TaskMailbox. On Base and Base Sepolia it
+/// deploys the task hook and configures that chain's TaskMailbox (after EigenLayer has
+/// transported the executor set's table there). The deploying account is the AVS.
+///
+/// With --sandbox, Ponos's own contract stack is deployed first and the deployer plays
+/// EigenLayer's roles on it (table calculator owner, table transporter): for chains without
+/// EigenLayer, private testnets and staging. One operator is registered per --operator-sockets
+/// entry; their keys are written to deployments/<network>.operators.json (readable by you only).
+///
+/// Every step is recorded in deployments/<network>.json as it is sent and as it lands: run the
+/// same command again to resume an interrupted deploy; finished steps are skipped.
+///
+/// The key comes from PRIVATE_KEY (hex). Compile the contracts first (`ponos build`).
+///
+/// Examples:
+///   ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC --dry-run
+///   PRIVATE_KEY=0x... ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC
+///   PRIVATE_KEY=0x... ponos deploy --network base-sepolia --rpc-url $BASE_SEPOLIA_RPC
+///   PRIVATE_KEY=0x... ponos deploy --network staging --sandbox --rpc-url http://10.0.0.5:8545 \
+///       --operator-sockets 10.0.0.6:9090,10.0.0.7:9090
+#[derive(Debug, Args)]
+pub(crate) struct DeployArgs {
+    /// The network: ethereum, base, sepolia, base-sepolia, or any name with --sandbox.
+    #[arg(long)]
+    network: String,
+    /// The network's JSON-RPC endpoint.
+    #[arg(long, env = "PONOS_RPC_URL")]
+    rpc_url: Option<String>,
+    /// Deploy Ponos's own contract stack first (chains without EigenLayer).
+    #[arg(long)]
+    sandbox: bool,
+    /// Sandbox operators' sockets (host:port, comma-separated); one operator per socket.
+    #[arg(long, value_delimiter = ',')]
+    operator_sockets: Vec<String>,
+    /// Print the plan (and what the journal has done) without sending anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// The project directory (ponos.toml is looked for here and above).
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
+}
+
+impl DeployArgs {
+    pub(crate) async fn run(self) -> eyre::Result<i32> {
+        match self.deploy().await {
+            Ok(()) => Ok(0),
+            Err(message) => {
+                eprintln!("error: {message}");
+                Ok(1)
+            }
+        }
+    }
+
+    async fn deploy(self) -> Result<(), String> {
+        let (root, project) = load_project(&self.root)?;
+        let network = self.network.to_ascii_lowercase();
+        let book = book::lookup(&network);
+        if book.is_none() && !self.sandbox {
+            return Err(format!(
+                "--network {}: not in the address book ({}); pass --sandbox to deploy Ponos's own \
+                 stack on another chain",
+                self.network,
+                book::names()
+            ));
+        }
+        let network = book.map_or(network, |n| n.name.to_string());
+        let contracts = project.contracts.as_ref().ok_or_else(|| {
+            "ponos.toml has no [contracts] section naming the contracts to deploy; add\n  \
+             [contracts]\n  task_hook = \"MyTaskHook\"\n  registrar = \"MyRegistrar\""
+                .to_string()
+        })?;
+        let curve = match project.project.curve.as_str() {
+            "bn254" => Curve::Bn254,
+            "ecdsa" => Curve::Ecdsa,
+            other => {
+                return Err(format!(
+                    "ponos.toml: curve = \"{other}\" is not \"bn254\" or \"ecdsa\""
+                ));
+            }
+        };
+        let out = root.join("contracts/out");
+        let spec = DeploySpec {
+            network: network.clone(),
+            book,
+            sandbox: self.sandbox,
+            curve,
+            task_sla: project.deploy.task_sla_secs,
+            threshold_bps: project.deploy.threshold_bps,
+            metadata_uri: project.deploy.metadata_uri.clone(),
+            task_hook: Artifact::from_forge_out(&out, &contracts.task_hook)?,
+            registrar: Artifact::from_forge_out(&out, &contracts.registrar)?,
+            table_calculator: project.deploy.table_calculator,
+            operator_sockets: self.operator_sockets.clone(),
+        };
+        let steps = plan(&spec)?;
+        let journal_path = Journal::path(&root, &network);
+
+        if self.dry_run {
+            let journal = Journal::load(&journal_path)?;
+            println!(
+                "plan for {} on {network}{}:",
+                project.project.name,
+                if self.sandbox { " (sandbox)" } else { "" }
+            );
+            for (i, step) in steps.iter().enumerate() {
+                let state = match &journal {
+                    Some(j) if j.is_done(step.name()) => "done",
+                    Some(j) if j.step(step.name()).is_some() => "sent, waiting",
+                    _ => "to do",
+                };
+                println!(
+                    "  {:>2}. [{state}] {} ({})",
+                    i + 1,
+                    step.describe(&spec),
+                    step.name()
+                );
+            }
+            println!("journal: {}", journal_path.display());
+            return Ok(());
+        }
+
+        let rpc_url = self.rpc_url.clone().ok_or_else(|| {
+            format!("--rpc-url (or PONOS_RPC_URL) is needed: the JSON-RPC endpoint of {network}")
+        })?;
+        let key = std::env::var("PRIVATE_KEY").map_err(|_| {
+            "PRIVATE_KEY is not set: export the deploying account's key (hex); that account \
+             becomes the AVS"
+                .to_string()
+        })?;
+        let key: B256 = key.trim().parse().map_err(|_| {
+            "PRIVATE_KEY is not a 32-byte hex key (0x followed by 64 hex digits)".to_string()
+        })?;
+
+        let mut deployer = Deployer::connect(&rpc_url, key, &root, &spec)
+            .await
+            .map_err(|e| e.to_string())?;
+        if let Some(book) = book
+            && !self.sandbox
+            && let Some((name, address)) = missing_eigenlayer(deployer.provider(), book).await?
+        {
+            return Err(format!(
+                "EigenLayer is not deployed on chain {} at the address book's addresses for {} \
+                 ({name} {address} has no code). Check that --rpc-url points at {}; for a chain \
+                 without EigenLayer pass --sandbox to deploy Ponos's own stack first",
+                deployer.chain_id(),
+                book.name,
+                book.name
+            ));
+        }
+        println!(
+            "deploying {} to {network} (chain {}) as {}{}",
+            project.project.name,
+            deployer.chain_id(),
+            deployer.journal().deployer,
+            if self.sandbox { ", sandbox" } else { "" }
+        );
+        let total = steps.len();
+        let outcome = deployer
+            .run(&spec, &steps, |i, step, state| {
+                println!("[{}/{total}] {}: {state}", i + 1, step.describe(&spec));
+            })
+            .await;
+        let deployed = match outcome {
+            Ok(deployed) => deployed,
+            Err(error @ DeployError::Waiting(_)) => {
+                return Err(format!("{error}\njournal: {}", journal_path.display()));
+            }
+            Err(error) => {
+                return Err(format!(
+                    "{error}\nwhat is done is kept in {}; run the same command again to resume",
+                    journal_path.display()
+                ));
+            }
+        };
+        println!("deployed:");
+        println!("  AVS:          {}", deployed.avs);
+        if let Some(registrar) = deployed.registrar {
+            println!("  registrar:    {registrar}");
+        }
+        println!("  task hook:    {}", deployed.task_hook);
+        println!("  TaskMailbox:  {}", deployed.task_mailbox);
+        if let Some(stack) = deployed.stack {
+            println!("  AllocationManager: {}", stack.allocation_manager);
+            println!("  KeyRegistrar:      {}", stack.key_registrar);
+            println!("  table updater:     {}", stack.operator_table_updater);
+            println!(
+                "  operators:    {} (their keys; keep them private)",
+                SandboxOperators::path(&root, &network).display()
+            );
+        }
+        println!("journal: {}", journal_path.display());
+        Ok(())
+    }
+}
