@@ -40,8 +40,8 @@ use ponos_crypto::{
 };
 pub use ponos_devnet::Curve;
 use ponos_devnet::{
-    AvsSpec, Chain, LocalChain, LocalExecutor, OperatorKey, OperatorSpec, ProvisionError,
-    provision_avs,
+    AvsSpec, Chain, ChainOptions, LocalChain, LocalExecutor, OperatorKey, OperatorSpec,
+    ProvisionError, provision_avs,
 };
 use ponos_executor::{
     docker::ContainerSpec,
@@ -110,6 +110,12 @@ pub struct DevnetConfig {
     pub threshold_bps: u16,
     /// Where to write the summary (`devnet.json`); none when `None`.
     pub state_dir: Option<PathBuf>,
+    /// The L1's port; a free one when `None`.
+    pub l1_port: Option<u16>,
+    /// The L2's port; a free one when `None`.
+    pub l2_port: Option<u16>,
+    /// Fork the L1 from this JSON-RPC endpoint (its latest block) instead of starting empty.
+    pub fork_url: Option<String>,
 }
 
 impl Default for DevnetConfig {
@@ -121,6 +127,9 @@ impl Default for DevnetConfig {
             task_sla: 120,
             threshold_bps: 10_000,
             state_dir: None,
+            l1_port: None,
+            l2_port: None,
+            fork_url: None,
         }
     }
 }
@@ -321,11 +330,24 @@ impl Devnet {
                 config.executors
             )));
         }
+        let l1_options = ChainOptions {
+            chain_id: 31337,
+            port: config.l1_port,
+            fork_url: config.fork_url.clone(),
+        };
+        let l2_options = ChainOptions {
+            chain_id: 31338,
+            port: config.l2_port,
+            fork_url: None,
+        };
         let (l1, l2) = if config.l2 {
-            let (l1, l2) = tokio::try_join!(LocalChain::start(31337), LocalChain::start(31338))?;
+            let (l1, l2) = tokio::try_join!(
+                LocalChain::start_with(&l1_options),
+                LocalChain::start_with(&l2_options)
+            )?;
             (l1, Some(l2))
         } else {
-            (LocalChain::start(31337).await?, None)
+            (LocalChain::start_with(&l1_options).await?, None)
         };
         let accounts = l1.accounts.clone();
         let (admin, avs, aggregator) = (accounts[0], accounts[1], accounts[2]);

@@ -27,6 +27,12 @@ pub(crate) struct Cli {
 }
 
 fn main() -> eyre::Result<()> {
+    // Output piped into `head` and the like ends quietly when the reader goes away, as for
+    // any Unix tool, instead of failing on the closed pipe.
+    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -28,6 +28,12 @@ enum DevnetCommand {
     Up(UpArgs),
     /// Show the devnet running in the state directory.
     Status(StateArgs),
+    /// Print the devnet's logs: all of them, or one component's.
+    ///
+    /// Examples:
+    ///   ponos devnet logs
+    ///   ponos devnet logs aggregator --follow
+    Logs(LogsArgs),
     /// Stop the devnet running in the state directory.
     Down(StateArgs),
 }
@@ -47,6 +53,31 @@ enum RuntimeArg {
     /// A built-in performer that echoes each payload, inside this process.
     InProcess,
 }
+
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum Component {
+    /// The aggregator: tasks seen, operator sets read, certificates, submissions.
+    Aggregator,
+    /// The executors: tasks received, checked, run and signed.
+    Executor,
+    /// The performers' runtimes: starts, restarts, health.
+    Performer,
+}
+
+#[derive(Debug, Args)]
+struct LogsArgs {
+    /// One component only.
+    #[arg(value_enum)]
+    component: Option<Component>,
+    /// Keep printing new lines until Ctrl-C.
+    #[arg(long, short)]
+    follow: bool,
+    #[command(flatten)]
+    state: StateArgs,
+}
+
+/// The devnet's log file in its state directory.
+const LOG_FILE: &str = "devnet.log";
 
 #[derive(Debug, Args)]
 struct UpArgs {
@@ -71,6 +102,19 @@ struct UpArgs {
     /// The share of stake a certificate needs, in basis points.
     #[arg(long, default_value_t = 10_000)]
     threshold_bps: u16,
+    /// The L1's port (a free one when left out).
+    #[arg(long)]
+    l1_port: Option<u16>,
+    /// The L2's port (a free one when left out).
+    #[arg(long)]
+    l2_port: Option<u16>,
+    /// Fork the L1 from this JSON-RPC endpoint (e.g. an Ethereum or Sepolia node) instead of
+    /// starting it empty; the stack and the AVS are deployed on top.
+    #[arg(long)]
+    fork_url: Option<String>,
+    /// Start in the background and return once the devnet is ready.
+    #[arg(long)]
+    detach: bool,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -98,7 +142,9 @@ impl Performer for Echo {
 impl DevnetArgs {
     pub(crate) async fn run(self) -> eyre::Result<i32> {
         match self.command {
+            DevnetCommand::Up(args) if args.detach => args.detach().await,
             DevnetCommand::Up(args) => args.run().await,
+            DevnetCommand::Logs(args) => args.run().await,
             DevnetCommand::Down(args) => {
                 let summary = read_summary(&args.state_dir)?;
                 if !process_alive(summary.pid) {
@@ -177,7 +223,22 @@ impl UpArgs {
             task_sla: self.task_sla,
             threshold_bps: self.threshold_bps,
             state_dir: Some(self.state.state_dir.clone()),
+            l1_port: self.l1_port,
+            l2_port: self.l2_port,
+            fork_url: self.fork_url.clone(),
         };
+        if let Err(message) = start_log(&self.state.state_dir) {
+            eprintln!("error: {message}");
+            return Ok(1);
+        }
+        if matches!(self.runtime, RuntimeArg::Docker)
+            && let Err(error) = ponos_executor::docker::connect().await
+        {
+            eprintln!(
+                "error: --runtime docker needs a Docker daemon: {error}; start Docker (`ponos doctor` shows how) or use --runtime process"
+            );
+            return Ok(1);
+        }
         eprintln!(
             "devnet: starting {} chain(s), {} executors ({:?} performers)",
             if self.no_l2 { 1 } else { 2 },
@@ -185,7 +246,7 @@ impl UpArgs {
             self.runtime
         );
         let devnet = match self.runtime {
-            RuntimeArg::InProcess => Devnet::start(config, Echo).await?,
+            RuntimeArg::InProcess => Devnet::start(config, Echo).await,
             RuntimeArg::Process => {
                 let binary = PathBuf::from(self.performer.unwrap_or_default());
                 if !binary.is_file() {
@@ -195,14 +256,21 @@ impl UpArgs {
                     );
                     return Ok(1);
                 }
-                Devnet::start_with(config, PerformerRuntime::Process(binary)).await?
+                Devnet::start_with(config, PerformerRuntime::Process(binary)).await
             }
             RuntimeArg::Docker => {
                 Devnet::start_with(
                     config,
-                    PerformerRuntime::Docker(self.performer.unwrap_or_default()),
+                    PerformerRuntime::Docker(self.performer.clone().unwrap_or_default()),
                 )
-                .await?
+                .await
+            }
+        };
+        let devnet = match devnet {
+            Ok(devnet) => devnet,
+            Err(error) => {
+                eprintln!("error: {error}");
+                return Ok(1);
             }
         };
         print_summary(devnet.summary(), self.state.json)?;
@@ -223,6 +291,120 @@ impl UpArgs {
                 .join(ponos_devkit::devnet::SUMMARY_FILE),
         );
         Ok(0)
+    }
+}
+
+impl UpArgs {
+    /// Runs `ponos devnet up` (these arguments without `--detach`) in the background and returns
+    /// once it is ready, or with its error when it fails to start.
+    async fn detach(self) -> eyre::Result<i32> {
+        use std::os::unix::process::CommandExt as _;
+
+        let dir = &self.state.state_dir;
+        std::fs::create_dir_all(dir)?;
+        let out_path = dir.join("devnet.out");
+        let out = std::fs::File::create(&out_path)?;
+        let args: Vec<_> = std::env::args_os()
+            .skip(1)
+            .filter(|a| a != "--detach")
+            .collect();
+        let mut child = std::process::Command::new(std::env::current_exe()?)
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(out)
+            // Its own process group: the shell's Ctrl-C does not reach it.
+            .process_group(0)
+            .spawn()?;
+        let pid = child.id();
+        loop {
+            if let Some(status) = child.try_wait()? {
+                let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+                let error = output
+                    .lines()
+                    .rev()
+                    .find(|l| l.starts_with("error:"))
+                    .map_or_else(
+                        || format!("error: devnet up exited ({status})"),
+                        str::to_owned,
+                    );
+                eprintln!("{error}");
+                return Ok(1);
+            }
+            if let Ok(summary) = read_summary(dir)
+                && summary.pid == pid
+            {
+                print_summary(&summary, self.state.json)?;
+                eprintln!(
+                    "devnet: ready in {} ms, running in the background (process {pid}); \
+                     `ponos devnet logs` shows its logs, `ponos devnet down` stops it",
+                    summary.ready_ms
+                );
+                return Ok(0);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    }
+}
+
+/// Sends the devnet's logs (every component, `info` and up unless `PONOS_LOG` says otherwise)
+/// to `devnet.log` in the state directory.
+fn start_log(dir: &std::path::Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    let path = dir.join(LOG_FILE);
+    let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PONOS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .map_err(|e| format!("starting the devnet log: {e}"))
+}
+
+impl LogsArgs {
+    async fn run(self) -> eyre::Result<i32> {
+        use std::io::{BufRead as _, Seek as _};
+
+        let path = self.state.state_dir.join(LOG_FILE);
+        let Ok(file) = std::fs::File::open(&path) else {
+            eprintln!(
+                "error: no devnet log at {}; start a devnet with `ponos devnet up`",
+                path.display()
+            );
+            return Ok(1);
+        };
+        let target = self.component.map(|c| match c {
+            Component::Aggregator => " ponos::aggregator",
+            Component::Executor => " ponos::executor",
+            Component::Performer => " ponos::performer",
+        });
+        let mut reader = std::io::BufReader::new(file);
+        let mut line = String::new();
+        loop {
+            line.clear();
+            let read = reader.read_line(&mut line)?;
+            if read == 0 {
+                if !self.follow {
+                    return Ok(0);
+                }
+                // A new devnet in the same directory starts the file over.
+                let position = reader.stream_position()?;
+                if std::fs::metadata(&path).is_ok_and(|m| m.len() < position) {
+                    reader.seek(std::io::SeekFrom::Start(0))?;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+                continue;
+            }
+            if target.is_none_or(|t| line.contains(t)) {
+                let mut out = std::io::stdout().lock();
+                std::io::Write::write_all(&mut out, line.as_bytes())?;
+                if self.follow {
+                    std::io::Write::flush(&mut out)?;
+                }
+            }
+        }
     }
 }
 

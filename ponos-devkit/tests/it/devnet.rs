@@ -1,10 +1,11 @@
 //! The devnet as a library (what an AVS's tests use) and through `ponos devnet` and
 //! `ponos task`, on real anvil chains with real gRPC executors.
 
-use std::{
-    process::{Command, Stdio},
-    time::{Duration, Instant},
+use alloy::{
+    primitives::{U256, address},
+    providers::{Provider, ProviderBuilder},
 };
+use alloy_node_bindings::Anvil;
 
 use ponos_devkit::devnet::{ChainRef, Curve, Devnet, DevnetConfig, read_summary};
 
@@ -68,28 +69,27 @@ fn devnet_up_task_create_and_down_from_the_command_line() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("no devnet is running here"), "{stderr}");
 
-    let mut up = Command::new(env!("CARGO_BIN_EXE_ponos"))
-        .args([
+    // In the background: returns once ready, with the summary.
+    let up = ponos(
+        &[
             "devnet",
             "up",
             "--runtime",
             "in-process",
+            "--detach",
             "--state-dir",
             state_arg,
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while read_summary(&state).is_err() {
-        assert!(up.try_wait().unwrap().is_none(), "devnet up exited early");
-        assert!(
-            start.elapsed() < Duration::from_secs(60),
-            "not ready in 60 s"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let summary = read_summary(&state).unwrap();
+    assert!(String::from_utf8_lossy(&up.stdout).contains(&summary.avs.to_string()));
 
     let out = ponos(
         &[
@@ -115,6 +115,129 @@ fn devnet_up_task_create_and_down_from_the_command_line() {
     assert_eq!(shown["status"], "verified");
     assert_eq!(shown["result_hex"], "0x2a2b");
     assert_eq!(shown["chain_id"], 31338);
+
+    // The ABI form: values encoded as the types say, the result decoded the same way.
+    let out = ponos(
+        &[
+            "task",
+            "create",
+            "--abi",
+            "uint256,string",
+            "42",
+            "hello",
+            "--returns",
+            "uint256,string",
+            "--state-dir",
+            state_arg,
+        ],
+        |_| {},
+    );
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("result     42, \"hello\""));
+
+    // Both tasks are listed with their status; one is looked up by hash.
+    let out = ponos(
+        &["task", "list", "--json", "--state-dir", state_arg],
+        |_| {},
+    );
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let listed = listed.as_array().unwrap();
+    assert_eq!(listed.len(), 2);
+    assert!(listed.iter().all(|t| t["status"] == "verified"));
+    let l2_task = listed.iter().find(|t| t["chain"] == "l2").unwrap()["task"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(l2_task, shown["task"].as_str().unwrap());
+    let out = ponos(
+        &[
+            "task",
+            "status",
+            &l2_task,
+            "--json",
+            "--state-dir",
+            state_arg,
+        ],
+        |_| {},
+    );
+    assert_eq!(out.status.code(), Some(0));
+    let status: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(status["status"], "verified");
+    assert_eq!(status["result_hex"], "0x2a2b");
+    let unknown = format!("0x{}", "11".repeat(32));
+    let out = ponos(
+        &["task", "status", &unknown, "--state-dir", state_arg],
+        |_| {},
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no task"));
+
+    // The logs, by component.
+    let out = ponos(
+        &["devnet", "logs", "aggregator", "--state-dir", state_arg],
+        |_| {},
+    );
+    let logs = String::from_utf8_lossy(&out.stdout);
+    assert!(logs.contains("threshold met"), "{logs}");
+    assert!(
+        logs.lines().all(|l| l.contains("ponos::aggregator")),
+        "{logs}"
+    );
+    let out = ponos(
+        &["devnet", "logs", "executor", "--state-dir", state_arg],
+        |_| {},
+    );
+    assert!(!out.stdout.is_empty());
+
+    // Ports are checked before anything starts: the running L1's port is taken.
+    let l1_port = summary.chains[0]
+        .rpc_url
+        .rsplit(':')
+        .next()
+        .unwrap()
+        .to_string();
+    let other = dir.path().join("other");
+    let out = ponos(
+        &[
+            "devnet",
+            "up",
+            "--runtime",
+            "in-process",
+            "--l1-port",
+            &l1_port,
+            "--state-dir",
+            other.to_str().unwrap(),
+        ],
+        |_| {},
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("port {l1_port} for chain 31337 is taken")),
+        "{stderr}"
+    );
+
+    // No Docker daemon where one is needed: one line that says so and what to do.
+    let out = ponos(
+        &[
+            "devnet",
+            "up",
+            "--runtime",
+            "docker",
+            "--performer",
+            "my-avs-performer:latest",
+            "--state-dir",
+            other.to_str().unwrap(),
+        ],
+        |cmd| {
+            cmd.env("DOCKER_HOST", "unix:///nonexistent/docker.sock");
+        },
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let error: Vec<&str> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(error.len(), 1, "{stderr}");
+    assert!(error[0].contains("needs a Docker daemon"), "{stderr}");
 
     let out = ponos(
         &[
@@ -154,7 +277,10 @@ fn devnet_up_task_create_and_down_from_the_command_line() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert!(up.wait().unwrap().success());
+    assert!(
+        read_summary(&state).is_err(),
+        "the summary is gone after down"
+    );
     let out = ponos(
         &[
             "task",
@@ -167,4 +293,32 @@ fn devnet_up_task_create_and_down_from_the_command_line() {
         |_| {},
     );
     assert_eq!(out.status.code(), Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_devnet_forks_its_l1_from_another_chain() {
+    // The chain forked from: another local anvil, with an account only it has funded.
+    let upstream = Anvil::new().try_spawn().unwrap();
+    let marked = address!("0x00000000000000000000000000000000000000aa");
+    let provider = ProviderBuilder::new().connect_http(upstream.endpoint_url());
+    let _: () = provider
+        .raw_request("anvil_setBalance".into(), (marked, U256::from(4660)))
+        .await
+        .unwrap();
+
+    let config = DevnetConfig {
+        l2: false,
+        fork_url: Some(upstream.endpoint()),
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::start(config, Reverse).await.unwrap();
+    let balance = devnet.l1().provider().get_balance(marked).await.unwrap();
+    assert_eq!(balance, U256::from(4660), "the L1 carries the forked state");
+    assert_eq!(devnet.l1().id(), 31337);
+    let outcome = devnet
+        .create_task(ChainRef::L1, b"fork".to_vec())
+        .await
+        .unwrap();
+    assert_eq!(outcome.result.as_ref(), b"krof");
+    devnet.stop().await;
 }

@@ -9,7 +9,7 @@
 mod local;
 mod provision;
 
-pub use local::{LocalChain, LocalExecutor};
+pub use local::{ChainOptions, LocalChain, LocalExecutor};
 
 pub use provision::{
     AGGREGATOR_SET, AVS_METADATA_URI, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,

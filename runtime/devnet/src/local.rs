@@ -30,6 +30,27 @@ use tokio_stream::wrappers::TcpListenerStream;
 
 use crate::{Chain, EXECUTOR_SET, OperatorKey, ProvisionError};
 
+/// How to start a local chain.
+#[derive(Debug, Clone, Default)]
+pub struct ChainOptions {
+    /// The chain id.
+    pub chain_id: u64,
+    /// The port; a free one when `None`.
+    pub port: Option<u16>,
+    /// Fork this JSON-RPC endpoint's chain (its latest block) instead of starting empty.
+    pub fork_url: Option<String>,
+}
+
+impl ChainOptions {
+    /// A fresh chain with `chain_id` on a free port.
+    pub fn new(chain_id: u64) -> Self {
+        Self {
+            chain_id,
+            ..Self::default()
+        }
+    }
+}
+
 /// An anvil chain with the stack deployed. Dropping it stops anvil.
 #[derive(Debug)]
 pub struct LocalChain {
@@ -49,8 +70,38 @@ pub struct LocalChain {
 impl LocalChain {
     /// Starts anvil with `chain_id` on a free port and deploys the stack from its first account.
     pub async fn start(chain_id: u64) -> Result<Self, ProvisionError> {
-        let anvil = Anvil::new().chain_id(chain_id).try_spawn().map_err(|e| {
-            ProvisionError::step("starting anvil (run script/setup to install it)", e)
+        Self::start_with(&ChainOptions::new(chain_id)).await
+    }
+
+    /// Starts anvil as `options` say and deploys the stack from its first account.
+    pub async fn start_with(options: &ChainOptions) -> Result<Self, ProvisionError> {
+        let chain_id = options.chain_id;
+        // 32 funded accounts (roles, operators, task creators); history in memory, never on
+        // disk (anvil otherwise writes old states under ~/.foundry).
+        let mut anvil = Anvil::new().chain_id(chain_id).args([
+            "--accounts",
+            "32",
+            "--prune-history",
+            "1000000",
+        ]);
+        if let Some(port) = options.port {
+            if let Err(e) = std::net::TcpListener::bind(("127.0.0.1", port)) {
+                return Err(ProvisionError::Spec(format!(
+                    "port {port} for chain {chain_id} is taken ({e}); choose another port, or \
+                     leave the port out for a free one"
+                )));
+            }
+            anvil = anvil.port(port);
+        }
+        if let Some(url) = &options.fork_url {
+            anvil = anvil.fork(url.clone());
+        }
+        let anvil = anvil.try_spawn().map_err(|e| {
+            let what = match &options.fork_url {
+                Some(url) => format!("starting anvil forked from {url} (does it answer?)"),
+                None => "starting anvil (run script/setup to install it)".into(),
+            };
+            ProvisionError::step(what, e)
         })?;
         let signers: Vec<PrivateKeySigner> =
             anvil.keys().iter().map(|k| k.clone().into()).collect();

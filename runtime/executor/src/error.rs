@@ -6,7 +6,7 @@ use std::time::Duration;
 #[derive(Debug, thiserror::Error)]
 pub enum ExecutorError {
     /// The Docker daemon did not answer or refused a request.
-    #[error("Docker: {context}: {source} (is dockerd running? `ponos doctor` checks it)")]
+    #[error("Docker: {context}: {source}{}", docker_hint(source))]
     Docker {
         /// What was being done.
         context: String,
@@ -71,4 +71,16 @@ pub enum ExecutorError {
     /// No free loopback port could be found.
     #[error("no free loopback port: {0}")]
     NoPort(std::io::Error),
+}
+
+/// What to try, given what the daemon (or the lack of one) said.
+fn docker_hint(error: &bollard::errors::Error) -> &'static str {
+    use bollard::errors::Error;
+    match error {
+        Error::DockerResponseServerError {
+            status_code: 404, ..
+        } => " (is the image built? `ponos build` builds it; `docker images` lists what is there)",
+        Error::DockerResponseServerError { .. } => "",
+        _ => " (is dockerd running? `ponos doctor` checks it)",
+    }
 }
