@@ -116,6 +116,18 @@ pub struct DevnetConfig {
     pub l2_port: Option<u16>,
     /// Fork the L1 from this JSON-RPC endpoint (its latest block) instead of starting empty.
     pub fork_url: Option<String>,
+    /// The AVS's own contracts; Ponos's registrar and an open task hook when `None`.
+    pub contracts: Option<AvsContracts>,
+}
+
+/// An AVS's own contracts, as creation code (from forge's output, see
+/// [`Artifact`](crate::deploy::Artifact)).
+#[derive(Debug, Clone)]
+pub struct AvsContracts {
+    /// The registrar (a `TaskAVSRegistrarBase`).
+    pub registrar: Bytes,
+    /// The task hook, deployed on every chain.
+    pub task_hook: Bytes,
 }
 
 impl Default for DevnetConfig {
@@ -130,6 +142,7 @@ impl Default for DevnetConfig {
             l1_port: None,
             l2_port: None,
             fork_url: None,
+            contracts: None,
         }
     }
 }
@@ -160,6 +173,8 @@ pub struct ChainSummary {
     pub ecdsa_certificate_verifier: Address,
     /// The operator table updater.
     pub operator_table_updater: Address,
+    /// The AVS's task hook there.
+    pub task_hook: Address,
 }
 
 /// One executor of the summary.
@@ -182,6 +197,8 @@ pub struct DevnetSummary {
     pub key_registrar: Address,
     /// The AVS.
     pub avs: Address,
+    /// The AVS's registrar on L1.
+    pub registrar: Address,
     /// The executor set's curve (`bn254` or `ecdsa`).
     pub curve: String,
     /// The aggregator's operator address.
@@ -383,10 +400,11 @@ impl Devnet {
             operators: operators.clone(),
             task_sla: config.task_sla,
             threshold_bps: config.threshold_bps,
-            task_hooks: vec![],
+            registrar_code: config.contracts.as_ref().map(|c| c.registrar.clone()),
+            task_hook_code: config.contracts.as_ref().map(|c| c.task_hook.clone()),
         };
         let l2_chains: Vec<_> = l2.iter().map(|c| c.chain.clone()).collect();
-        provision_avs(&l1.chain, &l2_chains, &spec).await?;
+        let provisioned = provision_avs(&l1.chain, &l2_chains, &spec).await?;
 
         let docker = match &performers {
             Performers::Runtime(PerformerRuntime::Docker(_)) => {
@@ -465,11 +483,15 @@ impl Devnet {
         let summary = DevnetSummary {
             chains: std::iter::once(("l1", &l1))
                 .chain(l2.iter().map(|c| ("l2", c)))
-                .map(|(name, c)| chain_summary(name, c.id(), &c.endpoint, &c.chain.stack))
+                .zip(&provisioned.task_hooks)
+                .map(|((name, c), hook)| {
+                    chain_summary(name, c.id(), &c.endpoint, &c.chain.stack, *hook)
+                })
                 .collect(),
             allocation_manager: l1.chain.stack.allocation_manager,
             key_registrar: l1.chain.stack.key_registrar,
             avs,
+            registrar: provisioned.registrar,
             curve: match config.curve {
                 Curve::Bn254 => "bn254".into(),
                 Curve::Ecdsa => "ecdsa".into(),
@@ -582,8 +604,15 @@ pub fn certificate_summary(certificate: &[u8], operators: usize, bn254: bool) ->
     }
 }
 
-fn chain_summary(name: &str, chain_id: u64, rpc_url: &str, stack: &StackAddresses) -> ChainSummary {
+fn chain_summary(
+    name: &str,
+    chain_id: u64,
+    rpc_url: &str,
+    stack: &StackAddresses,
+    task_hook: Address,
+) -> ChainSummary {
     ChainSummary {
+        task_hook,
         name: name.into(),
         chain_id,
         rpc_url: rpc_url.into(),

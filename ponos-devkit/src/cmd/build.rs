@@ -8,7 +8,7 @@ use std::{
 };
 
 use clap::Args;
-use serde::Deserialize;
+use ponos_devkit::project::{PERFORMER_TARGET, load_project};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::Command,
@@ -31,99 +31,6 @@ pub(crate) struct BuildArgs {
     /// The project directory (ponos.toml is looked for here and above).
     #[arg(long, default_value = ".")]
     root: PathBuf,
-}
-
-/// The parts of `ponos.toml` the build reads.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ProjectFile {
-    pub(crate) project: ProjectSection,
-    pub(crate) performer: PerformerSection,
-    #[serde(default)]
-    pub(crate) contracts: Option<ContractsSection>,
-    #[serde(default)]
-    pub(crate) deploy: DeploySection,
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct ProjectSection {
-    pub(crate) name: String,
-    #[serde(default = "default_curve")]
-    pub(crate) curve: String,
-}
-
-fn default_curve() -> String {
-    "bn254".into()
-}
-
-/// `[contracts]`: the project's contracts `ponos deploy` deploys.
-#[derive(Debug, Deserialize)]
-pub(crate) struct ContractsSection {
-    pub(crate) task_hook: String,
-    pub(crate) registrar: String,
-}
-
-/// `[deploy]`: how `ponos deploy` configures the AVS.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct DeploySection {
-    #[serde(default = "default_sla")]
-    pub(crate) task_sla_secs: u64,
-    #[serde(default = "default_threshold")]
-    pub(crate) threshold_bps: u16,
-    #[serde(default)]
-    pub(crate) metadata_uri: String,
-    #[serde(default)]
-    pub(crate) table_calculator: Option<alloy::primitives::Address>,
-}
-
-impl Default for DeploySection {
-    fn default() -> Self {
-        Self {
-            task_sla_secs: default_sla(),
-            threshold_bps: default_threshold(),
-            metadata_uri: String::new(),
-            table_calculator: None,
-        }
-    }
-}
-
-const fn default_sla() -> u64 {
-    120
-}
-
-const fn default_threshold() -> u16 {
-    10_000
-}
-
-/// Finds the project from `start` and reads its `ponos.toml`.
-pub(crate) fn load_project(start: &Path) -> Result<(PathBuf, ProjectFile), String> {
-    let root = find_project(start).ok_or_else(|| {
-        format!(
-            "no ponos.toml in {} or above; create a project with `ponos new <name>`",
-            start.display()
-        )
-    })?;
-    let path = root.join("ponos.toml");
-    let text = std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let project = toml::from_str(&text)
-        .map_err(|e| format!("{}: {}", path.display(), e.to_string().trim()))?;
-    Ok((root, project))
-}
-
-#[derive(Debug, Deserialize)]
-pub(crate) struct PerformerSection {
-    #[serde(rename = "crate")]
-    pub(crate) crate_name: String,
-    pub(crate) image: String,
-}
-
-/// The directory holding `ponos.toml`, from `start` upwards.
-pub(crate) fn find_project(start: &Path) -> Option<PathBuf> {
-    let start = start.canonicalize().ok()?;
-    start
-        .ancestors()
-        .find(|dir| dir.join("ponos.toml").is_file())
-        .map(Path::to_path_buf)
 }
 
 /// Runs a command in `dir`, printing its output lines prefixed with `label`.
@@ -205,7 +112,7 @@ impl BuildArgs {
         let binary = ponos_executor::docker::build_static_binary(
             &root,
             &project.performer.crate_name,
-            &root.join("target/performer"),
+            &root.join(PERFORMER_TARGET),
         )
         .await
         .map_err(|e| e.to_string())?;

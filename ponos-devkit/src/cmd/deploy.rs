@@ -5,12 +5,10 @@ use std::path::PathBuf;
 use alloy::primitives::B256;
 use clap::Args;
 use ponos_devkit::deploy::{
-    Artifact, DeployError, DeploySpec, Deployer, Journal, SandboxOperators, book,
-    missing_eigenlayer, plan,
+    DeployError, DeploySpec, Deployer, Journal, SandboxOperators, book, missing_eigenlayer, plan,
 };
-use ponos_devnet::Curve;
 
-use super::build::load_project;
+use ponos_devkit::project::load_project;
 
 /// Deploy the AVS: its contracts, operator sets and TaskMailbox configuration.
 ///
@@ -82,21 +80,8 @@ impl DeployArgs {
             ));
         }
         let network = book.map_or(network, |n| n.name.to_string());
-        let contracts = project.contracts.as_ref().ok_or_else(|| {
-            "ponos.toml has no [contracts] section naming the contracts to deploy; add\n  \
-             [contracts]\n  task_hook = \"MyTaskHook\"\n  registrar = \"MyRegistrar\""
-                .to_string()
-        })?;
-        let curve = match project.project.curve.as_str() {
-            "bn254" => Curve::Bn254,
-            "ecdsa" => Curve::Ecdsa,
-            other => {
-                return Err(format!(
-                    "ponos.toml: curve = \"{other}\" is not \"bn254\" or \"ecdsa\""
-                ));
-            }
-        };
-        let out = root.join("contracts/out");
+        let curve = project.curve()?;
+        let (task_hook, registrar) = project.compiled_contracts(&root)?;
         let spec = DeploySpec {
             network: network.clone(),
             book,
@@ -105,8 +90,8 @@ impl DeployArgs {
             task_sla: project.deploy.task_sla_secs,
             threshold_bps: project.deploy.threshold_bps,
             metadata_uri: project.deploy.metadata_uri.clone(),
-            task_hook: Artifact::from_forge_out(&out, &contracts.task_hook)?,
-            registrar: Artifact::from_forge_out(&out, &contracts.registrar)?,
+            task_hook,
+            registrar,
             table_calculator: project.deploy.table_calculator,
             operator_sockets: self.operator_sockets.clone(),
         };

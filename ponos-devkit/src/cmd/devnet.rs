@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand, ValueEnum};
 use ponos_devkit::devnet::{
-    Curve, Devnet, DevnetConfig, DevnetSummary, PerformerRuntime, read_summary,
+    AvsContracts, Curve, Devnet, DevnetConfig, DevnetSummary, PerformerRuntime, read_summary,
 };
 use ponos_performer::{Performer, PerformerError, Task};
 
@@ -84,18 +84,24 @@ struct UpArgs {
     /// Executors (operators) in the executor set.
     #[arg(long, default_value_t = 4)]
     executors: usize,
-    /// The executor set's curve.
-    #[arg(long, value_enum, default_value = "bn254")]
-    curve: CurveArg,
+    /// The executor set's curve (default: the project's, else bn254).
+    #[arg(long, value_enum)]
+    curve: Option<CurveArg>,
     /// Run the L1 only.
     #[arg(long)]
     no_l2: bool,
     /// How performers run.
     #[arg(long, value_enum, default_value = "process")]
     runtime: RuntimeArg,
-    /// The performer: a binary path (process) or an image (docker).
-    #[arg(long, required_if_eq_any([("runtime", "process"), ("runtime", "docker")]))]
+    /// The performer: a binary path (process) or an image (docker). Inside a project, the
+    /// binary and image `ponos build` makes are the default.
+    #[arg(long)]
     performer: Option<String>,
+    /// The project directory (ponos.toml is looked for here and above). Its compiled contracts
+    /// (registrar, task hook) are deployed; without a project, Ponos's registrar and an open task
+    /// hook are.
+    #[arg(long, default_value = ".")]
+    root: PathBuf,
     /// Task SLA in seconds.
     #[arg(long, default_value_t = 120)]
     task_sla: u64,
@@ -213,12 +219,16 @@ impl UpArgs {
             );
             return Ok(1);
         }
+        let setup = match self.project_setup() {
+            Ok(setup) => setup,
+            Err(message) => {
+                eprintln!("error: {message}");
+                return Ok(1);
+            }
+        };
         let config = DevnetConfig {
             executors: self.executors,
-            curve: match self.curve {
-                CurveArg::Bn254 => Curve::Bn254,
-                CurveArg::Ecdsa => Curve::Ecdsa,
-            },
+            curve: setup.curve,
             l2: !self.no_l2,
             task_sla: self.task_sla,
             threshold_bps: self.threshold_bps,
@@ -226,6 +236,7 @@ impl UpArgs {
             l1_port: self.l1_port,
             l2_port: self.l2_port,
             fork_url: self.fork_url.clone(),
+            contracts: setup.contracts,
         };
         if let Err(message) = start_log(&self.state.state_dir) {
             eprintln!("error: {message}");
@@ -248,7 +259,12 @@ impl UpArgs {
         let devnet = match self.runtime {
             RuntimeArg::InProcess => Devnet::start(config, Echo).await,
             RuntimeArg::Process => {
-                let binary = PathBuf::from(self.performer.unwrap_or_default());
+                let Some(binary) = setup.performer.map(PathBuf::from) else {
+                    eprintln!(
+                        "error: --runtime process needs --performer <binary> (inside a project, `ponos build` makes one)"
+                    );
+                    return Ok(1);
+                };
                 if !binary.is_file() {
                     eprintln!(
                         "error: performer binary {} not found (build it with `ponos build` or cargo)",
@@ -259,11 +275,13 @@ impl UpArgs {
                 Devnet::start_with(config, PerformerRuntime::Process(binary)).await
             }
             RuntimeArg::Docker => {
-                Devnet::start_with(
-                    config,
-                    PerformerRuntime::Docker(self.performer.clone().unwrap_or_default()),
-                )
-                .await
+                let Some(image) = setup.performer else {
+                    eprintln!(
+                        "error: --runtime docker needs --performer <image> (inside a project, `ponos build` makes one)"
+                    );
+                    return Ok(1);
+                };
+                Devnet::start_with(config, PerformerRuntime::Docker(image)).await
             }
         };
         let devnet = match devnet {
@@ -294,7 +312,61 @@ impl UpArgs {
     }
 }
 
+/// What `devnet up` takes from the project it runs in (when it runs in one).
+struct ProjectSetup {
+    curve: Curve,
+    contracts: Option<AvsContracts>,
+    performer: Option<String>,
+}
+
 impl UpArgs {
+    fn project_setup(&self) -> Result<ProjectSetup, String> {
+        let flag_curve = self.curve.map(|c| match c {
+            CurveArg::Bn254 => Curve::Bn254,
+            CurveArg::Ecdsa => Curve::Ecdsa,
+        });
+        let Some(root) = ponos_devkit::project::find_project(&self.root) else {
+            return Ok(ProjectSetup {
+                curve: flag_curve.unwrap_or(Curve::Bn254),
+                contracts: None,
+                performer: self.performer.clone(),
+            });
+        };
+        let (root, project) = ponos_devkit::project::load_project(&root)?;
+        let contracts = match project.compiled_contracts(&root) {
+            Ok((task_hook, registrar)) => {
+                eprintln!(
+                    "devnet: {}: deploying {} and {}",
+                    project.project.name, registrar.name, task_hook.name
+                );
+                Some(AvsContracts {
+                    registrar: registrar.bytecode,
+                    task_hook: task_hook.bytecode,
+                })
+            }
+            Err(why) => {
+                eprintln!(
+                    "devnet: {}: not deploying the project's contracts ({why}); Ponos's registrar and an open task hook stand in",
+                    project.project.name
+                );
+                None
+            }
+        };
+        let performer = self.performer.clone().or_else(|| match self.runtime {
+            RuntimeArg::Process => Some(project.performer_binary(&root).display().to_string()),
+            RuntimeArg::Docker => Some(project.performer.image.clone()),
+            RuntimeArg::InProcess => None,
+        });
+        Ok(ProjectSetup {
+            curve: match flag_curve {
+                Some(curve) => curve,
+                None => project.curve()?,
+            },
+            contracts,
+            performer,
+        })
+    }
+
     /// Runs `ponos devnet up` (these arguments without `--detach`) in the background and returns
     /// once it is ready, or with its error when it fails to start.
     async fn detach(self) -> eyre::Result<i32> {
@@ -334,6 +406,11 @@ impl UpArgs {
             if let Ok(summary) = read_summary(dir)
                 && summary.pid == pid
             {
+                // What it said while starting (which contracts, which performers).
+                let output = std::fs::read_to_string(&out_path).unwrap_or_default();
+                for line in output.lines().filter(|l| !l.contains("ready in")) {
+                    eprintln!("{line}");
+                }
                 print_summary(&summary, self.state.json)?;
                 eprintln!(
                     "devnet: ready in {} ms, running in the background (process {pid}); \
@@ -420,9 +497,12 @@ fn print_summary(summary: &DevnetSummary, json: bool) -> eyre::Result<()> {
         );
     }
     println!(
-        "avs        {} ({} executor set)",
-        summary.avs, summary.curve
+        "avs        {} ({} executor set), registrar {}",
+        summary.avs, summary.curve, summary.registrar
     );
+    for chain in &summary.chains {
+        println!("task hook  {} on {}", chain.task_hook, chain.name);
+    }
     println!("aggregator {}", summary.aggregator);
     for (i, executor) in summary.executors.iter().enumerate() {
         println!("executor {i} {} at {}", executor.operator, executor.socket);

@@ -181,15 +181,36 @@ fn show_value(value: &DynSolValue) -> String {
     }
 }
 
-/// The result as people read it: decoded with `--returns`, else as text when it is text.
-fn readable(result: &[u8], returns: Option<&str>) -> Result<Option<String>, String> {
-    if let Some(spec) = returns {
-        return decode_abi(spec, result).map(|values| Some(values.join(", ")));
+/// A result as text (when it is printable UTF-8) and decoded (with `--returns`).
+#[derive(Debug, Default, Serialize)]
+struct Readable {
+    /// The result's bytes as text.
+    #[serde(rename = "result_text", skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    /// The result decoded as `--returns` says, a value each.
+    #[serde(rename = "result_decoded", skip_serializing_if = "Option::is_none")]
+    decoded: Option<Vec<String>>,
+}
+
+impl Readable {
+    fn new(result: &[u8], returns: Option<&str>) -> Result<Self, String> {
+        Ok(Self {
+            text: std::str::from_utf8(result)
+                .ok()
+                .filter(|t| !t.is_empty() && t.chars().all(|c| !c.is_control()))
+                .map(str::to_owned),
+            decoded: returns.map(|spec| decode_abi(spec, result)).transpose()?,
+        })
     }
-    Ok(std::str::from_utf8(result)
-        .ok()
-        .filter(|t| !t.is_empty() && t.chars().all(|c| !c.is_control()))
-        .map(|t| format!("{t:?}")))
+
+    /// How people read it: the decoded values, else the quoted text.
+    fn display(&self) -> Option<String> {
+        match (&self.decoded, &self.text) {
+            (Some(values), _) => Some(values.join(", ")),
+            (None, Some(text)) => Some(format!("{text:?}")),
+            (None, None) => None,
+        }
+    }
 }
 
 /// The devnet's summary and a read-only connection to each of its chains (`only`, when given).
@@ -257,7 +278,8 @@ struct Shown {
     chain_id: u64,
     status: &'static str,
     result_hex: Option<Bytes>,
-    result_text: Option<String>,
+    #[serde(flatten)]
+    readable: Readable,
     latency_ms: u64,
     signers: usize,
     non_signers: usize,
@@ -384,8 +406,8 @@ impl CreateArgs {
             summary.executors.len(),
             summary.curve == "bn254",
         );
-        let result_text = match readable(&result, self.returns.as_deref()) {
-            Ok(text) => text,
+        let readable = match Readable::new(&result, self.returns.as_deref()) {
+            Ok(readable) => readable,
             Err(message) => {
                 eprintln!("error: task {task} verified, but {message}");
                 return Ok(1);
@@ -395,7 +417,7 @@ impl CreateArgs {
             task,
             chain_id: chain.chain_id,
             status: "verified",
-            result_text,
+            readable,
             result_hex: Some(result),
             latency_ms,
             signers,
@@ -405,7 +427,7 @@ impl CreateArgs {
             println!("{}", serde_json::to_string_pretty(&shown)?);
         } else {
             println!("verified   task {task} on chain {}", shown.chain_id);
-            if let Some(text) = &shown.result_text {
+            if let Some(text) = shown.readable.display() {
                 println!("result     {text}");
             }
             println!(
@@ -437,8 +459,8 @@ struct TaskRow {
     payload_hex: Bytes,
     #[serde(skip_serializing_if = "Option::is_none")]
     result_hex: Option<Bytes>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result_text: Option<String>,
+    #[serde(flatten)]
+    readable: Readable,
 }
 
 impl StatusArgs {
@@ -467,16 +489,16 @@ impl StatusArgs {
                 continue;
             }
             let result = (info.status == 2).then_some(info.result);
-            let result_text = match result
+            let readable = match result
                 .as_deref()
-                .map(|r| readable(r, self.returns.as_deref()))
+                .map(|r| Readable::new(r, self.returns.as_deref()))
             {
                 Some(Err(message)) => {
                     eprintln!("error: {message}");
                     return Ok(1);
                 }
-                Some(Ok(text)) => text,
-                None => None,
+                Some(Ok(readable)) => readable,
+                None => Readable::default(),
             };
             let row = TaskRow {
                 task,
@@ -486,7 +508,7 @@ impl StatusArgs {
                 status: status_name(info.status),
                 payload_hex: info.payload,
                 result_hex: result,
-                result_text,
+                readable,
             };
             if self.state.json {
                 println!("{}", serde_json::to_string_pretty(&row)?);
@@ -501,7 +523,7 @@ impl StatusArgs {
                     info.creationTime, info.creator
                 );
                 println!("payload    {}", row.payload_hex);
-                if let Some(text) = &row.result_text {
+                if let Some(text) = row.readable.display() {
                     println!("result     {text}");
                 }
                 if let Some(hex) = &row.result_hex {
@@ -554,9 +576,10 @@ impl ListArgs {
                     block: Some(block),
                     status: status_name(status),
                     payload_hex: event.inner.data.payload.clone(),
-                    result_text: result
+                    readable: result
                         .as_deref()
-                        .and_then(|r| readable(r, None).ok().flatten()),
+                        .and_then(|r| Readable::new(r, None).ok())
+                        .unwrap_or_default(),
                     result_hex: result,
                 });
             }
@@ -580,8 +603,8 @@ impl ListArgs {
                 row.block.unwrap_or_default(),
                 row.task.to_string(),
                 row.status,
-                row.result_text
-                    .clone()
+                row.readable
+                    .display()
                     .or_else(|| row.result_hex.as_ref().map(ToString::to_string))
                     .unwrap_or_default()
             );

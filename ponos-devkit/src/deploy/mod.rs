@@ -25,14 +25,14 @@ use alloy::{
 use ponos_chain::{
     contracts::{
         AllocationManager, BN254CertificateVerifier, ECDSACertificateVerifier, KeyRegistrar,
-        TaskMailbox, allocation_manager, retype, task_avs_registrar, task_mailbox,
+        TaskMailbox, allocation_manager, retype, task_mailbox,
     },
     sandbox::{StackAddresses, StackConfig, deploy_stack},
 };
 use ponos_crypto::{bn254, ecdsa, types};
 use ponos_devnet::{
     AGGREGATOR_SET, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey, OperatorSpec, push_tables,
-    register_operators,
+    register_operators, registrar_creation_code,
 };
 use serde::{Deserialize, Serialize};
 
@@ -687,14 +687,12 @@ impl Deployer {
             }
             Step::Registrar => {
                 let l1 = l1()?;
-                let config = task_avs_registrar::ITaskAVSRegistrarBaseTypes::AvsConfig {
-                    aggregatorOperatorSetId: AGGREGATOR_SET,
-                    executorOperatorSetIds: vec![EXECUTOR_SET],
-                };
-                let args =
-                    (avs, l1.allocation_manager, l1.key_registrar, avs, config).abi_encode_params();
-                let mut code = spec.registrar.bytecode.to_vec();
-                code.extend_from_slice(&args);
+                let code = registrar_creation_code(
+                    &spec.registrar.bytecode,
+                    avs,
+                    l1.allocation_manager,
+                    l1.key_registrar,
+                );
                 TransactionRequest::default().with_deploy_code(code)
             }
             Step::Metadata => AllocationManager::new(l1()?.allocation_manager, &provider)
@@ -975,7 +973,8 @@ impl Deployer {
             operators: specs,
             task_sla: spec.task_sla,
             threshold_bps: spec.threshold_bps,
-            task_hooks: vec![],
+            registrar_code: None,
+            task_hook_code: None,
         };
         register_operators(&self.sandbox_chain()?, &avs_spec)
             .await

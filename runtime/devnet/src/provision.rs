@@ -1,9 +1,10 @@
 //! One AVS, set up end to end on an L1 and any number of L2s.
 
 use alloy::{
-    network::ReceiptResponse as _,
+    network::{ReceiptResponse as _, TransactionBuilder as _},
     primitives::{Address, Bytes, TxHash, U256, aliases::U96},
     providers::{DynProvider, Provider},
+    rpc::types::TransactionRequest,
     sol_types::SolValue,
 };
 use ponos_chain::{
@@ -96,8 +97,12 @@ pub struct AvsSpec {
     pub task_sla: u64,
     /// The share of the table's weight a certificate needs, in basis points.
     pub threshold_bps: u16,
-    /// The task hook on each chain; `None` deploys an `OpenTaskHook` there.
-    pub task_hooks: Vec<Option<Address>>,
+    /// The creation code of the AVS's registrar (a `TaskAVSRegistrarBase`, built with
+    /// [`registrar_creation_code`]'s constructor); `None` deploys Ponos's `TaskAVSRegistrar`.
+    pub registrar_code: Option<Bytes>,
+    /// The creation code of the task hook deployed on every chain (no constructor arguments);
+    /// `None` deploys an `OpenTaskHook`.
+    pub task_hook_code: Option<Bytes>,
 }
 
 /// What was set up.
@@ -170,6 +175,51 @@ fn set(avs: Address, id: u32) -> types::OperatorSet {
     types::OperatorSet { avs, id }
 }
 
+/// The creation code of a `TaskAVSRegistrarBase` registrar for `avs` (its owner too), with
+/// the aggregator in set 0 and the executors in set 1: `code` followed by its constructor's
+/// arguments.
+pub fn registrar_creation_code(
+    code: &Bytes,
+    avs: Address,
+    allocation_manager: Address,
+    key_registrar: Address,
+) -> Bytes {
+    let config = task_avs_registrar::ITaskAVSRegistrarBaseTypes::AvsConfig {
+        aggregatorOperatorSetId: AGGREGATOR_SET,
+        executorOperatorSetIds: vec![EXECUTOR_SET],
+    };
+    let args = (avs, allocation_manager, key_registrar, avs, config).abi_encode_params();
+    [code.as_ref(), &args].concat().into()
+}
+
+/// Deploys `code` from `from` and returns the new contract's address.
+async fn deploy_code(
+    chain: &Chain,
+    from: Address,
+    code: Bytes,
+    step: impl Into<String>,
+) -> Result<Address, ProvisionError> {
+    let step: String = step.into();
+    let tx = TransactionRequest::default()
+        .with_from(from)
+        .with_deploy_code(code);
+    let receipt = chain
+        .provider
+        .send_transaction(tx)
+        .await
+        .map_err(|e| ProvisionError::step(step.clone(), e))?
+        .get_receipt()
+        .await
+        .map_err(|e| ProvisionError::step(step.clone(), e))?;
+    match receipt.contract_address {
+        Some(address) if receipt.status() => Ok(address),
+        _ => Err(ProvisionError::Reverted {
+            step,
+            tx: receipt.transaction_hash,
+        }),
+    }
+}
+
 /// Sets up `spec` with `l1` as the L1 and `l2s` as further task chains: operator sets, keys,
 /// sockets and weights on L1; operator tables, task hooks and mailbox configs on every chain.
 pub async fn provision_avs(
@@ -223,21 +273,15 @@ pub async fn provision_avs(
         registry.configureOperatorSet(to(&set(avs, EXECUTOR_SET)), spec.curve.curve_type()),
         avs
     );
-    let config = task_avs_registrar::ITaskAVSRegistrarBaseTypes::AvsConfig {
-        aggregatorOperatorSetId: AGGREGATOR_SET,
-        executorOperatorSetIds: vec![EXECUTOR_SET],
-    };
-    let registrar = TaskAVSRegistrar::deploy(
-        provider,
+    let code = registrar_creation_code(
+        spec.registrar_code
+            .as_ref()
+            .unwrap_or(&TaskAVSRegistrar::BYTECODE),
         avs,
         stack.allocation_manager,
         stack.key_registrar,
-        avs,
-        config,
-    )
-    .await
-    .map_err(|e| ProvisionError::step("deploying the AVS registrar", e))?;
-    let registrar = *registrar.address();
+    );
+    let registrar = deploy_code(l1, avs, code, "deploying the AVS registrar").await?;
     send!(
         "setting the AVS registrar",
         manager.setAVSRegistrar(avs, registrar),
@@ -251,19 +295,13 @@ pub async fn provision_avs(
     let reference = push_tables(l1, &chains, avs, spec.curve, spec.admin).await?;
 
     let mut task_hooks = Vec::new();
-    for (i, chain) in chains.iter().enumerate() {
-        let hook = match spec.task_hooks.get(i).copied().flatten() {
-            Some(hook) => hook,
-            None => *OpenTaskHook::deploy(&chain.provider)
-                .await
-                .map_err(|e| {
-                    ProvisionError::step(
-                        format!("deploying a task hook on chain {}", chain.chain_id),
-                        e,
-                    )
-                })?
-                .address(),
-        };
+    for chain in &chains {
+        let code = spec
+            .task_hook_code
+            .clone()
+            .unwrap_or_else(|| OpenTaskHook::BYTECODE.clone());
+        let step = format!("deploying the task hook on chain {}", chain.chain_id);
+        let hook = deploy_code(chain, avs, code, step).await?;
         let config = task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
             taskHook: hook,
             taskSLA: U96::from(spec.task_sla),

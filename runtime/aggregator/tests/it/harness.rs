@@ -126,7 +126,8 @@ pub(crate) async fn network_with_threshold(
         operators: specs,
         task_sla: 120,
         threshold_bps,
-        task_hooks: vec![],
+        registrar_code: None,
+        task_hook_code: None,
     };
     provision_avs(&l1.chain, std::slice::from_ref(&l2.chain), &spec)
         .await

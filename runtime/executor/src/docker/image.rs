@@ -18,6 +18,8 @@ const TARGET: &str = "x86_64-unknown-linux-gnu";
 
 /// Builds `package` of the Cargo workspace at `workspace` as a statically linked release binary
 /// (into `target_dir`) and returns its path.
+///
+/// The binary lands at [`static_binary_path`]`(target_dir, package)`.
 pub async fn build_static_binary(
     workspace: &Path,
     package: &str,
@@ -50,7 +52,7 @@ pub async fn build_static_binary(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
     }
-    let binary = target_dir.join(TARGET).join("release").join(package);
+    let binary = static_binary_path(target_dir, package);
     if !binary.is_file() {
         return Err(ExecutorError::Build(format!(
             "{} was not produced (is {package} a binary?)",
@@ -115,4 +117,9 @@ fn image_context(binary: &Path) -> Result<Vec<u8>, ExecutorError> {
     archive
         .into_inner()
         .map_err(|e| ExecutorError::Build(format!("packing the build context: {e}")))
+}
+
+/// Where [`build_static_binary`] puts `package`'s binary.
+pub fn static_binary_path(target_dir: &Path, package: &str) -> PathBuf {
+    target_dir.join(TARGET).join("release").join(package)
 }

@@ -5,7 +5,7 @@
 mod image;
 
 pub use bollard::Docker;
-pub use image::{build_image, build_static_binary};
+pub use image::{build_image, build_static_binary, static_binary_path};
 
 use std::collections::HashMap;
 

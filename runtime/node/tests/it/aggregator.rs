@@ -66,7 +66,8 @@ async fn aggregator_binary_verifies_tasks_on_two_chains_and_stops_on_sigterm() {
         operators,
         task_sla: 120,
         threshold_bps: 10_000,
-        task_hooks: vec![],
+        registrar_code: None,
+        task_hook_code: None,
     };
     provision_avs(&l1.chain, std::slice::from_ref(&l2.chain), &spec)
         .await
