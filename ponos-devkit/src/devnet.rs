@@ -295,6 +295,7 @@ pub async fn start_aggregator(
                 ..SenderConfig::default()
             },
             submission_margin: Duration::from_secs(5),
+            executor_tls: ponos_aggregator::pool::ExecutorTls::default(),
         },
         Arc::new(MemoryAggregatorStore::default()),
     )

@@ -33,6 +33,7 @@ enum TaskCommand {
     ///
     /// Examples:
     ///   ponos task create --payload 0x2a
+    ///   ponos task create --text 7
     ///   ponos task create --payload @input.bin --chain l2 --json
     ///   ponos task create --abi "uint256,string" 42 hello --returns "uint256"
     Create(CreateArgs),
@@ -70,8 +71,11 @@ impl ChainArg {
 #[derive(Debug, Args)]
 struct CreateArgs {
     /// The payload: 0x-prefixed hex, or @file for a file's bytes.
-    #[arg(long, required_unless_present = "abi", conflicts_with = "abi")]
+    #[arg(long, required_unless_present_any = ["abi", "text"], conflicts_with_all = ["abi", "text"])]
     payload: Option<String>,
+    /// The payload as UTF-8 text (e.g. --text 7 for a performer that reads decimal numbers).
+    #[arg(long, conflicts_with = "abi")]
+    text: Option<String>,
     /// ABI-encode the VALUES as these Solidity types ("uint256,string" or "(uint256,string)").
     #[arg(long, requires = "values")]
     abi: Option<String>,
@@ -297,10 +301,14 @@ impl TaskArgs {
 
 impl CreateArgs {
     async fn run(self) -> eyre::Result<i32> {
-        let payload = match (&self.payload, &self.abi) {
-            (Some(payload), _) => parse_payload(payload),
-            (None, Some(abi)) => encode_abi(abi, &self.values),
-            (None, None) => Err("give --payload or --abi".into()),
+        let payload = match (&self.payload, &self.text, &self.abi) {
+            (Some(payload), _, _) => parse_payload(payload),
+            (None, Some(text), _) if text.is_empty() => {
+                Err("--text is empty; the mailbox refuses empty payloads".into())
+            }
+            (None, Some(text), _) => Ok(text.clone().into_bytes()),
+            (None, None, Some(abi)) => encode_abi(abi, &self.values),
+            (None, None, None) => Err("give --payload, --text or --abi".into()),
         };
         if let Some(spec) = &self.returns
             && let Err(e) = abi_tuple(spec)

@@ -21,7 +21,7 @@ use crate::{
     AggregatorError,
     chain::TaskChain,
     metrics::{AggregatorMetrics, Stage},
-    pool::ExecutorPool,
+    pool::{ExecutorPool, ExecutorTls},
     sender::{Landed, SenderConfig, TxSender},
     session::{self, AggregatorIdentity, SessionContext},
     view::{L1, OperatorSetView, OperatorViews},
@@ -50,6 +50,8 @@ pub struct AggregatorConfig {
     pub sender: SenderConfig,
     /// Time kept for landing the certificate: collection stops this long before the deadline.
     pub submission_margin: Duration,
+    /// How executors registered with `https://` sockets are checked.
+    pub executor_tls: ExecutorTls,
 }
 
 /// The served AVSs, shared with the watchers.
@@ -123,7 +125,7 @@ impl Aggregator {
             avss: Arc::new(RwLock::new(config.avss.into_iter().collect())),
             ctx: SessionContext {
                 identity: Arc::new(config.identity),
-                pool: Arc::new(ExecutorPool::default()),
+                pool: Arc::new(ExecutorPool::new(config.executor_tls)),
                 max_result_bytes: config.max_result_bytes,
                 metrics: metrics.clone(),
             },
@@ -157,6 +159,14 @@ impl Aggregator {
             tasks.spawn(watcher.run(events_tx.clone(), stopped.clone()));
         }
         drop(events_tx);
+        let poll = inner
+            .chains
+            .values()
+            .map(|c| c.config.poll_interval)
+            .min()
+            .unwrap_or(Duration::from_secs(1))
+            .max(Duration::from_millis(50));
+        tasks.spawn(follow_sockets(inner.clone(), poll, stopped));
         let loop_inner = inner.clone();
         let events = tokio::spawn(async move {
             while let Some(event) = events_rx.recv().await {
@@ -527,6 +537,56 @@ async fn load_view<S: AggregatorStore>(
                 backoff = (backoff * 2).min(Duration::from_secs(2));
             }
             outcome => return outcome,
+        }
+    }
+}
+
+/// Follows `OperatorSocketSet` on L1: an operator that moves its executor announces the new
+/// socket there, and the views holding the old one are forgotten so the next task reads it.
+async fn follow_sockets<S: AggregatorStore>(
+    inner: Arc<Inner<S>>,
+    poll: Duration,
+    mut stopped: watch::Receiver<bool>,
+) {
+    use alloy::{providers::Provider as _, rpc::types::Filter, sol_types::SolEvent as _};
+    use ponos_chain::contracts::task_avs_registrar_base::TaskAVSRegistrarBase::OperatorSocketSet;
+
+    let l1 = inner.views.l1();
+    let mut last = None;
+    loop {
+        match l1.provider.get_block_number().await {
+            Ok(head) => {
+                let from = last.map_or(head, |l: u64| l + 1);
+                if from <= head {
+                    let filter = Filter::new()
+                        .event_signature(OperatorSocketSet::SIGNATURE_HASH)
+                        .from_block(from)
+                        .to_block(head);
+                    match l1.provider.get_logs(&filter).await {
+                        Ok(logs) => {
+                            for log in logs {
+                                let forgotten = inner.views.forget_registrar(log.address());
+                                if forgotten > 0 {
+                                    info!(target: "ponos::aggregator", registrar = %log.address(), views = forgotten, "an operator set a new socket; its operator sets are read again");
+                                }
+                            }
+                            last = Some(head);
+                        }
+                        Err(error) => {
+                            inner.metrics.rpc_errors.inc();
+                            warn!(target: "ponos::aggregator", chain = l1.chain_id, %error, "reading socket changes");
+                        }
+                    }
+                }
+            }
+            Err(error) => {
+                inner.metrics.rpc_errors.inc();
+                warn!(target: "ponos::aggregator", chain = l1.chain_id, %error, "reading the L1 head");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(poll) => {}
+            _ = stopped.wait_for(|s| *s) => return,
         }
     }
 }

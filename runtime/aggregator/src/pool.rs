@@ -1,23 +1,46 @@
 //! One gRPC connection per executor endpoint, shared by every task that goes there. Channels
 //! connect lazily and reconnect on their own; a task never opens a connection of its own.
+//!
+//! An operator that registers its socket as `https://host:port` is reached over TLS: its
+//! certificate must name `host` and chain to the system's roots or to a CA the aggregator is
+//! configured with ([`ExecutorTls`]). A plain `host:port` (what Hourglass registers) is plaintext
+//! HTTP/2.
 
 use std::{collections::HashMap, sync::Mutex, time::Duration};
 
 use ponos_proto::hourglass::executor_service_client::ExecutorServiceClient;
-use tonic::transport::{Channel, Endpoint};
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint};
 
 /// The largest message an executor may send back (the reference drops results ≥ 1.5 MiB; the
 /// size check on the output happens per response).
 pub const MAX_RESPONSE_BYTES: usize = 4 << 20;
 
+/// How executors behind TLS are checked.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutorTls {
+    /// CA certificates (PEM) that executors' certificates may chain to, beside the system's
+    /// roots: for operators with a private CA.
+    pub ca_pem: Option<Vec<u8>>,
+}
+
 /// The connections to executors.
 #[derive(Debug, Default)]
 pub struct ExecutorPool {
     channels: Mutex<HashMap<String, Channel>>,
+    tls: ExecutorTls,
 }
 
 impl ExecutorPool {
-    /// A client for the executor at `socket` (`host:port`, or a full `http://` URL).
+    /// A pool that checks TLS executors as `tls` says.
+    pub fn new(tls: ExecutorTls) -> Self {
+        Self {
+            channels: Mutex::default(),
+            tls,
+        }
+    }
+
+    /// A client for the executor at `socket` (`host:port`, or a full `http://` or `https://`
+    /// URL).
     pub fn client(&self, socket: &str) -> Result<ExecutorServiceClient<Channel>, String> {
         let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
         let channel = match channels.get(socket) {
@@ -28,13 +51,19 @@ impl ExecutorPool {
                 } else {
                     format!("http://{socket}")
                 };
+                let mut endpoint = Endpoint::from_shared(url.clone()).map_err(|e| {
+                    format!("executor socket {socket:?} is not a valid address: {e}")
+                })?;
                 if url.starts_with("https://") {
-                    return Err(format!(
-                        "executor socket {socket}: TLS endpoints are not supported yet; register a plain host:port"
-                    ));
+                    let mut tls = ClientTlsConfig::new().with_native_roots();
+                    if let Some(ca) = &self.tls.ca_pem {
+                        tls = tls.ca_certificate(Certificate::from_pem(ca));
+                    }
+                    endpoint = endpoint
+                        .tls_config(tls)
+                        .map_err(|e| format!("executor socket {socket}: TLS: {e}"))?;
                 }
-                let endpoint = Endpoint::from_shared(url)
-                    .map_err(|e| format!("executor socket {socket:?} is not a valid address: {e}"))?
+                let endpoint = endpoint
                     .connect_timeout(Duration::from_secs(5))
                     .tcp_nodelay(true)
                     .http2_keep_alive_interval(Duration::from_secs(30))

@@ -112,6 +112,8 @@ pub struct OperatorSetView {
     pub bn254_table: Option<Bn254OperatorTable>,
     /// The ECDSA verifier of the task chain (its EIP-712 domain) and its version.
     pub ecdsa_domain: (Address, String),
+    /// The AVS's registrar on L1, where its operators' sockets live.
+    pub registrar: Address,
 }
 
 type Key = (u64, Address, u32, u32);
@@ -166,6 +168,20 @@ impl OperatorViews {
     /// Forgets every cached view (after the operators re-register sockets, for example).
     pub fn clear(&self) {
         self.cache.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+
+    /// Forgets the views whose sockets came from `registrar` (an operator set a new socket
+    /// there); the next task reads them again. Returns how many were forgotten.
+    pub fn forget_registrar(&self, registrar: Address) -> usize {
+        let mut cache = self.cache.lock().unwrap_or_else(|e| e.into_inner());
+        let before = cache.len();
+        cache.retain(|_, cell| cell.get().is_none_or(|view| view.registrar != registrar));
+        before - cache.len()
+    }
+
+    /// The L1 the views are read from.
+    pub fn l1(&self) -> &L1 {
+        &self.l1
     }
 
     async fn load(
@@ -374,6 +390,7 @@ impl OperatorViews {
             total_weights,
             bn254_table,
             ecdsa_domain: (chain.ecdsa_verifier, chain.ecdsa_verifier_version.clone()),
+            registrar: *registrar.address(),
         })
     }
 }

@@ -27,6 +27,7 @@ use ponos_proto::hourglass::executor_service_server::ExecutorServiceServer;
 use ponos_store::MemoryStore;
 use tokio::{net::TcpListener, task::JoinHandle};
 use tokio_stream::wrappers::TcpListenerStream;
+use tonic::transport::{Identity, ServerTlsConfig};
 
 use crate::{Chain, EXECUTOR_SET, OperatorKey, ProvisionError};
 
@@ -240,13 +241,21 @@ impl Chain {
             }
             tokio::time::sleep(poll).await;
         }
-        self.verified_events(task)
-            .await?
-            .into_iter()
-            .next()
-            .ok_or_else(|| {
-                ProvisionError::step("reading TaskVerified", "verified but no event found")
-            })
+        // anvil may answer for a block's state a moment before it serves the block's logs.
+        let mut attempts = 0;
+        loop {
+            if let Some(event) = self.verified_events(task).await?.into_iter().next() {
+                return Ok(event);
+            }
+            attempts += 1;
+            if attempts == 200 {
+                return Err(ProvisionError::step(
+                    "reading TaskVerified",
+                    "the task is verified but its event was not found",
+                ));
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
     }
 }
 
@@ -277,19 +286,34 @@ impl LocalExecutor {
         key: OperatorKey,
         performer: P,
     ) -> Result<Self, ProvisionError> {
+        Self::start_tls(listener, l1, avs, operator, key, performer, None).await
+    }
+
+    /// Like [`start`](Self::start), serving gRPC over TLS with `tls` (a certificate and its
+    /// key, PEM) when given; operators then register `https://` sockets.
+    pub async fn start_tls<P: Performer>(
+        listener: TcpListener,
+        l1: &Chain,
+        avs: Address,
+        operator: Address,
+        key: OperatorKey,
+        performer: P,
+        tls: Option<Identity>,
+    ) -> Result<Self, ProvisionError> {
         let performer = InProcessPerformer::start(performer)
             .await
             .map_err(|e| ProvisionError::step("starting an in-process performer", e))?;
         let client = PerformerClient::connect(performer.port(), Duration::from_secs(10))
             .await
             .map_err(|e| ProvisionError::step("connecting to the performer", e))?;
-        let mut executor = Self::serve(
+        let mut executor = Self::spawn(
             listener,
             l1,
             avs,
             operator,
             key,
             PerformerHandle::Direct(Box::new(client)),
+            tls,
         )?;
         executor.in_process = Some(performer);
         Ok(executor)
@@ -305,6 +329,24 @@ impl LocalExecutor {
         key: OperatorKey,
         performer: PerformerHandle,
     ) -> Result<Self, ProvisionError> {
+        Self::spawn(listener, l1, avs, operator, key, performer, None)
+    }
+
+    fn spawn(
+        listener: TcpListener,
+        l1: &Chain,
+        avs: Address,
+        operator: Address,
+        key: OperatorKey,
+        performer: PerformerHandle,
+        tls: Option<Identity>,
+    ) -> Result<Self, ProvisionError> {
+        let mut builder = tonic::transport::Server::builder();
+        if let Some(identity) = tls {
+            builder = builder
+                .tls_config(ServerTlsConfig::new().identity(identity))
+                .map_err(|e| ProvisionError::step("configuring the executor's TLS", e))?;
+        }
         let socket = listener
             .local_addr()
             .map_err(|e| ProvisionError::step("reading the executor's address", e))?
@@ -338,7 +380,7 @@ impl LocalExecutor {
             Limits::default(),
         );
         let server = tokio::spawn(async move {
-            let _ = tonic::transport::Server::builder()
+            let _ = builder
                 .add_service(ExecutorServiceServer::new(executor))
                 .serve_with_incoming(TcpListenerStream::new(listener))
                 .await;

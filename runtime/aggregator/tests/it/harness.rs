@@ -37,6 +37,8 @@ pub(crate) enum Behaviour {
     Silent,
     /// Answers correctly but signs with a key other than the one it registered.
     ForgedKey,
+    /// Answers correctly over TLS; its socket is registered as `https://localhost:port`.
+    Tls,
 }
 
 /// Squares a decimal payload after an adjustable delay; `wrong` adds one.
@@ -70,7 +72,14 @@ pub(crate) struct Net {
     pub(crate) creator: Address,
     /// Milliseconds every performer waits before answering.
     pub(crate) delay_ms: Arc<AtomicU64>,
-    _executors: Vec<LocalExecutor>,
+    /// The self-signed certificate (PEM) of the TLS executors, when there are any.
+    pub(crate) tls_ca: Option<Vec<u8>>,
+    /// The AVS's registrar on L1.
+    pub(crate) registrar: Address,
+    /// Each operator's account and key, in order.
+    operators: Vec<(Address, OperatorKey)>,
+    /// Each operator's executor, when it runs one.
+    executors: Vec<Option<LocalExecutor>>,
     _silent: Vec<tokio::task::JoinHandle<()>>,
 }
 
@@ -96,6 +105,11 @@ pub(crate) async fn network_with_threshold(
     let (admin, avs, aggregator, creator) = (accounts[0], accounts[1], accounts[2], accounts[9]);
     let aggregator_key = ecdsa::SecretKey::from_bytes(&[0xa6; 32]).unwrap();
 
+    // One self-signed certificate for "localhost" serves every TLS executor.
+    let tls = behaviours.contains(&Behaviour::Tls).then(|| {
+        let certified = rcgen::generate_simple_self_signed(vec!["localhost".to_string()]).unwrap();
+        (certified.cert.pem(), certified.signing_key.serialize_pem())
+    });
     let mut specs = Vec::new();
     let mut pending = Vec::new();
     for (i, behaviour) in behaviours.iter().enumerate() {
@@ -109,10 +123,16 @@ pub(crate) async fn network_with_threshold(
             }
         };
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let socket = if *behaviour == Behaviour::Tls {
+            format!("https://localhost:{port}")
+        } else {
+            format!("127.0.0.1:{port}")
+        };
         specs.push(OperatorSpec {
             address,
             key: key.clone(),
-            socket: listener.local_addr().unwrap().to_string(),
+            socket,
             weight: U256::from(100),
         });
         pending.push((address, key, listener, *behaviour));
@@ -129,16 +149,23 @@ pub(crate) async fn network_with_threshold(
         registrar_code: None,
         task_hook_code: None,
     };
-    provision_avs(&l1.chain, std::slice::from_ref(&l2.chain), &spec)
+    let provisioned = provision_avs(&l1.chain, std::slice::from_ref(&l2.chain), &spec)
         .await
         .expect("the AVS is set up");
+    let operators = pending
+        .iter()
+        .map(|(address, key, _, _)| (*address, key.clone()))
+        .collect();
 
     let delay_ms = Arc::new(AtomicU64::new(0));
     let mut executors = Vec::new();
     let mut silent = Vec::new();
     for (address, key, listener, behaviour) in pending {
         match behaviour {
-            Behaviour::Offline => drop(listener),
+            Behaviour::Offline => {
+                drop(listener);
+                executors.push(None);
+            }
             Behaviour::Silent => {
                 // Accept connections and hold them without a word.
                 silent.push(tokio::spawn(async move {
@@ -147,6 +174,27 @@ pub(crate) async fn network_with_threshold(
                         held.push(stream);
                     }
                 }));
+                executors.push(None);
+            }
+            Behaviour::Tls => {
+                let (cert, key_pem) = tls.clone().expect("made above");
+                let performer = Squarer {
+                    wrong: false,
+                    delay_ms: delay_ms.clone(),
+                };
+                executors.push(Some(
+                    LocalExecutor::start_tls(
+                        listener,
+                        &l1.chain,
+                        avs,
+                        address,
+                        key,
+                        performer,
+                        Some(tonic::transport::Identity::from_pem(cert, key_pem)),
+                    )
+                    .await
+                    .unwrap(),
+                ));
             }
             Behaviour::Honest | Behaviour::Wrong | Behaviour::ForgedKey => {
                 let key = match (behaviour, key) {
@@ -162,11 +210,11 @@ pub(crate) async fn network_with_threshold(
                     wrong: behaviour == Behaviour::Wrong,
                     delay_ms: delay_ms.clone(),
                 };
-                executors.push(
+                executors.push(Some(
                     LocalExecutor::start(listener, &l1.chain, avs, address, key, performer)
                         .await
                         .unwrap(),
-                );
+                ));
             }
         }
     }
@@ -179,12 +227,46 @@ pub(crate) async fn network_with_threshold(
         aggregator_key,
         creator,
         delay_ms,
-        _executors: executors,
+        tls_ca: tls.map(|(cert, _)| cert.into_bytes()),
+        registrar: provisioned.registrar,
+        operators,
+        executors,
         _silent: silent,
     }
 }
 
 impl Net {
+    /// Stops operator `i`'s executor and starts it again on a new port, which the operator
+    /// announces in the registrar on L1 (`updateSocket`); returns the new socket.
+    pub(crate) async fn move_executor(&mut self, i: usize) -> String {
+        drop(self.executors[i].take());
+        let (address, key) = self.operators[i].clone();
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let socket = listener.local_addr().unwrap().to_string();
+        let performer = Squarer {
+            wrong: false,
+            delay_ms: self.delay_ms.clone(),
+        };
+        self.executors[i] = Some(
+            LocalExecutor::start(listener, &self.l1.chain, self.avs, address, key, performer)
+                .await
+                .unwrap(),
+        );
+        let registrar =
+            ponos_chain::contracts::TaskAVSRegistrar::new(self.registrar, self.l1.provider());
+        let receipt = registrar
+            .updateSocket(address, socket.clone())
+            .from(address)
+            .send()
+            .await
+            .unwrap()
+            .get_receipt()
+            .await
+            .unwrap();
+        assert!(receipt.status());
+        socket
+    }
+
     /// The aggregator's configuration for this network.
     pub(crate) async fn aggregator_config(&self) -> AggregatorConfig {
         let mut chains = Vec::new();
@@ -227,6 +309,9 @@ impl Net {
                 ..SenderConfig::default()
             },
             submission_margin: Duration::from_secs(5),
+            executor_tls: ponos_aggregator::pool::ExecutorTls {
+                ca_pem: self.tls_ca.clone(),
+            },
         }
     }
 

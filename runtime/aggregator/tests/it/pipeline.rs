@@ -13,7 +13,7 @@ use ponos_crypto::types::{BN254Certificate, ECDSACertificate};
 use ponos_devnet::Curve;
 use ponos_store::{AggregatorStore, MemoryAggregatorStore, RedbAggregatorStore, TaskStatus};
 
-use crate::harness::{Behaviour, Net, network};
+use crate::harness::{Behaviour, Net, network, network_with_threshold};
 
 const WITHIN: Duration = Duration::from_secs(60);
 
@@ -284,5 +284,70 @@ async fn new_heads_over_websocket_wake_the_watcher() {
     let task = net.create_task(&net.l1, "11").await;
     let verified = net.verified(&net.l1, task, Duration::from_secs(10)).await;
     assert_eq!(verified.1.as_ref(), b"121");
+    aggregator.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_behind_tls_are_reached_over_https() {
+    use Behaviour::*;
+    // Three executors speak TLS (sockets registered as https://localhost:port, a certificate the
+    // aggregator trusts through its configured CA); the fourth is plaintext.
+    let net = network_with_threshold(Curve::Bn254, &[Tls, Tls, Tls, Honest], 10_000).await;
+    let aggregator = Aggregator::start(
+        net.aggregator_config().await,
+        Arc::new(MemoryAggregatorStore::default()),
+    )
+    .await
+    .unwrap();
+    let task = net.create_task(&net.l2, "9").await;
+    let verified = net.verified(&net.l2, task, WITHIN).await;
+    assert_eq!(verified.1.as_ref(), b"81");
+    let certificate = BN254Certificate::abi_decode(&verified.0).unwrap();
+    assert!(
+        certificate.nonSignerWitnesses.is_empty(),
+        "all four signed, three of them over TLS"
+    );
+    aggregator.shutdown(Duration::from_secs(1)).await;
+
+    // Without the CA the TLS executors cannot be trusted: the threshold (all four) is not met.
+    let mut config = net.aggregator_config().await;
+    config.executor_tls = ponos_aggregator::pool::ExecutorTls::default();
+    let store = Arc::new(MemoryAggregatorStore::default());
+    let untrusting = Aggregator::start(config, store.clone()).await.unwrap();
+    let task = net.create_task(&net.l2, "10").await;
+    wait_for_status(store.as_ref(), task, TaskStatus::Processing).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    assert!(net.l2.verified_events(task).await.unwrap().is_empty());
+    untrusting.shutdown(Duration::from_secs(1)).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_executor_that_moves_is_reached_at_its_new_socket() {
+    use Behaviour::*;
+    // Every operator must sign, so the moved one has to be found.
+    let mut net =
+        network_with_threshold(Curve::Bn254, &[Honest, Honest, Honest, Honest], 10_000).await;
+    let aggregator = Aggregator::start(
+        net.aggregator_config().await,
+        Arc::new(MemoryAggregatorStore::default()),
+    )
+    .await
+    .unwrap();
+    let before = net.create_task(&net.l1, "4").await;
+    assert_eq!(
+        net.verified(&net.l1, before, WITHIN).await.1.as_ref(),
+        b"16"
+    );
+
+    // Same reference timestamp, so the same cached view, but operator 0 now listens elsewhere.
+    net.move_executor(0).await;
+    let after = net.create_task(&net.l1, "5").await;
+    let verified = net.verified(&net.l1, after, Duration::from_secs(20)).await;
+    assert_eq!(verified.1.as_ref(), b"25");
+    let certificate = BN254Certificate::abi_decode(&verified.0).unwrap();
+    assert!(
+        certificate.nonSignerWitnesses.is_empty(),
+        "the moved operator signed"
+    );
     aggregator.shutdown(Duration::from_secs(1)).await;
 }

@@ -38,6 +38,31 @@ pub struct AggregatorFileConfig {
     /// The AVSs served from the start.
     #[serde(default, rename = "avs")]
     pub avss: Vec<AvsFileConfig>,
+    /// How executors registered with `https://` sockets are checked.
+    #[serde(default)]
+    pub executor_tls: ExecutorTlsConfig,
+}
+
+/// `[executor_tls]`: executors behind TLS.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutorTlsConfig {
+    /// CA certificates (PEM) executors' certificates may chain to, beside the system's roots.
+    pub ca_file: Option<std::path::PathBuf>,
+}
+
+impl ExecutorTlsConfig {
+    /// What the aggregator checks executors with.
+    pub fn load(&self) -> eyre::Result<ponos_aggregator::pool::ExecutorTls> {
+        let ca_pem = match &self.ca_file {
+            Some(path) => Some(
+                std::fs::read(path)
+                    .map_err(|e| eyre::eyre!("executor_tls.ca_file {}: {e}", path.display()))?,
+            ),
+            None => None,
+        };
+        Ok(ponos_aggregator::pool::ExecutorTls { ca_pem })
+    }
 }
 
 /// The aggregator's identity and keys.

@@ -156,6 +156,7 @@ async fn serve<S: AggregatorStore>(
             stamp_later_blocks: false,
         },
         submission_margin: Duration::from_secs(config.limits.submission_margin_secs),
+        executor_tls: config.executor_tls.load()?,
     };
     let handle = Arc::new(Aggregator::start(aggregator_config, store).await?);
     tokio::spawn(telemetry::serve_http(

@@ -83,6 +83,13 @@ pub struct ServerConfig {
     pub management_addr: SocketAddr,
     /// `/metrics`, `/healthz`, `/readyz`.
     pub http_addr: SocketAddr,
+    /// A certificate (PEM, with its chain) for the task service: it then speaks TLS, and the
+    /// operator registers its socket as `https://host:port`.
+    #[serde(default)]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The certificate's private key (PEM).
+    #[serde(default)]
+    pub tls_key_file: Option<PathBuf>,
 }
 
 impl Default for ServerConfig {
@@ -91,6 +98,30 @@ impl Default for ServerConfig {
             grpc_addr: ([0, 0, 0, 0], 9090).into(),
             management_addr: ([127, 0, 0, 1], 9091).into(),
             http_addr: ([127, 0, 0, 1], 9095).into(),
+            tls_cert_file: None,
+            tls_key_file: None,
+        }
+    }
+}
+
+impl ServerConfig {
+    /// The task service's TLS identity, when configured.
+    pub fn tls_identity(&self) -> Result<Option<tonic::transport::Identity>, String> {
+        match (&self.tls_cert_file, &self.tls_key_file) {
+            (None, None) => Ok(None),
+            (Some(cert), Some(key)) => {
+                let read = |path: &PathBuf| {
+                    std::fs::read(path).map_err(|e| format!("server: {}: {e}", path.display()))
+                };
+                Ok(Some(tonic::transport::Identity::from_pem(
+                    read(cert)?,
+                    read(key)?,
+                )))
+            }
+            _ => Err(
+                "server: tls_cert_file and tls_key_file go together; set both, or neither for plaintext"
+                    .into(),
+            ),
         }
     }
 }

@@ -31,7 +31,10 @@ use ponos_proto::{
 use ponos_store::{ExecutorStore, MemoryStore, RedbStore};
 use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
-use tonic::{Request, Response, Status, transport::Server};
+use tonic::{
+    Request, Response, Status,
+    transport::{Server, ServerTlsConfig},
+};
 use tracing::info;
 
 use super::{
@@ -293,7 +296,13 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     let wait_stop = |mut stopped: watch::Receiver<bool>| async move {
         let _ = stopped.wait_for(|s| *s).await;
     };
-    let task_server = Server::builder()
+    let mut task_server = Server::builder();
+    if let Some(identity) = config.server.tls_identity().map_err(|e| eyre!(e))? {
+        task_server = task_server
+            .tls_config(ServerTlsConfig::new().identity(identity))
+            .wrap_err("server: the TLS certificate or key is not usable")?;
+    }
+    let task_server = task_server
         .add_service(HealthServer::new(HealthService::new(
             health,
             vec!["eigenlayer.hourglass.v1.ExecutorService"],
