@@ -146,3 +146,20 @@ fn a_new_project_passes_its_own_tests() {
     let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
     assert_eq!(down.status.code(), Some(0));
 }
+
+#[test]
+fn project_commands_outside_a_project_say_so_in_one_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_str().unwrap();
+    for args in [
+        vec!["build", "--root", root],
+        vec!["deploy", "--network", "base", "--dry-run", "--root", root],
+    ] {
+        let out = ponos(&args, |_| {});
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
+        assert!(stderr.contains("no ponos.toml"), "{args:?}: {stderr}");
+        assert!(stderr.contains("ponos new"), "{args:?}: {stderr}");
+    }
+}
