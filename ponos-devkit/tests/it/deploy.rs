@@ -78,6 +78,40 @@ async fn mine_until(provider: &DynProvider, mut done: impl FnMut() -> bool) {
     }
 }
 
+/// Mines while the deployer has a transaction waiting and the journal does not yet hold the
+/// stack. The journal records the stack before the next step sends anything, so a transaction
+/// seen waiting while the stack is not recorded is one of the stack's: mining it never mines
+/// the task hook's. Returns once the stack is recorded.
+async fn mine_the_stack(
+    provider: &DynProvider,
+    deployer: alloy::primitives::Address,
+    journal: &Path,
+    child: &mut Child,
+) {
+    let until = Instant::now() + Duration::from_secs(120);
+    loop {
+        assert!(Instant::now() < until, "the stack did not land");
+        assert!(!exited(child), "the deploy ended early");
+        let waiting = provider
+            .get_transaction_count(deployer)
+            .pending()
+            .await
+            .unwrap()
+            > provider.get_transaction_count(deployer).await.unwrap();
+        if waiting {
+            if Journal::load(journal)
+                .ok()
+                .flatten()
+                .is_some_and(|j| j.is_done("stack"))
+            {
+                return;
+            }
+            let _: String = provider.raw_request("evm_mine".into(), ()).await.unwrap();
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
 fn exited(child: &mut Child) -> bool {
     child.try_wait().unwrap().is_some()
 }
@@ -141,18 +175,17 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
     let mut first = deploy_command(&project, &url, key, &sockets)
         .spawn()
         .unwrap();
-    let caught = |path: &Path| {
-        Journal::load(path).ok().flatten().is_some_and(|j| {
-            j.is_done("stack")
-                && j.step("task-hook")
-                    .is_some_and(|s| s.status == StepStatus::Sent)
-        })
-    };
-    mine_until(&provider, || caught(&journal_path) || exited(&mut first)).await;
-    assert!(
-        caught(&journal_path),
-        "the deploy ended before it could be interrupted"
-    );
+    mine_the_stack(&provider, anvil.addresses()[0], &journal_path, &mut first).await;
+    let until = Instant::now() + Duration::from_secs(30);
+    while !Journal::load(&journal_path)
+        .unwrap()
+        .unwrap()
+        .step("task-hook")
+        .is_some_and(|s| s.status == StepStatus::Sent)
+    {
+        assert!(Instant::now() < until, "the task hook was never sent");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
     first.kill().unwrap();
     first.wait().unwrap();
     let interrupted = Journal::load(&journal_path).unwrap().unwrap();

@@ -117,6 +117,7 @@ impl Aggregator {
                 )));
             }
         }
+        let l1_provider = config.l1.provider.clone();
         let inner = Arc::new(Inner {
             chains,
             senders,
@@ -126,6 +127,7 @@ impl Aggregator {
             ctx: SessionContext {
                 identity: Arc::new(config.identity),
                 pool: Arc::new(ExecutorPool::new(config.executor_tls)),
+                l1: l1_provider,
                 max_result_bytes: config.max_result_bytes,
                 metrics: metrics.clone(),
             },
@@ -567,6 +569,7 @@ async fn follow_sockets<S: AggregatorStore>(
                             for log in logs {
                                 let forgotten = inner.views.forget_registrar(log.address());
                                 if forgotten > 0 {
+                                    inner.metrics.socket_changes.inc();
                                     info!(target: "ponos::aggregator", registrar = %log.address(), views = forgotten, "an operator set a new socket; its operator sets are read again");
                                 }
                             }

@@ -47,6 +47,8 @@ pub struct AggregatorMetrics {
     pub rpc_errors: Counter,
     /// Reorgs noticed.
     pub reorgs: Counter,
+    /// Operator socket changes seen on L1 that dropped cached operator sets.
+    pub socket_changes: Counter,
     /// Sessions running now.
     pub sessions_running: std::sync::atomic::AtomicI64,
     stages: Mutex<BTreeMap<Stage, Histogram>>,
@@ -139,6 +141,11 @@ impl AggregatorMetrics {
                 "ponos_aggregator_rpc_errors_total",
                 "JSON-RPC errors.",
                 &self.rpc_errors,
+            ),
+            (
+                "ponos_aggregator_socket_changes_total",
+                "Operator socket changes seen on L1 that dropped cached operator sets.",
+                &self.socket_changes,
             ),
             (
                 "ponos_aggregator_reorgs_total",

@@ -11,8 +11,10 @@ use std::{
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
+    providers::DynProvider,
     sol_types::SolValue,
 };
+use ponos_chain::contracts::TaskAVSRegistrar;
 use ponos_crypto::{
     bn254::{self, G2Affine},
     certificate::{
@@ -55,6 +57,17 @@ pub struct SessionContext {
     pub max_result_bytes: usize,
     /// Metrics.
     pub metrics: Arc<AggregatorMetrics>,
+    /// Reads operators' current sockets on L1 (for executors that moved).
+    pub l1: DynProvider,
+}
+
+/// An operator's socket as L1's registrar has it now; `None` when it cannot be read.
+async fn current_socket(l1: &DynProvider, registrar: Address, operator: Address) -> Option<String> {
+    TaskAVSRegistrar::new(registrar, l1)
+        .getOperatorSocket(operator)
+        .call()
+        .await
+        .ok()
 }
 
 /// A certificate ready for `submitResult`.
@@ -178,15 +191,30 @@ pub async fn run(
         let metrics = ctx.metrics.clone();
         let avs = view.avs;
         let set = view.set;
+        let (pool, l1, registrar) = (ctx.pool.clone(), ctx.l1.clone(), view.registrar);
         requests.spawn(async move {
             let started = Instant::now();
-            let mut request = tonic::Request::new(submission);
-            request.set_timeout(
-                deadline
-                    .saturating_duration_since(Instant::now())
-                    .max(Duration::from_millis(1)),
-            );
-            let answer = client.clone().submit_task(request).await;
+            let request = || {
+                let mut request = tonic::Request::new(submission.clone());
+                request.set_timeout(
+                    deadline
+                        .saturating_duration_since(Instant::now())
+                        .max(Duration::from_millis(1)),
+                );
+                request
+            };
+            let mut answer = client.clone().submit_task(request()).await;
+            // Unreachable: the operator may have moved since the view was read (its new socket
+            // is on L1 before the view is refreshed); ask it once at the socket L1 has now.
+            if let Err(status) = &answer
+                && status.code() == tonic::Code::Unavailable
+                && let Some(socket) = current_socket(&l1, registrar, operator.address).await
+                && socket != operator.socket
+                && let Ok(moved) = pool.client(&socket)
+            {
+                debug!(target: "ponos::aggregator", task = %task_hash, operator = %operator.address, %socket, "operator moved; asking at its new socket");
+                answer = moved.clone().submit_task(request()).await;
+            }
             let elapsed = started.elapsed();
             let checked = match answer {
                 Ok(response) => check(

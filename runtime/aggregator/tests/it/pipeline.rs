@@ -349,5 +349,13 @@ async fn an_executor_that_moves_is_reached_at_its_new_socket() {
         certificate.nonSignerWitnesses.is_empty(),
         "the moved operator signed"
     );
+    // The socket change was also seen on L1, so later tasks read the new socket from the start.
+    for _ in 0..200 {
+        if aggregator.metrics().socket_changes.get() >= 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(aggregator.metrics().socket_changes.get(), 1);
     aggregator.shutdown(Duration::from_secs(1)).await;
 }
