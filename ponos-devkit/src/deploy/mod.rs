@@ -16,23 +16,22 @@ use std::{
 
 use alloy::{
     network::{EthereumWallet, TransactionBuilder as _},
-    primitives::{Address, B256, Bytes, U256, aliases::U96},
+    primitives::{Address, B256, Bytes, U256},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
-    sol_types::SolValue,
 };
 use ponos_chain::{
     contracts::{
         AllocationManager, BN254CertificateVerifier, ECDSACertificateVerifier, KeyRegistrar,
-        TaskMailbox, allocation_manager, retype, task_mailbox,
+        TaskMailbox, allocation_manager, retype,
     },
     sandbox::{StackAddresses, StackConfig, deploy_stack},
 };
 use ponos_crypto::{bn254, ecdsa, types};
 use ponos_devnet::{
-    AGGREGATOR_SET, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey, OperatorSpec, push_tables,
-    register_operators, registrar_creation_code,
+    AGGREGATOR_SET, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey, OperatorSpec,
+    mailbox_task_config, push_tables, register_operators, registrar_creation_code,
 };
 use serde::{Deserialize, Serialize};
 
@@ -619,6 +618,17 @@ impl Deployer {
         })
     }
 
+    /// Records a step that sends no single transaction of its own as done, and saves.
+    fn done(&mut self, step: Step, address: Option<Address>) -> Result<(), DeployError> {
+        self.journal.record(StepRecord {
+            name: step.name().into(),
+            status: StepStatus::Done,
+            tx: None,
+            address,
+        });
+        self.save()
+    }
+
     fn save(&self) -> Result<(), DeployError> {
         self.journal
             .save(&self.journal_path)
@@ -668,13 +678,7 @@ impl Deployer {
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             self.journal.stack = Some(stack);
-            self.journal.record(StepRecord {
-                name: step.name().into(),
-                status: StepStatus::Done,
-                tx: None,
-                address: Some(stack.task_mailbox),
-            });
-            return self.save();
+            return self.done(step, Some(stack.task_mailbox));
         }
         let (l1, task) = self.contracts(spec)?;
         let avs = self.deployer;
@@ -757,13 +761,7 @@ impl Deployer {
                 push_tables(&chain, &[&chain], avs, spec.curve, avs)
                     .await
                     .map_err(|e| fail(e.to_string()))?;
-                self.journal.record(StepRecord {
-                    name: step.name().into(),
-                    status: StepStatus::Done,
-                    tx: None,
-                    address: None,
-                });
-                return self.save();
+                return self.done(step, None);
             }
             Step::MailboxConfig => {
                 let owner = self.table_owner(spec, &task).await.map_err(fail)?;
@@ -786,18 +784,8 @@ impl Deployer {
                     .journal
                     .address(Step::TaskHook.name())
                     .ok_or_else(|| fail("the journal has no task hook".into()))?;
-                let config = task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
-                    taskHook: hook,
-                    taskSLA: U96::from(spec.task_sla),
-                    feeToken: Address::ZERO,
-                    curveType: spec.curve.curve_type(),
-                    feeCollector: Address::ZERO,
-                    consensus: task_mailbox::ITaskMailboxTypes::Consensus {
-                        consensusType: 1,
-                        value: U256::from(spec.threshold_bps).abi_encode().into(),
-                    },
-                    taskMetadata: Bytes::new(),
-                };
+                let config =
+                    mailbox_task_config(hook, spec.curve, spec.task_sla, spec.threshold_bps);
                 TaskMailbox::new(task.task_mailbox, &provider)
                     .setExecutorOperatorSetTaskConfig(retype(&executor_set(avs)), config)
                     .into_transaction_request()
@@ -979,12 +967,6 @@ impl Deployer {
         register_operators(&self.sandbox_chain()?, &avs_spec)
             .await
             .map_err(|e| fail(e.to_string()))?;
-        self.journal.record(StepRecord {
-            name: step.name().into(),
-            status: StepStatus::Done,
-            tx: None,
-            address: None,
-        });
-        self.save()
+        self.done(step, None)
     }
 }

@@ -13,6 +13,6 @@ pub use local::{ChainOptions, LocalChain, LocalExecutor};
 
 pub use provision::{
     AGGREGATOR_SET, AVS_METADATA_URI, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,
-    OperatorSpec, ProvisionError, ProvisionedAvs, provision_avs, push_tables, register_operators,
-    registrar_creation_code,
+    OperatorSpec, ProvisionError, ProvisionedAvs, mailbox_task_config, provision_avs, push_tables,
+    register_operators, registrar_creation_code,
 };

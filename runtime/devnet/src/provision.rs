@@ -192,6 +192,28 @@ pub fn registrar_creation_code(
     [code.as_ref(), &args].concat().into()
 }
 
+/// The TaskMailbox configuration of an executor set: `hook` as its task hook, `task_sla`
+/// seconds per task, no fees, and a stake-proportion threshold of `threshold_bps`.
+pub fn mailbox_task_config(
+    hook: Address,
+    curve: Curve,
+    task_sla: u64,
+    threshold_bps: u16,
+) -> task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
+    task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
+        taskHook: hook,
+        taskSLA: U96::from(task_sla),
+        feeToken: Address::ZERO,
+        curveType: curve.curve_type(),
+        feeCollector: Address::ZERO,
+        consensus: task_mailbox::ITaskMailboxTypes::Consensus {
+            consensusType: 1,
+            value: U256::from(threshold_bps).abi_encode().into(),
+        },
+        taskMetadata: Bytes::new(),
+    }
+}
+
 /// Deploys `code` from `from` and returns the new contract's address.
 async fn deploy_code(
     chain: &Chain,
@@ -302,18 +324,7 @@ pub async fn provision_avs(
             .unwrap_or_else(|| OpenTaskHook::BYTECODE.clone());
         let step = format!("deploying the task hook on chain {}", chain.chain_id);
         let hook = deploy_code(chain, avs, code, step).await?;
-        let config = task_mailbox::ITaskMailboxTypes::ExecutorOperatorSetTaskConfig {
-            taskHook: hook,
-            taskSLA: U96::from(spec.task_sla),
-            feeToken: Address::ZERO,
-            curveType: spec.curve.curve_type(),
-            feeCollector: Address::ZERO,
-            consensus: task_mailbox::ITaskMailboxTypes::Consensus {
-                consensusType: 1,
-                value: U256::from(spec.threshold_bps).abi_encode().into(),
-            },
-            taskMetadata: Bytes::new(),
-        };
+        let config = mailbox_task_config(hook, spec.curve, spec.task_sla, spec.threshold_bps);
         let mailbox = TaskMailbox::new(chain.stack.task_mailbox, &chain.provider);
         send!(
             format!("configuring the mailbox on chain {}", chain.chain_id),
