@@ -25,6 +25,7 @@ use std::{
 
 use alloy::{
     primitives::{Address, B256, Bytes, U256, keccak256},
+    signers::local::PrivateKeySigner,
     sol_types::SolValue,
 };
 use ponos_aggregator::{
@@ -271,7 +272,9 @@ pub async fn start_aggregator(
         chains.push(TaskChain::connect(watch, chain.provider.clone()).await?);
     }
     let stack = l1.stack;
-    let tx_sender = identity.address;
+    // The aggregator's own key sends its transactions on a devnet.
+    let tx_signer = PrivateKeySigner::from_bytes(&B256::from(*identity.key.to_bytes()))
+        .map_err(|e| DevnetError::Invalid(format!("the aggregator key is unusable: {e}")))?;
     Ok(Aggregator::start(
         AggregatorConfig {
             l1: L1 {
@@ -286,7 +289,7 @@ pub async fn start_aggregator(
             },
             chains,
             identity,
-            tx_sender,
+            tx_signer,
             avss: vec![avs],
             max_concurrent_tasks: 256,
             max_result_bytes: 1_572_864,

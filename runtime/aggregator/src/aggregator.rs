@@ -9,8 +9,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use alloy::primitives::{Address, B256};
-use ponos_store::{AggregatorStore, TaskRecord, TaskStatus};
+use alloy::{
+    primitives::{Address, B256},
+    signers::local::PrivateKeySigner,
+};
+use ponos_store::{AggregatorStore, OperatorAnswer, SubmissionRecord, TaskRecord, TaskStatus};
 use tokio::{
     sync::{Semaphore, mpsc, watch},
     task::{AbortHandle, JoinHandle, JoinSet},
@@ -22,6 +25,7 @@ use crate::{
     chain::TaskChain,
     metrics::{AggregatorMetrics, Stage},
     pool::{ExecutorPool, ExecutorTls},
+    retry::Backoff,
     sender::{Landed, SenderConfig, TxSender},
     session::{self, AggregatorIdentity, SessionContext},
     view::{L1, OperatorSetView, OperatorViews},
@@ -33,13 +37,12 @@ use crate::{
 pub struct AggregatorConfig {
     /// Where operator sets are read.
     pub l1: L1,
-    /// The chains whose mailboxes are watched (the L1 too, when tasks are created there). Their
-    /// providers' wallets must hold the key of `tx_sender`.
+    /// The chains whose mailboxes are watched (the L1 too, when tasks are created there).
     pub chains: Vec<TaskChain>,
     /// The aggregator's identity towards executors.
     pub identity: AggregatorIdentity,
-    /// The account that sends `submitResult`.
-    pub tx_sender: Address,
+    /// The key that signs `submitResult` transactions (each is recorded before it is sent).
+    pub tx_signer: PrivateKeySigner,
     /// The AVSs served from the start (more can be registered at run time).
     pub avss: Vec<Address>,
     /// Tasks run at once, at most.
@@ -109,7 +112,13 @@ impl Aggregator {
             };
             senders.insert(
                 id,
-                TxSender::new(id, chain.provider.clone(), config.tx_sender, sender),
+                TxSender::new(
+                    id,
+                    chain.provider.clone(),
+                    config.tx_signer.clone(),
+                    sender,
+                    metrics.clone(),
+                ),
             );
             if chains.insert(id, Arc::new(chain)).is_some() {
                 return Err(AggregatorError::Config(format!(
@@ -145,6 +154,16 @@ impl Aggregator {
         ])?;
         if !open.is_empty() {
             info!(target: "ponos::aggregator", tasks = open.len(), "resuming open tasks");
+        }
+        // Nonces of transactions recorded before the restart are not handed out again: those
+        // transactions may still be waiting in a pool, or be broadcast again.
+        for task in &open {
+            if let (Some(sender), Some(last)) = (
+                inner.senders.get(&task.chain_id),
+                task.submissions.iter().map(|s| s.nonce).max(),
+            ) {
+                sender.floor_nonce(last + 1).await;
+            }
         }
         for task in open {
             if inner.chains.contains_key(&task.chain_id) {
@@ -466,41 +485,89 @@ async fn drive<S: AggregatorStore>(
             task.updated_at_ms = now_ms();
             record(inner, task)?;
             let view = load_view(inner, &chain, task, collect_until).await?;
-            let certified = session::run(&inner.ctx, task, &view, collect_until).await?;
+            let mut snapshot = task.clone();
+            let mut persist = |answers: &[OperatorAnswer]| {
+                snapshot.answers = answers.to_vec();
+                snapshot.updated_at_ms = now_ms();
+                if let Err(error) = record(inner, &snapshot) {
+                    warn!(target: "ponos::aggregator", task = %snapshot.task_hash, %error, "storing answers");
+                }
+            };
+            let certified =
+                session::run(&inner.ctx, task, &view, collect_until, &mut persist).await?;
             inner.metrics.stage(Stage::Collection, started.elapsed());
             info!(
                 target: "ponos::aggregator",
                 task = %task.task_hash, signers = certified.signers, non_signers = certified.non_signers,
                 "threshold met; submitting"
             );
-            task.status = TaskStatus::Submitted;
             task.certificate = Some(certified.certificate.clone());
             task.result = Some(certified.result.clone());
-            task.updated_at_ms = now_ms();
-            if !record(inner, task)? {
-                // Withdrawn while collecting: nothing is sent.
-                return Ok(());
-            }
+            task.answers.clear();
             (certified.certificate, certified.result)
         }
     };
 
+    // The certificate is stored with the first transaction, before that is broadcast.
     let started = Instant::now();
     let sender = inner
         .senders
         .get(&task.chain_id)
         .ok_or_else(|| AggregatorError::Config(format!("no sender for chain {}", task.chain_id)))?;
-    match sender
-        .submit_result(
-            task.mailbox,
-            task.task_hash,
-            task.block_timestamp,
-            certificate,
-            result,
-            deadline,
-        )
-        .await?
-    {
+    let mut sent = std::mem::take(&mut task.submissions);
+    let mut attempt = 0;
+    let landed = loop {
+        let mut snapshot = task.clone();
+        snapshot.status = TaskStatus::Submitted;
+        let mut journal = |records: &[SubmissionRecord]| {
+            snapshot.submissions = records.to_vec();
+            snapshot.updated_at_ms = now_ms();
+            if record(inner, &snapshot)? {
+                Ok(())
+            } else {
+                Err(AggregatorError::Withdrawn(snapshot.task_hash))
+            }
+        };
+        let outcome = sender
+            .submit_result(
+                task.mailbox,
+                task.task_hash,
+                task.block_timestamp,
+                certificate.clone(),
+                result.clone(),
+                deadline,
+                &mut sent,
+                &mut journal,
+            )
+            .await;
+        match outcome {
+            Ok(landed) => break landed,
+            Err(
+                error @ (AggregatorError::Expired(_)
+                | AggregatorError::Withdrawn(_)
+                | AggregatorError::Contract { .. }
+                | AggregatorError::Store(_)),
+            ) => {
+                task.submissions = sent;
+                return Err(error);
+            }
+            // A node error, a revert, a lost transaction: the mailbox still takes a result
+            // until the deadline.
+            Err(error) => {
+                let wait = Backoff::RPC.jittered(attempt);
+                attempt += 1;
+                if Instant::now() + wait >= deadline {
+                    task.submissions = sent;
+                    return Err(error);
+                }
+                warn!(target: "ponos::aggregator", task = %task.task_hash, %error, retry_in = ?wait, "submitting again");
+                tokio::time::sleep(wait).await;
+            }
+        }
+    };
+    task.status = TaskStatus::Submitted;
+    task.submissions = sent;
+    match landed {
         Landed::Verified { tx, block } => {
             inner.metrics.stage(Stage::Submission, started.elapsed());
             info!(target: "ponos::aggregator", task = %task.task_hash, %tx, block, "verified");
@@ -521,7 +588,7 @@ async fn load_view<S: AggregatorStore>(
     task: &TaskRecord,
     until: Instant,
 ) -> Result<Arc<OperatorSetView>, AggregatorError> {
-    let mut backoff = Duration::from_millis(100);
+    let mut attempt = 0;
     loop {
         match inner
             .views
@@ -533,10 +600,13 @@ async fn load_view<S: AggregatorStore>(
             )
             .await
         {
-            Err(error @ AggregatorError::Rpc { .. }) if Instant::now() + backoff < until => {
-                warn!(target: "ponos::aggregator", task = %task.task_hash, %error, retry_in = ?backoff, "reading the operator set");
-                tokio::time::sleep(backoff).await;
-                backoff = (backoff * 2).min(Duration::from_secs(2));
+            Err(error @ AggregatorError::Rpc { .. })
+                if Instant::now() + Backoff::RPC.base(attempt) < until =>
+            {
+                let wait = Backoff::RPC.jittered(attempt);
+                attempt += 1;
+                warn!(target: "ponos::aggregator", task = %task.task_hash, %error, retry_in = ?wait, "reading the operator set");
+                tokio::time::sleep(wait).await;
             }
             outcome => return outcome,
         }

@@ -29,7 +29,8 @@ pub enum AggregatorError {
     Store(#[from] ponos_store::StoreError),
     /// Not enough operators agreed before the deadline.
     #[error(
-        "task {task}: no result reached the threshold ({answered} of {operators} operators answered; best result holds {best_bps} of {threshold_bps} bps)"
+        "task {task}: no result reached the threshold before collection had to end ({answered} of {operators} operators answered; best result holds {best_bps} of {threshold_bps} bps){}",
+        if reasons.is_empty() { String::new() } else { format!("; last errors: {reasons}") }
     )]
     ThresholdNotMet {
         /// The task.
@@ -42,10 +43,15 @@ pub enum AggregatorError {
         best_bps: u64,
         /// The share needed.
         threshold_bps: u16,
+        /// The last error of each operator that gave no usable answer (`operator: reason; ...`).
+        reasons: String,
     },
     /// The task's deadline passed.
     #[error("task {0}: its deadline passed")]
     Expired(B256),
+    /// The task's block was reorganised away while it was worked on.
+    #[error("task {0}: its block was reorganised away")]
+    Withdrawn(B256),
     /// A certificate could not be built.
     #[error("task {task}: building the certificate: {reason}")]
     Certificate {

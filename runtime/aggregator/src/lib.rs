@@ -14,6 +14,7 @@ pub mod error;
 pub mod management;
 pub mod metrics;
 pub mod pool;
+pub mod retry;
 pub mod sender;
 pub mod session;
 pub mod view;

@@ -49,6 +49,11 @@ pub struct AggregatorMetrics {
     pub reorgs: Counter,
     /// Operator socket changes seen on L1 that dropped cached operator sets.
     pub socket_changes: Counter,
+    /// Operators asked again after an error.
+    pub operator_retries: Counter,
+    /// `submitResult` transactions broadcast again (recorded before a restart, lost by the
+    /// node's pool).
+    pub rebroadcasts: Counter,
     /// Sessions running now.
     pub sessions_running: std::sync::atomic::AtomicI64,
     stages: Mutex<BTreeMap<Stage, Histogram>>,
@@ -146,6 +151,16 @@ impl AggregatorMetrics {
                 "ponos_aggregator_socket_changes_total",
                 "Operator socket changes seen on L1 that dropped cached operator sets.",
                 &self.socket_changes,
+            ),
+            (
+                "ponos_aggregator_operator_retries_total",
+                "Operators asked again after an error.",
+                &self.operator_retries,
+            ),
+            (
+                "ponos_aggregator_rebroadcasts_total",
+                "submitResult transactions broadcast again after the node lost them.",
+                &self.rebroadcasts,
             ),
             (
                 "ponos_aggregator_reorgs_total",

@@ -10,20 +10,27 @@ use std::{
 };
 
 use alloy::{
-    network::TransactionBuilder as _,
-    primitives::{Address, B256, Bytes},
+    eips::eip2718::Encodable2718 as _,
+    network::{EthereumWallet, NetworkTransactionBuilder as _, TransactionBuilder as _},
+    primitives::{Address, B256, Bytes, keccak256},
     providers::{DynProvider, Provider},
     rpc::types::{TransactionReceipt, TransactionRequest},
+    signers::local::PrivateKeySigner,
     sol_types::SolCall,
 };
 use ponos_chain::contracts::TaskMailbox;
+use ponos_store::SubmissionRecord;
 use tokio::{
     sync::{Mutex, mpsc},
     task::JoinHandle,
 };
 use tracing::{info, warn};
 
-use crate::AggregatorError;
+use crate::{
+    AggregatorError,
+    metrics::AggregatorMetrics,
+    retry::{self, Recovery},
+};
 
 /// How transactions are sent.
 #[derive(Debug, Clone, Copy)]
@@ -39,7 +46,8 @@ pub struct SenderConfig {
     /// Development chains only (anvil): when the head's timestamp is not yet past a task's
     /// creation, ask the node to stamp the next block one second after it
     /// (`evm_setNextBlockTimestamp`), because an automining node can give consecutive blocks
-    /// the same timestamp and the mailbox takes results only in a later one.
+    /// the same timestamp and the mailbox takes results only in a later one. The chain's
+    /// clock stays within [`MAX_LEAD_SECS`] of the wall clock.
     pub stamp_later_blocks: bool,
 }
 
@@ -163,17 +171,23 @@ impl Drop for ReceiptBook {
     }
 }
 
-/// The last timestamp asked of a development node, and when.
+/// The sender's nonces.
+#[derive(Debug, Default)]
+struct Nonces {
+    /// The next one to hand out, once read from the node.
+    next: Option<u64>,
+    /// The lowest one that may be handed out.
+    floor: u64,
+}
+
+/// The last timestamp asked of a development node.
 #[derive(Debug)]
 struct Stamped {
     next: u64,
-    at: Option<Instant>,
 }
 
-/// On development chains, stamps are at least this far apart: each moves the chain's clock a
-/// second ahead, so one stamp serves every result waiting at that moment, and the chain's
-/// clock runs at most ten seconds per second ahead of the wall clock under a flood of tasks.
-const STAMP_WINDOW: Duration = Duration::from_millis(100);
+/// On development chains, how far ahead of the wall clock a stamped block may be, in seconds.
+pub const MAX_LEAD_SECS: u64 = 2;
 
 /// Sends from one account on one chain.
 #[derive(Debug)]
@@ -182,7 +196,9 @@ pub struct TxSender {
     provider: DynProvider,
     from: Address,
     config: SenderConfig,
-    next_nonce: Mutex<Option<u64>>,
+    wallet: EthereumWallet,
+    nonces: Mutex<Nonces>,
+    metrics: Arc<AggregatorMetrics>,
     /// Gas limits by (mailbox, certificate size, result size): results of one shape cost the
     /// same to verify and store, so the node's (expensive) estimate runs once per shape.
     gas_estimates: Mutex<HashMap<(Address, usize, usize), u64>>,
@@ -194,15 +210,23 @@ pub struct TxSender {
 }
 
 impl TxSender {
-    /// A sender from `from`, whose key the provider's wallet holds.
-    pub fn new(chain_id: u64, provider: DynProvider, from: Address, config: SenderConfig) -> Self {
+    /// A sender that signs with `signer`.
+    pub fn new(
+        chain_id: u64,
+        provider: DynProvider,
+        signer: PrivateKeySigner,
+        config: SenderConfig,
+        metrics: Arc<AggregatorMetrics>,
+    ) -> Self {
         Self {
             chain_id,
             provider,
-            from,
+            from: signer.address(),
+            wallet: EthereumWallet::from(signer),
             config,
-            next_nonce: Mutex::new(None),
-            stamped: Mutex::new(Stamped { next: 0, at: None }),
+            nonces: Mutex::new(Nonces::default()),
+            metrics,
+            stamped: Mutex::new(Stamped { next: 0 }),
             gas_estimates: Mutex::default(),
             receipts: Arc::default(),
             fee_estimate: Mutex::default(),
@@ -213,6 +237,7 @@ impl TxSender {
     pub fn from(&self) -> Address {
         self.from
     }
+
 
     /// Reads the task's status from the mailbox.
     pub async fn status(
@@ -233,8 +258,32 @@ impl TxSender {
         })
     }
 
-    /// Submits `certificate` over `result` for `task`, created in a block at
-    /// `created_at` (chain time); gives up at `deadline`.
+    /// The mined status's verdict, as an outcome: `Ok(None)` while the task is open.
+    async fn mined_verdict(
+        &self,
+        mailbox: Address,
+        task: B256,
+    ) -> Result<Option<Landed>, AggregatorError> {
+        match self.status(mailbox, task).await? {
+            OnchainStatus::Created => Ok(None),
+            OnchainStatus::Verified => Ok(Some(Landed::AlreadyVerified)),
+            OnchainStatus::Expired => Err(AggregatorError::Expired(task)),
+            OnchainStatus::None => Err(AggregatorError::Contract {
+                chain_id: self.chain_id,
+                source: crate::error::ContractProblem::UnknownTask(task),
+            }),
+        }
+    }
+
+    /// Submits `certificate` over `result` for `task`, created in a block at `created_at`
+    /// (chain time); gives up at `deadline`.
+    ///
+    /// `sent` holds the transactions signed for the task so far (from the store, after a
+    /// restart): they are looked for first (receipt, then the node's pool), waited for, and
+    /// broadcast again when the pool lost them, so a task is never sent twice under two
+    /// nonces. Every transaction signed here is appended to `sent` and handed to `journal`
+    /// *before* it is broadcast.
+    #[allow(clippy::too_many_arguments, reason = "one submission's facts")]
     pub async fn submit_result(
         &self,
         mailbox: Address,
@@ -243,26 +292,10 @@ impl TxSender {
         certificate: Bytes,
         result: Bytes,
         deadline: Instant,
+        sent: &mut Vec<SubmissionRecord>,
+        journal: &mut (dyn FnMut(&[SubmissionRecord]) -> Result<(), AggregatorError> + Send),
     ) -> Result<Landed, AggregatorError> {
         let id = self.chain_id;
-        match self.status(mailbox, task).await? {
-            OnchainStatus::Created => {}
-            OnchainStatus::Verified => return Ok(Landed::AlreadyVerified),
-            OnchainStatus::Expired => return Err(AggregatorError::Expired(task)),
-            OnchainStatus::None => {
-                return Err(AggregatorError::Contract {
-                    chain_id: id,
-                    source: crate::error::ContractProblem::UnknownTask(task),
-                });
-            }
-        }
-        // The mailbox takes results only in a block after the task's.
-        if self.config.stamp_later_blocks {
-            self.stamp_next_block_after(created_at).await?;
-        } else {
-            self.wait_for_time_after(created_at, deadline, task).await?;
-        }
-
         let (certificate_len, result_len) = (certificate.len(), result.len());
         let input = TaskMailbox::submitResultCall {
             taskHash: task,
@@ -275,56 +308,69 @@ impl TxSender {
             .with_to(mailbox)
             .with_input(input);
         let shape = (mailbox, certificate_len, result_len);
-        let gas = match self.gas_by_shape(&shape).await {
-            Some(gas) => gas,
-            None => {
-                let estimated = self
-                    .provider
-                    .estimate_gas(request.clone())
-                    .await
-                    .map_err(|e| {
-                        AggregatorError::rpc(
-                            id,
-                            format!("submitResult for task {task} would fail"),
-                            e,
-                        )
-                    })?;
-                let gas = estimated + estimated * self.config.gas_margin_percent / 100;
-                self.gas_estimates.lock().await.insert(shape, gas);
-                gas
-            }
-        };
-        let fees = self.fees().await?;
-        let (mut max_fee, mut tip) = (fees.max_fee_per_gas, fees.max_priority_fee_per_gas);
 
-        let nonce = self.take_nonce().await?;
-        let mut sent: Vec<B256> = Vec::new();
+        // What a previous run sent, first: it may have landed, or still be on its way.
+        if let Some(last) = sent.last().cloned() {
+            match self.recover(sent).await? {
+                (Recovery::Mined, Some((hash, receipt))) => {
+                    if receipt.status() {
+                        return Ok(Landed::Verified {
+                            tx: hash,
+                            block: receipt.block_number.unwrap_or_default(),
+                        });
+                    }
+                    // It reverted: whatever the mailbox says now decides.
+                    sent.clear();
+                }
+                (Recovery::Pending, _) => {}
+                (Recovery::Rebroadcast, _) => {
+                    if self.config.stamp_later_blocks {
+                        self.stamp_next_block_after(created_at).await?;
+                    }
+                    info!(target: "ponos::aggregator", chain = id, %task, tx = %last.hash, nonce = last.nonce, "the node lost the transaction: broadcasting it again");
+                    if let Err(error) = self.provider.send_raw_transaction(&last.raw).await {
+                        warn!(target: "ponos::aggregator", chain = id, %task, %error, "broadcasting the recorded transaction again");
+                    }
+                    self.metrics.rebroadcasts.inc();
+                }
+                (_, _) => sent.clear(),
+            }
+        }
+
+        if sent.is_empty() {
+            if let Some(landed) = self.mined_verdict(mailbox, task).await? {
+                return Ok(landed);
+            }
+            // The mailbox takes results only in a block after the task's.
+            if self.config.stamp_later_blocks {
+                self.stamp_next_block_after(created_at).await?;
+            } else {
+                self.wait_for_time_after(created_at, deadline, task).await?;
+            }
+            let gas = self.gas_limit(&request, &shape, task).await?;
+            let fees = self.fees().await?;
+            let nonce = self.take_nonce().await?;
+            let signed = self
+                .sign(&request, nonce, gas, fees.max_fee_per_gas, fees.max_priority_fee_per_gas)
+                .await?;
+            sent.push(signed.clone());
+            journal(sent)?;
+            if let Err(error) = self.provider.send_raw_transaction(&signed.raw).await {
+                // The nonce was not used: count again from the node. The record stays; a
+                // restart finds its nonce free and broadcasts it, or taken and signs anew.
+                self.reset_nonce().await;
+                return Err(AggregatorError::rpc(
+                    id,
+                    format!("sending submitResult for task {task}"),
+                    error,
+                ));
+            }
+        }
+
         loop {
-            let tx = request
-                .clone()
-                .with_nonce(nonce)
-                .with_gas_limit(gas)
-                .with_max_fee_per_gas(max_fee)
-                .with_max_priority_fee_per_gas(tip)
-                .with_chain_id(id);
-            match self.provider.send_transaction(tx).await {
-                Ok(pending) => sent.push(*pending.tx_hash()),
-                Err(error) if sent.is_empty() => {
-                    // The nonce was not used: count again from the node.
-                    *self.next_nonce.lock().await = None;
-                    return Err(AggregatorError::rpc(
-                        id,
-                        format!("sending submitResult for task {task}"),
-                        error,
-                    ));
-                }
-                Err(error) => {
-                    warn!(target: "ponos::aggregator", chain = id, %task, %error, "replacement not accepted; waiting for the earlier transaction");
-                }
-            }
-
+            let hashes: Vec<B256> = sent.iter().map(|s| s.hash).collect();
             let replace_at = (Instant::now() + self.config.replace_after).min(deadline);
-            if let Some((hash, receipt)) = self.wait_for_receipts(&sent, replace_at).await? {
+            if let Some((hash, receipt)) = self.wait_for_receipts(&hashes, replace_at).await? {
                 if receipt.status() {
                     return Ok(Landed::Verified {
                         tx: hash,
@@ -335,6 +381,7 @@ impl TxSender {
                 if self.status(mailbox, task).await? == OnchainStatus::Verified {
                     return Ok(Landed::AlreadyVerified);
                 }
+                let gas = sent.last().map_or(0, |s| s.gas_limit);
                 // Out of gas with a limit from another task of the same shape (its hook may
                 // charge differently): estimate afresh next time.
                 if receipt.gas_used >= gas * 95 / 100 {
@@ -345,6 +392,7 @@ impl TxSender {
                     .await
                     .map(|r| format!(": {r}"))
                     .unwrap_or_default();
+                sent.clear();
                 return Err(AggregatorError::Reverted {
                     task,
                     tx: hash,
@@ -356,21 +404,143 @@ impl TxSender {
             if Instant::now() >= deadline {
                 return Err(AggregatorError::Expired(task));
             }
-            match self.status(mailbox, task).await? {
-                OnchainStatus::Created => {}
-                OnchainStatus::Verified => return Ok(Landed::AlreadyVerified),
-                OnchainStatus::Expired => return Err(AggregatorError::Expired(task)),
-                OnchainStatus::None => {
-                    return Err(AggregatorError::Contract {
-                        chain_id: id,
-                        source: crate::error::ContractProblem::UnknownTask(task),
-                    });
+            if let Some(landed) = self.mined_verdict(mailbox, task).await? {
+                return Ok(landed);
+            }
+            let Some(last) = sent.last().cloned() else {
+                return Err(AggregatorError::Expired(task));
+            };
+            let max_fee = last.max_fee_per_gas + last.max_fee_per_gas * self.config.fee_bump_percent / 100;
+            let tip = last.max_priority_fee_per_gas
+                + last.max_priority_fee_per_gas * self.config.fee_bump_percent / 100
+                + 1;
+            info!(target: "ponos::aggregator", chain = id, %task, nonce = last.nonce, max_fee, tip, "not mined in time: replacing with higher fees");
+            let replacement = self
+                .sign(&request, last.nonce, last.gas_limit, max_fee, tip)
+                .await?;
+            sent.push(replacement.clone());
+            journal(sent)?;
+            if let Err(error) = self.provider.send_raw_transaction(&replacement.raw).await {
+                warn!(target: "ponos::aggregator", chain = id, %task, %error, "replacement not accepted; waiting for the earlier transaction");
+            }
+        }
+    }
+
+    /// Where the transactions of a previous run are: mined (with the receipt), in the pool,
+    /// lost with their nonce still free, or lost with their nonce taken by another.
+    async fn recover(
+        &self,
+        sent: &[SubmissionRecord],
+    ) -> Result<(Recovery, Option<(B256, TransactionReceipt)>), AggregatorError> {
+        let id = self.chain_id;
+        let Some(last) = sent.last() else {
+            return Ok((Recovery::Resign, None));
+        };
+        self.floor_nonce(last.nonce + 1).await;
+        for record in sent {
+            if let Some(receipt) = self
+                .provider
+                .get_transaction_receipt(record.hash)
+                .await
+                .map_err(|e| AggregatorError::rpc(id, "reading a receipt", e))?
+            {
+                return Ok((Recovery::Mined, Some((record.hash, receipt))));
+            }
+        }
+        let mut in_pool = false;
+        for record in sent {
+            if self
+                .provider
+                .get_transaction_by_hash(record.hash)
+                .await
+                .map_err(|e| AggregatorError::rpc(id, "looking for a transaction", e))?
+                .is_some()
+            {
+                in_pool = true;
+                break;
+            }
+        }
+        let mined_nonce = self
+            .provider
+            .get_transaction_count(self.from)
+            .latest()
+            .await
+            .map_err(|e| AggregatorError::rpc(id, "reading the nonce", e))?;
+        let nonce_used = mined_nonce > last.nonce;
+        if nonce_used && !in_pool {
+            // Mined between the receipt look-up and the nonce read?
+            for record in sent {
+                if let Some(receipt) = self
+                    .provider
+                    .get_transaction_receipt(record.hash)
+                    .await
+                    .map_err(|e| AggregatorError::rpc(id, "reading a receipt", e))?
+                {
+                    return Ok((Recovery::Mined, Some((record.hash, receipt))));
                 }
             }
-            max_fee += max_fee * self.config.fee_bump_percent / 100;
-            tip += tip * self.config.fee_bump_percent / 100 + 1;
-            info!(target: "ponos::aggregator", chain = id, %task, nonce, max_fee, tip, "not mined in time: replacing with higher fees");
         }
+        Ok((retry::recovery(false, in_pool, nonce_used), None))
+    }
+
+    /// Signs `request` at `nonce` with the given gas and fees.
+    async fn sign(
+        &self,
+        request: &TransactionRequest,
+        nonce: u64,
+        gas_limit: u64,
+        max_fee_per_gas: u128,
+        max_priority_fee_per_gas: u128,
+    ) -> Result<SubmissionRecord, AggregatorError> {
+        let envelope = request
+            .clone()
+            .with_nonce(nonce)
+            .with_gas_limit(gas_limit)
+            .with_max_fee_per_gas(max_fee_per_gas)
+            .with_max_priority_fee_per_gas(max_priority_fee_per_gas)
+            .with_chain_id(self.chain_id)
+            .build(&self.wallet)
+            .await
+            .map_err(|e| AggregatorError::rpc(self.chain_id, "signing submitResult", e))?;
+        let raw = Bytes::from(envelope.encoded_2718());
+        Ok(SubmissionRecord {
+            hash: keccak256(&raw),
+            nonce,
+            max_fee_per_gas,
+            max_priority_fee_per_gas,
+            gas_limit,
+            raw,
+        })
+    }
+
+    /// The gas limit for `request`: the estimate of its shape, or a fresh one against the
+    /// latest block (pending state may already hold a submission of this very task, which
+    /// would make the estimate revert; that is no verdict). A failed estimate is tried again
+    /// while the mailbox says the task is open, until `submit_result`'s caller gives up.
+    async fn gas_limit(
+        &self,
+        request: &TransactionRequest,
+        shape: &(Address, usize, usize),
+        task: B256,
+    ) -> Result<u64, AggregatorError> {
+        if let Some(gas) = self.gas_by_shape(shape).await {
+            return Ok(gas);
+        }
+        let estimated = self
+            .provider
+            .estimate_gas(request.clone())
+            .block(alloy::eips::BlockId::latest())
+            .await
+            .map_err(|e| {
+                AggregatorError::rpc(
+                    self.chain_id,
+                    format!("estimating gas for submitResult of task {task}"),
+                    e,
+                )
+            })?;
+        let gas = estimated + estimated * self.config.gas_margin_percent / 100;
+        self.gas_estimates.lock().await.insert(*shape, gas);
+        Ok(gas)
     }
 
     /// Waits until one of `hashes` is mined (or `until`): the block scanner reports receipts as
@@ -463,8 +633,8 @@ impl TxSender {
     }
 
     async fn take_nonce(&self) -> Result<u64, AggregatorError> {
-        let mut next = self.next_nonce.lock().await;
-        let nonce = match *next {
+        let mut nonces = self.nonces.lock().await;
+        let next = match nonces.next {
             Some(nonce) => nonce,
             None => self
                 .provider
@@ -472,20 +642,39 @@ impl TxSender {
                 .pending()
                 .await
                 .map_err(|e| AggregatorError::rpc(self.chain_id, "reading the nonce", e))?,
-        };
-        *next = Some(nonce + 1);
-        Ok(nonce)
+        }
+        .max(nonces.floor);
+        nonces.next = Some(next + 1);
+        Ok(next)
     }
 
-    /// On a development chain: makes sure every block from now on is stamped after
-    /// `created_at`. Blocks never go back in time, so once one is, all later ones are.
+    /// Counts nonces from the node again at the next send.
+    async fn reset_nonce(&self) {
+        self.nonces.lock().await.next = None;
+    }
+
+    /// Never hands out a nonce below `floor`: the ones under it belong to recorded
+    /// transactions that may still be broadcast again.
+    pub async fn floor_nonce(&self, floor: u64) {
+        let mut nonces = self.nonces.lock().await;
+        nonces.floor = nonces.floor.max(floor);
+    }
+
+    /// On a development chain: makes sure the next block is stamped after `created_at`,
+    /// never asking for a timestamp more than [`MAX_LEAD_SECS`] ahead of the wall clock. A
+    /// task whose block is already that far ahead waits for the wall clock instead: without
+    /// the bound every stamp would move the chain's clock further ahead, and SLAs would run
+    /// out faster than real time under load.
     async fn stamp_next_block_after(&self, created_at: u64) -> Result<(), AggregatorError> {
         let mut stamped = self.stamped.lock().await;
         if stamped.next > created_at {
             return Ok(());
         }
-        if let Some(at) = stamped.at {
-            tokio::time::sleep_until((at + STAMP_WINDOW).into()).await;
+        let wanted = created_at + 1;
+        let allowed_from_ms = wanted.saturating_sub(MAX_LEAD_SECS) * 1000;
+        let wall_ms = crate::watcher::now_ms();
+        if wall_ms < allowed_from_ms {
+            tokio::time::sleep(Duration::from_millis(allowed_from_ms - wall_ms)).await;
         }
         let latest = self
             .provider
@@ -493,18 +682,18 @@ impl TxSender {
             .await
             .map_err(|e| AggregatorError::rpc(self.chain_id, "reading the latest block", e))?
             .map_or(0, |b| b.header.timestamp);
-        if latest <= created_at {
-            let next = created_at + 1;
-            let _: serde_json::Value = self
-                .provider
-                .raw_request("evm_setNextBlockTimestamp".into(), (next,))
-                .await
-                .map_err(|e| AggregatorError::rpc(self.chain_id, "stamping the next block", e))?;
-            *stamped = Stamped {
-                next,
-                at: Some(Instant::now()),
-            };
+        if latest > created_at {
+            return Ok(());
         }
+        // Once the wall clock has passed `wanted`, stamping it brings the chain back to wall
+        // time (the node keeps the offset of the last stamp for the blocks after it).
+        let next = wanted.max(crate::watcher::now_ms() / 1000);
+        let _: serde_json::Value = self
+            .provider
+            .raw_request("evm_setNextBlockTimestamp".into(), (next,))
+            .await
+            .map_err(|e| AggregatorError::rpc(self.chain_id, "stamping the next block", e))?;
+        *stamped = Stamped { next };
         Ok(())
     }
 

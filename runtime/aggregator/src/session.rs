@@ -1,7 +1,8 @@
 //! One task's session: ask every operator of the set at once, check each answer on its own
 //! (identity, size, result signature, auth signature), group the answers by result and weigh
 //! them by stake; as soon as one result holds the threshold, build its certificate. Operators
-//! that do not answer in time simply end up as non-signers.
+//! that do not answer are asked again with backoff until collection must end; those that never
+//! answer end up as non-signers.
 
 use std::{
     collections::HashMap,
@@ -22,8 +23,10 @@ use ponos_crypto::{
     },
     digest, ecdsa,
 };
-use ponos_proto::hourglass::{TaskResult, TaskSubmission};
-use ponos_store::TaskRecord;
+use ponos_proto::hourglass::{
+    TaskResult, TaskSubmission, executor_service_client::ExecutorServiceClient,
+};
+use ponos_store::{OperatorAnswer, TaskRecord};
 use tokio::task::JoinSet;
 use tracing::{debug, warn};
 
@@ -31,6 +34,7 @@ use crate::{
     AggregatorError,
     metrics::AggregatorMetrics,
     pool::ExecutorPool,
+    retry::{self, Backoff},
     view::{Operator, OperatorKey, OperatorSetView},
 };
 
@@ -160,16 +164,73 @@ impl Group {
     }
 }
 
+/// How often answers gathered while a session waits are written to the store.
+const PERSIST_EVERY: Duration = Duration::from_millis(500);
+
 /// Runs `task` on the operators of `view` until a result meets the threshold or `deadline`.
+///
+/// Operators in `task.answers` (checked before a restart) are not asked again. An operator
+/// that does not answer usably is asked again with backoff until `deadline`; the threshold is
+/// missed only then, or once every operator has answered and no result holds the weight.
+/// While the session waits, new answers are handed to `persist` at most every
+/// [`PERSIST_EVERY`] (a session that completes at once writes nothing extra).
 pub async fn run(
     ctx: &SessionContext,
     task: &TaskRecord,
     view: &OperatorSetView,
     deadline: Instant,
+    persist: &mut (dyn FnMut(&[OperatorAnswer]) + Send),
 ) -> Result<Certified, AggregatorError> {
+    let mut groups: HashMap<B256, Group> = HashMap::new();
+    let mut kept: Vec<OperatorAnswer> = Vec::new();
+    let mut answered = 0;
+    let mut reasons: Vec<(Address, String)> = Vec::new();
+    for stored in &task.answers {
+        let Some(operator) = view.operators.iter().find(|o| o.address == stored.operator) else {
+            continue;
+        };
+        let result = TaskResult {
+            task_id: task.task_hash.to_string(),
+            operator_address: stored.operator.to_string(),
+            output: stored.output.to_vec(),
+            result_signature: stored.result_signature.to_vec(),
+            avs_address: task.avs.to_string(),
+            operator_set_id: view.set,
+            auth_signature: stored.auth_signature.to_vec(),
+            version: MESSAGE_VERSION,
+        };
+        if let Ok(answer) = check(
+            result,
+            operator,
+            task.task_hash,
+            view.avs,
+            view.set,
+            view.reference_timestamp,
+            &view.ecdsa_domain,
+            ctx.max_result_bytes,
+        ) {
+            answered += 1;
+            kept.push(stored.clone());
+            groups
+                .entry(answer.message_hash)
+                .or_insert_with(|| Group {
+                    output: answer.output.clone(),
+                    ..Group::default()
+                })
+                .answers
+                .push(answer);
+        }
+    }
+    if let Some(certified) = settle(task, view, &mut groups, &mut answered).await? {
+        return Ok(certified);
+    }
+
     let mut requests = JoinSet::new();
-    let mut asked = 0;
+    let mut asked = answered;
     for operator in &view.operators {
+        if kept.iter().any(|a| a.operator == operator.address) {
+            continue;
+        }
         if operator.socket.is_empty() {
             warn!(target: "ponos::aggregator", operator = %operator.address, "operator registered no socket; counted as a non-signer");
             continue;
@@ -182,95 +243,71 @@ pub async fn run(
             }
         };
         asked += 1;
-        let submission = submission(&ctx.identity, task, view, operator.address);
-        let operator = operator.clone();
-        let task_hash = task.task_hash;
-        let reference_timestamp = view.reference_timestamp;
-        let ecdsa_domain = view.ecdsa_domain.clone();
-        let max = ctx.max_result_bytes;
-        let metrics = ctx.metrics.clone();
-        let avs = view.avs;
-        let set = view.set;
-        let (pool, l1, registrar) = (ctx.pool.clone(), ctx.l1.clone(), view.registrar);
-        requests.spawn(async move {
-            let started = Instant::now();
-            let request = || {
-                let mut request = tonic::Request::new(submission.clone());
-                request.set_timeout(
-                    deadline
-                        .saturating_duration_since(Instant::now())
-                        .max(Duration::from_millis(1)),
-                );
-                request
-            };
-            let mut answer = client.clone().submit_task(request()).await;
-            // Unreachable: the operator may have moved since the view was read (its new socket
-            // is on L1 before the view is refreshed); ask it once at the socket L1 has now.
-            if let Err(status) = &answer
-                && status.code() == tonic::Code::Unavailable
-                && let Some(socket) = current_socket(&l1, registrar, operator.address).await
-                && socket != operator.socket
-                && let Ok(moved) = pool.client(&socket)
-            {
-                debug!(target: "ponos::aggregator", task = %task_hash, operator = %operator.address, %socket, "operator moved; asking at its new socket");
-                answer = moved.clone().submit_task(request()).await;
-            }
-            let elapsed = started.elapsed();
-            let checked = match answer {
-                Ok(response) => check(
-                    response.into_inner(),
-                    &operator,
-                    task_hash,
-                    avs,
-                    set,
-                    reference_timestamp,
-                    &ecdsa_domain,
-                    max,
-                ),
-                Err(status) => Err(format!("{}: {}", status.code(), status.message())),
-            };
-            metrics.operator_answer(operator.address, elapsed, checked.is_ok());
-            (operator.address, checked)
-        });
+        let ask = Ask {
+            submission: submission(&ctx.identity, task, view, operator.address),
+            operator: operator.clone(),
+            task_hash: task.task_hash,
+            avs: view.avs,
+            set: view.set,
+            reference_timestamp: view.reference_timestamp,
+            ecdsa_domain: view.ecdsa_domain.clone(),
+            max_result_bytes: ctx.max_result_bytes,
+            registrar: view.registrar,
+            deadline,
+        };
+        requests.spawn(ask.run(client, ctx.clone()));
     }
 
-    let mut groups: HashMap<B256, Group> = HashMap::new();
-    let mut answered = 0;
+    let mut unsaved = false;
+    let mut flush = tokio::time::interval_at(
+        (Instant::now() + PERSIST_EVERY).into(),
+        PERSIST_EVERY,
+    );
     loop {
-        let next = match tokio::time::timeout_at(deadline.into(), requests.join_next()).await {
-            Err(_) => return Err(AggregatorError::Expired(task.task_hash)),
-            Ok(None) => break,
-            Ok(Some(Err(join))) => {
+        let next = tokio::select! {
+            next = requests.join_next() => next,
+            _ = flush.tick() => {
+                if unsaved {
+                    persist(&kept);
+                    unsaved = false;
+                }
+                continue;
+            }
+        };
+        let (operator, answer) = match next {
+            None => break,
+            Some(Err(join)) => {
                 warn!(target: "ponos::aggregator", error = %join, "an operator request task failed");
                 continue;
             }
-            Ok(Some(Ok(next))) => next,
+            Some(Ok(next)) => next,
         };
-        let (operator, answer) = next;
-        let answer = match answer {
+        let (answer, raw) = match answer {
             Ok(answer) => answer,
             Err(reason) => {
                 debug!(target: "ponos::aggregator", task = %task.task_hash, %operator, %reason, "no usable answer");
+                reasons.push((operator, reason));
                 continue;
             }
         };
         answered += 1;
-        let message_hash = answer.message_hash;
-        let group = groups.entry(message_hash).or_insert_with(|| Group {
-            output: answer.output.clone(),
-            ..Group::default()
-        });
-        group.answers.push(answer);
-        if meets_threshold(&group.weight(view), &view.total_weights, view.threshold_bps) {
-            for operator in group.confirm().await {
-                answered -= 1;
-                warn!(target: "ponos::aggregator", task = %task.task_hash, %operator, "signature does not verify against the operator's key; answer dropped");
-            }
-            if meets_threshold(&group.weight(view), &view.total_weights, view.threshold_bps) {
-                requests.abort_all();
-                return certify(task, view, message_hash, group);
-            }
+        kept.push(raw);
+        unsaved = true;
+        groups
+            .entry(answer.message_hash)
+            .or_insert_with(|| Group {
+                output: answer.output.clone(),
+                ..Group::default()
+            })
+            .answers
+            .push(answer);
+        if let Some(certified) = settle(task, view, &mut groups, &mut answered).await? {
+            requests.abort_all();
+            return Ok(certified);
         }
+    }
+    if unsaved {
+        persist(&kept);
     }
 
     let best = groups
@@ -284,7 +321,123 @@ pub async fn run(
         operators: asked,
         best_bps: best,
         threshold_bps: view.threshold_bps,
+        reasons: reasons
+            .iter()
+            .map(|(operator, reason)| format!("{operator}: {reason}"))
+            .collect::<Vec<_>>()
+            .join("; "),
     })
+}
+
+/// The certificate, when a result holds the threshold once its BN254 signatures are verified.
+async fn settle(
+    task: &TaskRecord,
+    view: &OperatorSetView,
+    groups: &mut HashMap<B256, Group>,
+    answered: &mut usize,
+) -> Result<Option<Certified>, AggregatorError> {
+    for (message_hash, group) in groups.iter_mut() {
+        if !meets_threshold(&group.weight(view), &view.total_weights, view.threshold_bps) {
+            continue;
+        }
+        for operator in group.confirm().await {
+            *answered -= 1;
+            warn!(target: "ponos::aggregator", task = %task.task_hash, %operator, "signature does not verify against the operator's key; answer dropped");
+        }
+        if meets_threshold(&group.weight(view), &view.total_weights, view.threshold_bps) {
+            return certify(task, view, *message_hash, group).map(Some);
+        }
+    }
+    Ok(None)
+}
+
+/// Asking one operator, again and again until it answers or collection ends.
+struct Ask {
+    submission: TaskSubmission,
+    operator: Operator,
+    task_hash: B256,
+    avs: Address,
+    set: u32,
+    reference_timestamp: u32,
+    ecdsa_domain: (Address, String),
+    max_result_bytes: usize,
+    registrar: Address,
+    deadline: Instant,
+}
+
+/// An operator's checked answer with what it sent, or why there is none.
+type Asked = (Address, Result<(Answer, OperatorAnswer), String>);
+
+impl Ask {
+    async fn run(
+        self,
+        mut client: ExecutorServiceClient<tonic::transport::Channel>,
+        ctx: SessionContext,
+    ) -> Asked {
+        let address = self.operator.address;
+        let mut socket = self.operator.socket.clone();
+        let mut attempt = 0;
+        loop {
+            let started = Instant::now();
+            let mut request = tonic::Request::new(self.submission.clone());
+            request.set_timeout(
+                self.deadline
+                    .saturating_duration_since(started)
+                    .max(Duration::from_millis(1)),
+            );
+            let status = match client.clone().submit_task(request).await {
+                Ok(response) => {
+                    let result = response.into_inner();
+                    let raw = OperatorAnswer {
+                        operator: address,
+                        output: result.output.clone().into(),
+                        result_signature: result.result_signature.clone().into(),
+                        auth_signature: result.auth_signature.clone().into(),
+                    };
+                    let checked = check(
+                        result,
+                        &self.operator,
+                        self.task_hash,
+                        self.avs,
+                        self.set,
+                        self.reference_timestamp,
+                        &self.ecdsa_domain,
+                        self.max_result_bytes,
+                    );
+                    ctx.metrics
+                        .operator_answer(address, started.elapsed(), checked.is_ok());
+                    // A checked answer is final: asking again brings the same answer back.
+                    return (address, checked.map(|answer| (answer, raw)));
+                }
+                Err(status) => status,
+            };
+            ctx.metrics.operator_answer(address, started.elapsed(), false);
+            let reason = format!("{}: {}", status.code(), status.message());
+            // Unreachable: the operator may have moved since the view was read (its new socket
+            // is on L1 before the view is refreshed); ask at the socket L1 has now.
+            if status.code() == tonic::Code::Unavailable
+                && let Some(moved) = current_socket(&ctx.l1, self.registrar, address).await
+                && moved != socket
+                && let Ok(moved_client) = ctx.pool.client(&moved)
+            {
+                debug!(target: "ponos::aggregator", task = %self.task_hash, operator = %address, socket = %moved, "operator moved; asking at its new socket");
+                socket = moved;
+                client = moved_client;
+                continue;
+            }
+            let wait = match retry::after_status(status.code()) {
+                retry::Retry::Soon => Backoff::OPERATOR.jittered(attempt),
+                retry::Retry::AtCap => Backoff::OPERATOR.max,
+            };
+            attempt += 1;
+            if Instant::now() + wait >= self.deadline {
+                return (address, Err(reason));
+            }
+            debug!(target: "ponos::aggregator", task = %self.task_hash, operator = %address, %reason, retry_in = ?wait, "asking again");
+            ctx.metrics.operator_retries.inc();
+            tokio::time::sleep(wait).await;
+        }
+    }
 }
 
 /// The first stake type's share, in basis points.

@@ -276,6 +276,8 @@ impl<S: AggregatorStore> Watcher<S> {
                 error: None,
                 certificate: None,
                 result: None,
+                answers: Vec::new(),
+                submissions: Vec::new(),
             };
             // A task seen before stays as it is, unless its block was reorganised away and it
             // came back in the new chain.

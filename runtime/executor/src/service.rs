@@ -12,7 +12,8 @@ use ponos_crypto::digest;
 use ponos_proto::hourglass::{
     TaskResult, TaskSubmission, executor_service_server::ExecutorService,
 };
-use ponos_store::ExecutorStore;
+use ponos_store::{ExecutorStore, SpentTask};
+use prost::Message as _;
 use tonic::{Request, Response, Status};
 use tracing::{info, instrument, warn};
 
@@ -219,19 +220,21 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             )));
         }
 
+        // A task id is answered once: a retry of the same request (the aggregator restarted,
+        // or lost the answer on the way) gets the stored response back, and the performer
+        // does not run again.
+        let fingerprint = request_fingerprint(&task, &submission);
         let keep_until = unix_now() + self.limits.replay_window.as_secs();
-        match self.store.mark_task_processed(task.id.0, keep_until) {
-            Ok(true) => {}
-            Ok(false) => {
-                return Err(Status::already_exists(format!(
-                    "task {} was already processed",
-                    submission.task_id
-                )));
+        match self.store.claim_task(task.id.0, fingerprint, keep_until) {
+            Ok(None) => {}
+            Ok(Some(spent)) => return self.replay(&submission, &fingerprint, spent),
+            Err(error) => {
+                warn!(target: "ponos::executor", %error, "claiming the task id");
+                return Err(Status::internal("the executor's store failed; ask again"));
             }
-            Err(error) => return Err(Status::internal(format!("recording the task: {error}"))),
         }
-        // The id is spent once a signed result leaves; until then (the caller went away, the
-        // performer failed) it is released again, so the aggregator can ask once more.
+        // Until a signed result is stored, the claim is released if the run ends another way
+        // (the caller went away, the performer failed), so the aggregator can ask once more.
         let reservation = Reservation {
             store: self.store.as_ref(),
             task_id: task.id.0,
@@ -278,9 +281,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             &result_signature,
         );
         let auth_signature = key.sign(keccak256(auth));
-        reservation.spend();
-        info!(target: "ponos::executor", avs = %task.avs, bytes = output.len(), "task done");
-        Ok(TaskResult {
+        let result = TaskResult {
             task_id: submission.task_id,
             operator_address: self.operator.to_string(),
             output,
@@ -289,7 +290,43 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             operator_set_id: submission.operator_set_id,
             auth_signature,
             version: MESSAGE_VERSION,
-        })
+        };
+        if let Err(error) = self.store.answer_task(task.id.0, &result.encode_to_vec()) {
+            warn!(target: "ponos::executor", %error, "storing the signed result");
+            return Err(Status::internal("the executor's store failed; ask again"));
+        }
+        reservation.spend();
+        info!(target: "ponos::executor", avs = %task.avs, bytes = result.output.len(), "task done");
+        Ok(result)
+    }
+
+    /// The answer to a request under a task id that is already spent.
+    fn replay(
+        &self,
+        submission: &TaskSubmission,
+        fingerprint: &[u8; 32],
+        spent: SpentTask,
+    ) -> Result<TaskResult, Status> {
+        if spent.fingerprint() != fingerprint {
+            return Err(Status::already_exists(format!(
+                "task {} was already answered for a request with other content (payload, reference timestamp or operator set)",
+                submission.task_id
+            )));
+        }
+        match spent {
+            SpentTask::Running { .. } => Err(Status::unavailable(format!(
+                "task {} is running for an earlier request; ask again shortly",
+                submission.task_id
+            ))),
+            SpentTask::Answered { response, .. } => {
+                let result = TaskResult::decode(response.as_slice()).map_err(|error| {
+                    warn!(target: "ponos::executor", %error, "a stored result does not decode");
+                    Status::internal("the executor's store failed; ask again")
+                })?;
+                info!(target: "ponos::executor", task = %submission.task_id, "retry answered from the store");
+                Ok(result)
+            }
+        }
     }
 
     /// The checks that need nothing but the request.
@@ -362,6 +399,18 @@ struct CheckedTask {
     id: B256,
     avs: Address,
     aggregator: Address,
+}
+
+/// What makes two requests under one task id the same request: the AVS, the operator set, the
+/// reference timestamp and the payload. (Who relays it, and the signature over it, may differ
+/// between a first try and a retry.)
+fn request_fingerprint(task: &CheckedTask, submission: &TaskSubmission) -> [u8; 32] {
+    let mut content = Vec::with_capacity(28 + submission.payload.len());
+    content.extend_from_slice(task.avs.as_slice());
+    content.extend_from_slice(&submission.operator_set_id.to_be_bytes());
+    content.extend_from_slice(&submission.reference_timestamp.to_be_bytes());
+    content.extend_from_slice(&submission.payload);
+    keccak256(content).0
 }
 
 fn parse_task_id(value: &str) -> Result<B256, Status> {

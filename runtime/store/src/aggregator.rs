@@ -117,6 +117,44 @@ pub struct TaskRecord {
     /// The result the certificate is over.
     #[serde(default)]
     pub result: Option<Bytes>,
+    /// Operators' answers already checked, kept while the session waits for more: a restart
+    /// asks only the operators missing here.
+    #[serde(default)]
+    pub answers: Vec<OperatorAnswer>,
+    /// Every `submitResult` transaction signed for the task, in the order sent (a replacement
+    /// follows what it replaces), recorded before it was broadcast.
+    #[serde(default)]
+    pub submissions: Vec<SubmissionRecord>,
+}
+
+/// One operator's answer to a task, as it came.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OperatorAnswer {
+    /// The operator.
+    pub operator: Address,
+    /// The result.
+    pub output: Bytes,
+    /// Its signature over the certificate digest.
+    pub result_signature: Bytes,
+    /// Its signature binding the result signature to the task and operator.
+    pub auth_signature: Bytes,
+}
+
+/// A signed `submitResult` transaction.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SubmissionRecord {
+    /// The transaction hash.
+    pub hash: B256,
+    /// The sender's nonce it uses.
+    pub nonce: u64,
+    /// Its EIP-1559 fee cap.
+    pub max_fee_per_gas: u128,
+    /// Its EIP-1559 tip.
+    pub max_priority_fee_per_gas: u128,
+    /// Its gas limit.
+    pub gas_limit: u64,
+    /// The signed transaction (EIP-2718 encoding), to broadcast again if a node loses it.
+    pub raw: Bytes,
 }
 
 /// The aggregator's persistent state.
@@ -463,6 +501,8 @@ mod tests {
             error: None,
             certificate: None,
             result: None,
+            answers: Vec::new(),
+            submissions: Vec::new(),
         }
     }
 
@@ -480,6 +520,20 @@ mod tests {
 
         let mut moved = task(1, TaskStatus::Submitted);
         moved.tx_hash = Some(B256::repeat_byte(0x77));
+        moved.answers.push(OperatorAnswer {
+            operator: Address::repeat_byte(0x01),
+            output: Bytes::from_static(b"49"),
+            result_signature: Bytes::from_static(&[1; 65]),
+            auth_signature: Bytes::from_static(&[2; 65]),
+        });
+        moved.submissions.push(SubmissionRecord {
+            hash: B256::repeat_byte(0x77),
+            nonce: 7,
+            max_fee_per_gas: 2_000_000_000,
+            max_priority_fee_per_gas: 1_000_000_000,
+            gas_limit: 300_000,
+            raw: Bytes::from_static(b"signed"),
+        });
         store.put_task(&moved).unwrap();
         assert!(
             store

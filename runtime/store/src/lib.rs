@@ -5,7 +5,8 @@ mod memory;
 mod redb_store;
 
 pub use aggregator::{
-    AggregatorStore, MemoryAggregatorStore, RedbAggregatorStore, TaskRecord, TaskStatus,
+    AggregatorStore, MemoryAggregatorStore, OperatorAnswer, RedbAggregatorStore,
+    SubmissionRecord, TaskRecord, TaskStatus,
 };
 pub use memory::MemoryStore;
 pub use redb_store::RedbStore;
@@ -77,19 +78,91 @@ pub struct PerformerRecord {
     pub deployed_at: u64,
 }
 
+/// A task id the executor has seen.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SpentTask {
+    /// A run holds it and has not answered yet.
+    Running {
+        /// The hash of the request's content.
+        fingerprint: [u8; 32],
+    },
+    /// It was answered.
+    Answered {
+        /// The hash of the request's content.
+        fingerprint: [u8; 32],
+        /// The signed response, encoded as it left.
+        response: Vec<u8>,
+    },
+}
+
+impl SpentTask {
+    /// The hash of the content of the request that spent the id.
+    pub const fn fingerprint(&self) -> &[u8; 32] {
+        match self {
+            Self::Running { fingerprint } | Self::Answered { fingerprint, .. } => fingerprint,
+        }
+    }
+
+    /// Its encoding in a store: a state byte, the deadline, the fingerprint, the response.
+    pub(crate) fn encode(&self, deadline: u64) -> Vec<u8> {
+        let (state, response): (u8, &[u8]) = match self {
+            Self::Running { .. } => (0, &[]),
+            Self::Answered { response, .. } => (1, response),
+        };
+        let mut out = Vec::with_capacity(41 + response.len());
+        out.push(state);
+        out.extend_from_slice(&deadline.to_be_bytes());
+        out.extend_from_slice(self.fingerprint());
+        out.extend_from_slice(response);
+        out
+    }
+
+    /// Decodes [`encode`](Self::encode)'s bytes into the task and its deadline.
+    pub(crate) fn decode(bytes: &[u8]) -> Result<(Self, u64), StoreError> {
+        let corrupt = |reason: &str| StoreError::Corrupt {
+            what: "spent task",
+            reason: reason.into(),
+        };
+        if bytes.len() < 41 {
+            return Err(corrupt("shorter than 41 bytes"));
+        }
+        let deadline = u64::from_be_bytes(bytes[1..9].try_into().map_err(|_| corrupt("deadline"))?);
+        let fingerprint: [u8; 32] = bytes[9..41].try_into().map_err(|_| corrupt("fingerprint"))?;
+        let task = match bytes[0] {
+            0 => Self::Running { fingerprint },
+            1 => Self::Answered {
+                fingerprint,
+                response: bytes[41..].to_vec(),
+            },
+            other => return Err(corrupt(&format!("unknown state {other}"))),
+        };
+        Ok((task, deadline))
+    }
+}
+
 /// The executor's persistent state.
 pub trait ExecutorStore: Send + Sync + 'static {
-    /// Records a task as processed until `deadline` (unix seconds). Returns `false` when it was
-    /// already recorded: the task is a replay.
-    fn mark_task_processed(&self, task_id: TaskId, deadline: u64) -> Result<bool, StoreError>;
+    /// Claims `task_id` for a run whose request has `fingerprint` (a hash of its content), kept
+    /// until `deadline` (unix seconds). Returns `None` when the id was free and is now claimed,
+    /// or what the store already holds for it: a run still going on, or the answer that left.
+    fn claim_task(
+        &self,
+        task_id: TaskId,
+        fingerprint: [u8; 32],
+        deadline: u64,
+    ) -> Result<Option<SpentTask>, StoreError>;
 
-    /// Forgets a task recorded by [`mark_task_processed`](Self::mark_task_processed) whose run
-    /// ended without a signed result (cancelled by its caller, or the performer failed), so
-    /// the aggregator may ask again. Returns whether it was recorded.
+    /// Records the signed response of a task claimed with [`claim_task`](Self::claim_task):
+    /// from now on a retry of the same request gets these bytes back.
+    fn answer_task(&self, task_id: TaskId, response: &[u8]) -> Result<(), StoreError>;
+
+    /// Frees a claimed task whose run ended without a signed response (cancelled by its caller,
+    /// or the performer failed), so the aggregator may ask again. An answered task stays
+    /// answered. Returns whether a claim was freed.
     fn release_task(&self, task_id: TaskId) -> Result<bool, StoreError>;
 
-    /// Whether a task is recorded as processed.
-    fn is_task_processed(&self, task_id: TaskId) -> Result<bool, StoreError>;
+    /// What the store holds for a task id.
+    fn spent_task(&self, task_id: TaskId) -> Result<Option<SpentTask>, StoreError>;
 
     /// Forgets tasks whose deadline is before `now`; returns how many.
     fn prune_processed_tasks(&self, now: u64) -> Result<usize, StoreError>;
@@ -124,23 +197,30 @@ pub(crate) mod tests {
     /// The behaviour every backend must have.
     pub(crate) fn behaves_like_a_store(store: &dyn ExecutorStore) {
         let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
-        assert!(store.mark_task_processed(a, 100).unwrap());
-        assert!(store.mark_task_processed(b, 200).unwrap());
-        assert!(store.mark_task_processed(c, 200).unwrap());
-        assert!(
-            !store.mark_task_processed(a, 300).unwrap(),
-            "replay refused"
+        let (fa, fb) = ([0xa0u8; 32], [0xb0u8; 32]);
+        assert_eq!(store.claim_task(a, fa, 100).unwrap(), None, "a free id is claimed");
+        assert_eq!(store.claim_task(b, fb, 200).unwrap(), None);
+        assert_eq!(store.claim_task(c, fb, 200).unwrap(), None);
+        assert_eq!(
+            store.claim_task(a, fb, 300).unwrap(),
+            Some(SpentTask::Running { fingerprint: fa }),
+            "a second claim sees the first run"
         );
-        assert!(store.is_task_processed(a).unwrap());
+        store.answer_task(a, b"signed").unwrap();
+        let answered = SpentTask::Answered {
+            fingerprint: fa,
+            response: b"signed".to_vec(),
+        };
+        assert_eq!(store.claim_task(a, fa, 300).unwrap(), Some(answered.clone()));
+        assert_eq!(store.spent_task(a).unwrap(), Some(answered));
+        assert!(!store.release_task(a).unwrap(), "an answered task stays answered");
+        assert!(store.spent_task(a).unwrap().is_some());
         let d = [4u8; 32];
-        assert!(store.mark_task_processed(d, 150).unwrap());
+        assert_eq!(store.claim_task(d, fa, 150).unwrap(), None);
         assert!(store.release_task(d).unwrap());
-        assert!(!store.is_task_processed(d).unwrap());
+        assert_eq!(store.spent_task(d).unwrap(), None);
         assert!(!store.release_task(d).unwrap());
-        assert!(
-            store.mark_task_processed(d, 150).unwrap(),
-            "a released id is free"
-        );
+        assert_eq!(store.claim_task(d, fa, 150).unwrap(), None, "a released id is free");
         assert!(store.release_task(d).unwrap());
         assert_eq!(
             store.prune_processed_tasks(100).unwrap(),
@@ -148,12 +228,13 @@ pub(crate) mod tests {
             "deadline 100 still holds at 100"
         );
         assert_eq!(store.prune_processed_tasks(101).unwrap(), 1);
-        assert!(!store.is_task_processed(a).unwrap());
-        assert!(store.is_task_processed(b).unwrap());
+        assert_eq!(store.spent_task(a).unwrap(), None);
+        assert!(store.spent_task(b).unwrap().is_some());
         assert_eq!(store.prune_processed_tasks(1_000).unwrap(), 2);
-        assert!(
-            store.mark_task_processed(a, 100).unwrap(),
-            "a pruned id may be recorded again"
+        assert_eq!(
+            store.claim_task(a, fa, 100).unwrap(),
+            None,
+            "a pruned id may be claimed again"
         );
 
         store.put_performer(&record("p2")).unwrap();

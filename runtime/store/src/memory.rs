@@ -5,12 +5,12 @@ use std::{
     sync::Mutex,
 };
 
-use crate::{ExecutorStore, PerformerRecord, StoreError, TaskId};
+use crate::{ExecutorStore, PerformerRecord, SpentTask, StoreError, TaskId};
 
 /// A store that lives as long as the value; nothing reaches the disk.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    tasks: Mutex<HashMap<TaskId, u64>>,
+    tasks: Mutex<HashMap<TaskId, (SpentTask, u64)>>,
     performers: Mutex<BTreeMap<String, PerformerRecord>>,
 }
 
@@ -22,32 +22,53 @@ fn poisoned(operation: &'static str) -> StoreError {
 }
 
 impl ExecutorStore for MemoryStore {
-    fn mark_task_processed(&self, task_id: TaskId, deadline: u64) -> Result<bool, StoreError> {
-        let mut tasks = self.tasks.lock().map_err(|_| poisoned("mark task"))?;
-        if tasks.contains_key(&task_id) {
-            return Ok(false);
+    fn claim_task(
+        &self,
+        task_id: TaskId,
+        fingerprint: [u8; 32],
+        deadline: u64,
+    ) -> Result<Option<SpentTask>, StoreError> {
+        let mut tasks = self.tasks.lock().map_err(|_| poisoned("claim task"))?;
+        if let Some((spent, _)) = tasks.get(&task_id) {
+            return Ok(Some(spent.clone()));
         }
-        tasks.insert(task_id, deadline);
-        Ok(true)
+        tasks.insert(task_id, (SpentTask::Running { fingerprint }, deadline));
+        Ok(None)
+    }
+
+    fn answer_task(&self, task_id: TaskId, response: &[u8]) -> Result<(), StoreError> {
+        let mut tasks = self.tasks.lock().map_err(|_| poisoned("answer task"))?;
+        if let Some((spent, _)) = tasks.get_mut(&task_id) {
+            *spent = SpentTask::Answered {
+                fingerprint: *spent.fingerprint(),
+                response: response.to_vec(),
+            };
+        }
+        Ok(())
     }
 
     fn release_task(&self, task_id: TaskId) -> Result<bool, StoreError> {
         let mut tasks = self.tasks.lock().map_err(|_| poisoned("release task"))?;
-        Ok(tasks.remove(&task_id).is_some())
+        if matches!(tasks.get(&task_id), Some((SpentTask::Running { .. }, _))) {
+            tasks.remove(&task_id);
+            return Ok(true);
+        }
+        Ok(false)
     }
 
-    fn is_task_processed(&self, task_id: TaskId) -> Result<bool, StoreError> {
+    fn spent_task(&self, task_id: TaskId) -> Result<Option<SpentTask>, StoreError> {
         Ok(self
             .tasks
             .lock()
             .map_err(|_| poisoned("read task"))?
-            .contains_key(&task_id))
+            .get(&task_id)
+            .map(|(spent, _)| spent.clone()))
     }
 
     fn prune_processed_tasks(&self, now: u64) -> Result<usize, StoreError> {
         let mut tasks = self.tasks.lock().map_err(|_| poisoned("prune tasks"))?;
         let before = tasks.len();
-        tasks.retain(|_, deadline| *deadline >= now);
+        tasks.retain(|_, (_, deadline)| *deadline >= now);
         Ok(before - tasks.len())
     }
 

@@ -4,13 +4,13 @@ use std::path::Path;
 
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 
-use crate::{ExecutorStore, PerformerRecord, StoreError, TaskId};
+use crate::{ExecutorStore, PerformerRecord, SpentTask, StoreError, TaskId};
 
-/// task id -> deadline.
-const PROCESSED: TableDefinition<'_, &[u8; 32], u64> = TableDefinition::new("processed_tasks");
+/// task id -> [`SpentTask`] with its deadline (see `SpentTask::encode`).
+const SPENT: TableDefinition<'_, &[u8; 32], &[u8]> = TableDefinition::new("spent_tasks");
 /// (deadline, task id) -> (), to prune in deadline order.
 const BY_DEADLINE: TableDefinition<'_, (u64, &[u8; 32]), ()> =
-    TableDefinition::new("processed_by_deadline");
+    TableDefinition::new("spent_by_deadline");
 /// performer id -> JSON record.
 const PERFORMERS: TableDefinition<'_, &str, &[u8]> = TableDefinition::new("performers");
 
@@ -37,7 +37,7 @@ impl RedbStore {
         })?;
         let txn = db.begin_write().map_err(|e| io("create tables")(&e))?;
         {
-            txn.open_table(PROCESSED)
+            txn.open_table(SPENT)
                 .map_err(|e| io("create tables")(&e))?;
             txn.open_table(BY_DEADLINE)
                 .map_err(|e| io("create tables")(&e))?;
@@ -50,50 +50,90 @@ impl RedbStore {
 }
 
 impl ExecutorStore for RedbStore {
-    fn mark_task_processed(&self, task_id: TaskId, deadline: u64) -> Result<bool, StoreError> {
-        let err = io("mark task");
+    fn claim_task(
+        &self,
+        task_id: TaskId,
+        fingerprint: [u8; 32],
+        deadline: u64,
+    ) -> Result<Option<SpentTask>, StoreError> {
+        let err = io("claim task");
         let txn = self.db.begin_write().map_err(|e| err(&e))?;
         {
-            let mut processed = txn.open_table(PROCESSED).map_err(|e| err(&e))?;
-            if processed.get(&task_id).map_err(|e| err(&e))?.is_some() {
-                return Ok(false);
+            let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
+            if let Some(held) = spent.get(&task_id).map_err(|e| err(&e))? {
+                return Ok(Some(SpentTask::decode(held.value())?.0));
             }
-            processed.insert(&task_id, deadline).map_err(|e| err(&e))?;
+            let claim = SpentTask::Running { fingerprint }.encode(deadline);
+            spent
+                .insert(&task_id, claim.as_slice())
+                .map_err(|e| err(&e))?;
             let mut by_deadline = txn.open_table(BY_DEADLINE).map_err(|e| err(&e))?;
             by_deadline
                 .insert((deadline, &task_id), ())
                 .map_err(|e| err(&e))?;
         }
         txn.commit().map_err(|e| err(&e))?;
-        Ok(true)
+        Ok(None)
+    }
+
+    fn answer_task(&self, task_id: TaskId, response: &[u8]) -> Result<(), StoreError> {
+        let err = io("answer task");
+        let txn = self.db.begin_write().map_err(|e| err(&e))?;
+        {
+            let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
+            let held = spent
+                .get(&task_id)
+                .map_err(|e| err(&e))?
+                .map(|held| SpentTask::decode(held.value()))
+                .transpose()?;
+            if let Some((task, deadline)) = held {
+                let answered = SpentTask::Answered {
+                    fingerprint: *task.fingerprint(),
+                    response: response.to_vec(),
+                };
+                spent
+                    .insert(&task_id, answered.encode(deadline).as_slice())
+                    .map_err(|e| err(&e))?;
+            }
+        }
+        txn.commit().map_err(|e| err(&e))
     }
 
     fn release_task(&self, task_id: TaskId) -> Result<bool, StoreError> {
         let err = io("release task");
         let txn = self.db.begin_write().map_err(|e| err(&e))?;
-        let existed = {
-            let mut processed = txn.open_table(PROCESSED).map_err(|e| err(&e))?;
-            let deadline = processed
-                .remove(&task_id)
+        let released = {
+            let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
+            let held = spent
+                .get(&task_id)
                 .map_err(|e| err(&e))?
-                .map(|d| d.value());
-            if let Some(deadline) = deadline {
-                let mut by_deadline = txn.open_table(BY_DEADLINE).map_err(|e| err(&e))?;
-                by_deadline
-                    .remove((deadline, &task_id))
-                    .map_err(|e| err(&e))?;
+                .map(|held| SpentTask::decode(held.value()))
+                .transpose()?;
+            match held {
+                Some((SpentTask::Running { .. }, deadline)) => {
+                    spent.remove(&task_id).map_err(|e| err(&e))?;
+                    let mut by_deadline = txn.open_table(BY_DEADLINE).map_err(|e| err(&e))?;
+                    by_deadline
+                        .remove((deadline, &task_id))
+                        .map_err(|e| err(&e))?;
+                    true
+                }
+                _ => false,
             }
-            deadline.is_some()
         };
         txn.commit().map_err(|e| err(&e))?;
-        Ok(existed)
+        Ok(released)
     }
 
-    fn is_task_processed(&self, task_id: TaskId) -> Result<bool, StoreError> {
+    fn spent_task(&self, task_id: TaskId) -> Result<Option<SpentTask>, StoreError> {
         let err = io("read task");
         let txn = self.db.begin_read().map_err(|e| err(&e))?;
-        let processed = txn.open_table(PROCESSED).map_err(|e| err(&e))?;
-        Ok(processed.get(&task_id).map_err(|e| err(&e))?.is_some())
+        let spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
+        spent
+            .get(&task_id)
+            .map_err(|e| err(&e))?
+            .map(|held| SpentTask::decode(held.value()).map(|(task, _)| task))
+            .transpose()
     }
 
     fn prune_processed_tasks(&self, now: u64) -> Result<usize, StoreError> {
@@ -113,10 +153,10 @@ impl ExecutorStore for RedbStore {
                 })
                 .collect::<Result<_, _>>()
                 .map_err(|e| err(&e))?;
-            let mut processed = txn.open_table(PROCESSED).map_err(|e| err(&e))?;
+            let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
             for (deadline, id) in &expired {
                 by_deadline.remove((*deadline, id)).map_err(|e| err(&e))?;
-                processed.remove(id).map_err(|e| err(&e))?;
+                spent.remove(id).map_err(|e| err(&e))?;
             }
             pruned = expired.len();
         }
@@ -187,13 +227,18 @@ mod tests {
         let path = dir.path().join("store.redb");
         {
             let store = RedbStore::open(&path).unwrap();
-            assert!(store.mark_task_processed([9; 32], 500).unwrap());
+            assert_eq!(store.claim_task([9; 32], [1; 32], 500).unwrap(), None);
+            store.answer_task([9; 32], b"answer").unwrap();
             store.put_performer(&crate::tests::record("p")).unwrap();
         }
         let store = RedbStore::open(&path).unwrap();
-        assert!(
-            !store.mark_task_processed([9; 32], 500).unwrap(),
-            "a replay after a restart is refused"
+        assert_eq!(
+            store.claim_task([9; 32], [1; 32], 500).unwrap(),
+            Some(SpentTask::Answered {
+                fingerprint: [1; 32],
+                response: b"answer".to_vec()
+            }),
+            "a retry after a restart finds the answer"
         );
         assert_eq!(store.performers().unwrap(), [crate::tests::record("p")]);
     }

@@ -300,7 +300,10 @@ impl Net {
                 address: self.aggregator,
                 key: self.aggregator_key.clone(),
             },
-            tx_sender: self.aggregator,
+            tx_signer: alloy::signers::local::PrivateKeySigner::from_bytes(
+                &alloy::primitives::B256::from(*self.aggregator_key.to_bytes()),
+            )
+            .unwrap(),
             avss: vec![self.avs],
             max_concurrent_tasks: 256,
             max_result_bytes: 1 << 20,

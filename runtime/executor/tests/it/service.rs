@@ -242,35 +242,83 @@ async fn bad_requests_are_refused_before_the_performer() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn a_repeated_task_is_refused_also_after_a_restart() {
+async fn a_retried_task_gets_the_same_answer_also_after_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("executor.redb");
     let task = keccak256("once");
 
     let mut running = start(RedbStore::open(&path).unwrap()).await;
-    running
+    let first = running
         .client
         .submit_task(submission(BN_AVS, task, b"a"))
         .await
-        .unwrap();
-    let replay = running
+        .unwrap()
+        .into_inner();
+    let retry = running
         .client
         .submit_task(submission(BN_AVS, task, b"a"))
         .await
-        .unwrap_err();
-    assert_eq!(replay.code(), Code::AlreadyExists);
+        .unwrap()
+        .into_inner();
+    assert_eq!(retry, first, "a retry gets the stored answer");
+    assert_eq!(running.runs.load(Ordering::SeqCst), 1, "the performer ran once");
     let _ = running.stop.send(());
     running.server.await.unwrap();
 
     let mut restarted = start(RedbStore::open(&path).unwrap()).await;
-    let replay = restarted
+    let retry = restarted
         .client
         .submit_task(submission(BN_AVS, task, b"a"))
         .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(
+        prost::Message::encode_to_vec(&retry),
+        prost::Message::encode_to_vec(&first),
+        "the same bytes after a restart"
+    );
+    assert_eq!(restarted.runs.load(Ordering::SeqCst), 0, "and no new run");
+
+    // Another request under the spent id is refused, whatever differs.
+    let mut other_reference = submission(BN_AVS, task, b"a");
+    other_reference.reference_timestamp += 1;
+    let mut other_set = submission(BN_AVS, task, b"a");
+    other_set.operator_set_id = 2;
+    for (request, what) in [
+        (submission(BN_AVS, task, b"b"), "payload"),
+        (resign(other_reference), "reference timestamp"),
+        (resign(other_set), "operator set"),
+    ] {
+        let status = restarted.client.submit_task(request).await.unwrap_err();
+        assert!(
+            matches!(status.code(), Code::AlreadyExists | Code::PermissionDenied),
+            "{what}: {status:?}"
+        );
+    }
+    let status = restarted
+        .client
+        .submit_task(submission(BN_AVS, task, b"b"))
+        .await
         .unwrap_err();
-    assert_eq!(replay.code(), Code::AlreadyExists, "{}", replay.message());
+    assert_eq!(status.code(), Code::AlreadyExists);
+    assert!(status.message().contains("other content"), "{}", status.message());
     assert_eq!(restarted.runs.load(Ordering::SeqCst), 0);
     let _ = restarted.stop.send(());
+}
+
+/// Signs `request` again after a field changed.
+fn resign(mut request: TaskSubmission) -> TaskSubmission {
+    let message = digest::task_submission_message(
+        request.task_id.parse().unwrap(),
+        request.avs_address.parse().unwrap(),
+        OPERATOR,
+        request.operator_set_id,
+        request.reference_timestamp,
+        request.task_block_number,
+        &request.payload,
+    );
+    request.signature = aggregator().sign(keccak256(message)).unwrap().to_vec();
+    request
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -282,7 +330,7 @@ async fn a_task_that_produced_no_result_may_be_asked_again() {
         .submit_task(submission(BN_AVS, task, b"flaky"))
         .await
         .unwrap_err();
-    assert_ne!(failed.code(), Code::AlreadyExists, "{}", failed.message());
+    assert_eq!(failed.code(), Code::Internal, "{}", failed.message());
     // No signed result left the executor: the aggregator's retry runs the task.
     let result = running
         .client
@@ -297,13 +345,14 @@ async fn a_task_that_produced_no_result_may_be_asked_again() {
             .map(|b| b.wrapping_mul(2))
             .collect::<Vec<_>>()
     );
-    // Once a result has left, the id is spent.
+    // Once a result has left, a retry gets it back without a new run.
     let replay = running
         .client
         .submit_task(submission(BN_AVS, task, b"flaky"))
         .await
-        .unwrap_err();
-    assert_eq!(replay.code(), Code::AlreadyExists);
+        .unwrap()
+        .into_inner();
+    assert_eq!(replay, result);
     assert_eq!(running.runs.load(Ordering::SeqCst), 2);
     let _ = running.stop.send(());
 }

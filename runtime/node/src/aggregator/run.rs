@@ -93,7 +93,7 @@ async fn serve<S: AggregatorStore>(
     let signer = PrivateKeySigner::from_bytes(&B256::from(*transaction.to_bytes()))
         .map_err(|e| eyre!("the transaction key is unusable: {e}"))?;
     let tx_sender = signer.address();
-    let wallet = EthereumWallet::from(signer);
+    let wallet = EthereumWallet::from(signer.clone());
 
     let l1 = &config.l1;
     let l1_provider = connect(&l1.rpc_url, None, "[l1]")?;
@@ -144,7 +144,7 @@ async fn serve<S: AggregatorStore>(
             address: config.aggregator.address,
             key: signing,
         },
-        tx_sender,
+        tx_signer: signer,
         avss: config.avss.iter().map(|a| a.address).collect(),
         max_concurrent_tasks: config.limits.max_concurrent_tasks,
         max_result_bytes: config.limits.max_result_bytes,
