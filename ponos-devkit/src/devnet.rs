@@ -253,13 +253,14 @@ impl std::fmt::Debug for Devnet {
 
 /// The executors' keys: deterministic, so a devnet is reproducible.
 /// Starts an aggregator for `avs` in-process: operator sets read from `l1`, tasks watched on
-/// `task_chains` from their first block (dev chains: fast polling, block stamping), results sent
-/// from `identity`'s account, whose key each chain provider's wallet must hold.
+/// `task_chains` from their first block (dev chains: fast polling, block stamping), results
+/// signed by `tx_signer` (a funded account on every task chain).
 pub async fn start_aggregator(
     l1: &Chain,
     task_chains: &[&Chain],
     avs: Address,
     identity: AggregatorIdentity,
+    tx_signer: PrivateKeySigner,
 ) -> Result<AggregatorHandle<MemoryAggregatorStore>, DevnetError> {
     let mut chains = Vec::new();
     for chain in task_chains {
@@ -272,9 +273,6 @@ pub async fn start_aggregator(
         chains.push(TaskChain::connect(watch, chain.provider.clone()).await?);
     }
     let stack = l1.stack;
-    // The aggregator's own key sends its transactions on a devnet.
-    let tx_signer = PrivateKeySigner::from_bytes(&B256::from(*identity.key.to_bytes()))
-        .map_err(|e| DevnetError::Invalid(format!("the aggregator key is unusable: {e}")))?;
     Ok(Aggregator::start(
         AggregatorConfig {
             l1: L1 {
@@ -481,6 +479,8 @@ impl Devnet {
                 address: aggregator,
                 key: aggregator_key,
             },
+            PrivateKeySigner::from_bytes(&l1.keys[2])
+                .map_err(|e| DevnetError::Invalid(format!("anvil's account key: {e}")))?,
         )
         .await?;
 

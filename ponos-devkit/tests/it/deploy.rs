@@ -270,6 +270,7 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
             address: avs,
             key: ecdsa::SecretKey::from_bytes(key.as_slice()).unwrap(),
         },
+        PrivateKeySigner::from_bytes(&key).unwrap(),
     )
     .await
     .unwrap();

@@ -513,10 +513,10 @@ impl TxSender {
         })
     }
 
-    /// The gas limit for `request`: the estimate of its shape, or a fresh one against the
-    /// latest block (pending state may already hold a submission of this very task, which
-    /// would make the estimate revert; that is no verdict). A failed estimate is tried again
-    /// while the mailbox says the task is open, until `submit_result`'s caller gives up.
+    /// The gas limit for `request`: the estimate of its shape, or a fresh one. The estimate
+    /// runs against pending state (the next block's timestamp is what the mailbox checks),
+    /// which may already hold a submission of this task by someone else: a revert there is no
+    /// verdict, and the caller tries again while the mined status says the task is open.
     async fn gas_limit(
         &self,
         request: &TransactionRequest,
@@ -529,7 +529,6 @@ impl TxSender {
         let estimated = self
             .provider
             .estimate_gas(request.clone())
-            .block(alloy::eips::BlockId::latest())
             .await
             .map_err(|e| {
                 AggregatorError::rpc(

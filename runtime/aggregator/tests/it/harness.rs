@@ -95,6 +95,11 @@ pub(crate) async fn network_with_threshold(
     behaviours: &[Behaviour],
     threshold_bps: u16,
 ) -> Net {
+    // `RUST_LOG=ponos=debug cargo test ...` shows what the aggregator did.
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
     let l1 = LocalChain::start(31337).await.expect("L1 starts");
     let l2 = LocalChain::start(31338).await.expect("L2 starts");
     assert_eq!(
@@ -300,10 +305,9 @@ impl Net {
                 address: self.aggregator,
                 key: self.aggregator_key.clone(),
             },
-            tx_signer: alloy::signers::local::PrivateKeySigner::from_bytes(
-                &alloy::primitives::B256::from(*self.aggregator_key.to_bytes()),
-            )
-            .unwrap(),
+            // The aggregator's anvil account sends its transactions.
+            tx_signer: alloy::signers::local::PrivateKeySigner::from_bytes(&self.l1.keys[2])
+                .unwrap(),
             avss: vec![self.avs],
             max_concurrent_tasks: 256,
             max_result_bytes: 1 << 20,

@@ -216,14 +216,23 @@ binary = "{binary}"
         digest::bn254_certificate_digest(1_700_000_000, message_hash),
         &bls.public_key()
     ));
-    assert!(
-        client.submit_task(submission).await.is_err(),
-        "a replay is refused"
-    );
+    let retry = client
+        .submit_task(submission.clone())
+        .await
+        .unwrap()
+        .into_inner();
+    assert_eq!(retry, result, "a retry gets the same answer");
+    // Another payload under the spent task id is refused.
+    let mut other = submission;
+    other.payload = b"12".to_vec();
+    let message = digest::task_submission_message(task, AVS, OPERATOR, 1, 1_700_000_000, 7, b"12");
+    other.signature = aggregator.sign(keccak256(message)).unwrap().to_vec();
+    let refused = client.submit_task(other).await.unwrap_err();
+    assert_eq!(refused.code(), tonic::Code::AlreadyExists, "{refused:?}");
 
     let (_, metrics) = http_get(http, "/metrics").await.unwrap();
     assert!(
-        metrics.contains("ponos_executor_tasks_completed_total 1"),
+        metrics.contains("ponos_executor_tasks_completed_total 2"),
         "{metrics}"
     );
     assert!(
@@ -232,9 +241,9 @@ binary = "{binary}"
     );
     let avs = format!("{AVS:#x}");
     for series in [
-        format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"completed\"}} 1"),
+        format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"completed\"}} 2"),
         format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"refused\"}} 1"),
-        format!("ponos_executor_task_duration_seconds_count{{avs=\"{avs}\"}} 1"),
+        format!("ponos_executor_task_duration_seconds_count{{avs=\"{avs}\"}} 2"),
     ] {
         assert!(metrics.contains(&series), "{series} in {metrics}");
     }
