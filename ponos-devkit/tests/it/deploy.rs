@@ -27,7 +27,7 @@ use ponos_devnet::{Chain, Curve, LocalExecutor};
 use crate::{Reverse, ponos};
 
 /// `ponos new`, then its contracts compiled (what `ponos build` does first).
-fn compiled_project(dir: &Path, name: &str) -> PathBuf {
+pub(crate) fn compiled_project(dir: &Path, name: &str) -> PathBuf {
     let out = ponos(&["new", name, "--dir", dir.to_str().unwrap()], |_| {});
     assert!(
         out.status.success(),

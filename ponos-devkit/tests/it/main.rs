@@ -3,6 +3,7 @@
 mod deploy;
 mod devnet;
 mod doctor;
+mod faults;
 mod keys;
 mod new;
 

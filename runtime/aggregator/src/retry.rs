@@ -156,7 +156,10 @@ mod tests {
         assert_eq!(backoff.delay(3, 7.0), Duration::from_millis(800), "clamped");
         for _ in 0..1000 {
             let d = backoff.jittered(10);
-            assert!(d >= Duration::from_millis(2500) && d <= Duration::from_secs(5), "{d:?}");
+            assert!(
+                d >= Duration::from_millis(2500) && d <= Duration::from_secs(5),
+                "{d:?}"
+            );
         }
     }
 
@@ -196,7 +199,11 @@ mod tests {
 
     #[test]
     fn only_the_mined_status_is_a_verdict() {
-        assert_eq!(verdict(1), Verdict::TryAgain, "a revert in a gas estimate is not final");
+        assert_eq!(
+            verdict(1),
+            Verdict::TryAgain,
+            "a revert in a gas estimate is not final"
+        );
         assert_eq!(verdict(2), Verdict::Verified);
         assert_eq!(verdict(3), Verdict::Expired);
         assert_eq!(verdict(0), Verdict::Unknown);

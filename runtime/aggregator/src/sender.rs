@@ -238,7 +238,6 @@ impl TxSender {
         self.from
     }
 
-
     /// Reads the task's status from the mailbox.
     pub async fn status(
         &self,
@@ -351,7 +350,13 @@ impl TxSender {
             let fees = self.fees().await?;
             let nonce = self.take_nonce().await?;
             let signed = self
-                .sign(&request, nonce, gas, fees.max_fee_per_gas, fees.max_priority_fee_per_gas)
+                .sign(
+                    &request,
+                    nonce,
+                    gas,
+                    fees.max_fee_per_gas,
+                    fees.max_priority_fee_per_gas,
+                )
                 .await?;
             sent.push(signed.clone());
             journal(sent)?;
@@ -410,7 +415,8 @@ impl TxSender {
             let Some(last) = sent.last().cloned() else {
                 return Err(AggregatorError::Expired(task));
             };
-            let max_fee = last.max_fee_per_gas + last.max_fee_per_gas * self.config.fee_bump_percent / 100;
+            let max_fee =
+                last.max_fee_per_gas + last.max_fee_per_gas * self.config.fee_bump_percent / 100;
             let tip = last.max_priority_fee_per_gas
                 + last.max_priority_fee_per_gas * self.config.fee_bump_percent / 100
                 + 1;

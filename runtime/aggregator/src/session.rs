@@ -259,10 +259,8 @@ pub async fn run(
     }
 
     let mut unsaved = false;
-    let mut flush = tokio::time::interval_at(
-        (Instant::now() + PERSIST_EVERY).into(),
-        PERSIST_EVERY,
-    );
+    let mut flush =
+        tokio::time::interval_at((Instant::now() + PERSIST_EVERY).into(), PERSIST_EVERY);
     loop {
         let next = tokio::select! {
             next = requests.join_next() => next,
@@ -411,7 +409,8 @@ impl Ask {
                 }
                 Err(status) => status,
             };
-            ctx.metrics.operator_answer(address, started.elapsed(), false);
+            ctx.metrics
+                .operator_answer(address, started.elapsed(), false);
             let reason = format!("{}: {}", status.code(), status.message());
             // Unreachable: the operator may have moved since the view was read (its new socket
             // is on L1 before the view is refreshed); ask at the socket L1 has now.

@@ -230,6 +230,7 @@ impl<S: AggregatorStore> Watcher<S> {
         };
 
         let mut timestamps: HashMap<u64, u64> = HashMap::new();
+        let mut task_blocks: std::collections::BTreeMap<u64, B256> = Default::default();
         let mut created = Vec::new();
         for log in logs {
             let (Some(block_number), Some(block_hash)) = (log.block_number, log.block_hash) else {
@@ -286,9 +287,14 @@ impl<S: AggregatorStore> Watcher<S> {
                 _ => {}
             }
             self.store.put_task(&record)?;
-            self.store.put_block(id, block_number, block_hash)?;
+            task_blocks.insert(block_number, block_hash);
             debug!(target: "ponos::aggregator", chain = id, task = %record.task_hash, block = block_number, "task created");
             created.push(record);
+        }
+        // Blocks are recorded only once every task in them is: the last recorded block is where
+        // a restart resumes, and a block recorded half-way would lose the rest of its tasks.
+        for (number, hash) in task_blocks {
+            self.store.put_block(id, number, hash)?;
         }
         self.store.put_block(id, to, to_hash)?;
         self.store

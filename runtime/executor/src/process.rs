@@ -7,7 +7,34 @@ use tokio::process::{Child, Command};
 
 use crate::{ExecutorError, performer::free_port};
 
-/// A running performer process; killed when dropped.
+/// Makes the child die when the executor dies, however it dies: `kill_on_drop` covers an
+/// orderly exit, and on Linux the kernel sends the child SIGKILL when its parent is killed
+/// (`PR_SET_PDEATHSIG`). The signal follows the thread that spawned the child, so performers
+/// are spawned from the runtime's worker threads, which live as long as the executor.
+fn die_with_parent(command: &mut Command) {
+    #[cfg(target_os = "linux")]
+    {
+        let parent = std::process::id();
+        // SAFETY: the closure runs in the forked child before exec and calls only
+        // async-signal-safe functions (prctl, getppid, _exit); it allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                // The parent died between fork and prctl: nobody would signal us.
+                if libc::getppid() as u32 != parent {
+                    libc::_exit(1);
+                }
+                Ok(())
+            });
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    let _ = command;
+}
+
+/// A running performer process; killed when dropped, and when the executor is killed.
 #[derive(Debug)]
 pub struct PerformerProcess {
     binary: PathBuf,
@@ -23,16 +50,17 @@ impl PerformerProcess {
     ) -> Result<Self, ExecutorError> {
         let binary = binary.into();
         let port = free_port()?;
-        let child = Command::new(&binary)
+        let mut command = Command::new(&binary);
+        command
             .env("PERFORMER_PORT", port.to_string())
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .map_err(|e| ExecutorError::Process {
-                binary: binary.display().to_string(),
-                reason: e.to_string(),
-            })?;
+            .kill_on_drop(true);
+        die_with_parent(&mut command);
+        let child = command.spawn().map_err(|e| ExecutorError::Process {
+            binary: binary.display().to_string(),
+            reason: e.to_string(),
+        })?;
         Ok(Self {
             binary,
             child,

@@ -5,8 +5,8 @@ mod memory;
 mod redb_store;
 
 pub use aggregator::{
-    AggregatorStore, MemoryAggregatorStore, OperatorAnswer, RedbAggregatorStore,
-    SubmissionRecord, TaskRecord, TaskStatus,
+    AggregatorStore, MemoryAggregatorStore, OperatorAnswer, RedbAggregatorStore, SubmissionRecord,
+    TaskRecord, TaskStatus,
 };
 pub use memory::MemoryStore;
 pub use redb_store::RedbStore;
@@ -127,7 +127,9 @@ impl SpentTask {
             return Err(corrupt("shorter than 41 bytes"));
         }
         let deadline = u64::from_be_bytes(bytes[1..9].try_into().map_err(|_| corrupt("deadline"))?);
-        let fingerprint: [u8; 32] = bytes[9..41].try_into().map_err(|_| corrupt("fingerprint"))?;
+        let fingerprint: [u8; 32] = bytes[9..41]
+            .try_into()
+            .map_err(|_| corrupt("fingerprint"))?;
         let task = match bytes[0] {
             0 => Self::Running { fingerprint },
             1 => Self::Answered {
@@ -198,7 +200,11 @@ pub(crate) mod tests {
     pub(crate) fn behaves_like_a_store(store: &dyn ExecutorStore) {
         let (a, b, c) = ([1u8; 32], [2u8; 32], [3u8; 32]);
         let (fa, fb) = ([0xa0u8; 32], [0xb0u8; 32]);
-        assert_eq!(store.claim_task(a, fa, 100).unwrap(), None, "a free id is claimed");
+        assert_eq!(
+            store.claim_task(a, fa, 100).unwrap(),
+            None,
+            "a free id is claimed"
+        );
         assert_eq!(store.claim_task(b, fb, 200).unwrap(), None);
         assert_eq!(store.claim_task(c, fb, 200).unwrap(), None);
         assert_eq!(
@@ -211,16 +217,26 @@ pub(crate) mod tests {
             fingerprint: fa,
             response: b"signed".to_vec(),
         };
-        assert_eq!(store.claim_task(a, fa, 300).unwrap(), Some(answered.clone()));
+        assert_eq!(
+            store.claim_task(a, fa, 300).unwrap(),
+            Some(answered.clone())
+        );
         assert_eq!(store.spent_task(a).unwrap(), Some(answered));
-        assert!(!store.release_task(a).unwrap(), "an answered task stays answered");
+        assert!(
+            !store.release_task(a).unwrap(),
+            "an answered task stays answered"
+        );
         assert!(store.spent_task(a).unwrap().is_some());
         let d = [4u8; 32];
         assert_eq!(store.claim_task(d, fa, 150).unwrap(), None);
         assert!(store.release_task(d).unwrap());
         assert_eq!(store.spent_task(d).unwrap(), None);
         assert!(!store.release_task(d).unwrap());
-        assert_eq!(store.claim_task(d, fa, 150).unwrap(), None, "a released id is free");
+        assert_eq!(
+            store.claim_task(d, fa, 150).unwrap(),
+            None,
+            "a released id is free"
+        );
         assert!(store.release_task(d).unwrap());
         assert_eq!(
             store.prune_processed_tasks(100).unwrap(),

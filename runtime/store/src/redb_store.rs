@@ -37,8 +37,7 @@ impl RedbStore {
         })?;
         let txn = db.begin_write().map_err(|e| io("create tables")(&e))?;
         {
-            txn.open_table(SPENT)
-                .map_err(|e| io("create tables")(&e))?;
+            txn.open_table(SPENT).map_err(|e| io("create tables")(&e))?;
             txn.open_table(BY_DEADLINE)
                 .map_err(|e| io("create tables")(&e))?;
             txn.open_table(PERFORMERS)

@@ -261,7 +261,11 @@ async fn a_retried_task_gets_the_same_answer_also_after_a_restart() {
         .unwrap()
         .into_inner();
     assert_eq!(retry, first, "a retry gets the stored answer");
-    assert_eq!(running.runs.load(Ordering::SeqCst), 1, "the performer ran once");
+    assert_eq!(
+        running.runs.load(Ordering::SeqCst),
+        1,
+        "the performer ran once"
+    );
     let _ = running.stop.send(());
     running.server.await.unwrap();
 
@@ -301,7 +305,11 @@ async fn a_retried_task_gets_the_same_answer_also_after_a_restart() {
         .await
         .unwrap_err();
     assert_eq!(status.code(), Code::AlreadyExists);
-    assert!(status.message().contains("other content"), "{}", status.message());
+    assert!(
+        status.message().contains("other content"),
+        "{}",
+        status.message()
+    );
     assert_eq!(restarted.runs.load(Ordering::SeqCst), 0);
     let _ = restarted.stop.send(());
 }

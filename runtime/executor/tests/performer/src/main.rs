@@ -1,14 +1,19 @@
 //! A performer for the executor's runtime tests. Payloads: `sleep:<ms>` sleeps, `alloc:<MiB>`
 //! allocates and touches that much memory, `crash` exits at once; anything else is echoed.
+//! With `TEST_PERFORMER_DELAY_MS` set, every task waits that long before it is answered (a slow
+//! operator).
 
 use std::time::Duration;
 
 use ponos_performer::{Performer, PerformerError, ServeError, Task, env};
 
-struct TestPerformer;
+struct TestPerformer {
+    delay: Duration,
+}
 
 impl Performer for TestPerformer {
     async fn handle_task(&self, task: Task) -> Result<Vec<u8>, PerformerError> {
+        tokio::time::sleep(self.delay).await;
         let text = String::from_utf8_lossy(&task.payload).into_owned();
         let number = |prefix: &str| -> Result<u64, PerformerError> {
             text[prefix.len()..]
@@ -37,5 +42,9 @@ impl Performer for TestPerformer {
 
 #[tokio::main]
 async fn main() -> Result<(), ServeError> {
-    ponos_performer::serve(env::listen_addr()?, TestPerformer).await
+    let delay = std::env::var("TEST_PERFORMER_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(Duration::ZERO, Duration::from_millis);
+    ponos_performer::serve(env::listen_addr()?, TestPerformer { delay }).await
 }

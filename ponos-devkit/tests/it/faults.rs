@@ -1,0 +1,861 @@
+//! Faults, counted on chain. The production binaries run as an operator runs them: an AVS
+//! deployed with `ponos deploy --sandbox` on a real anvil, four `ponos-executor` processes
+//! reading keys and membership from L1 with process performers, one `ponos-aggregator`, the
+//! SLA 120 s and the threshold 100%. Processes are SIGKILLed at several points while tasks
+//! run; every task must end verified, by exactly one mined `submitResult` and one
+//! `TaskVerified`.
+
+use std::{
+    collections::HashMap,
+    net::TcpListener as StdListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use alloy::{
+    consensus::Transaction as _,
+    network::EthereumWallet,
+    primitives::{Address, B256, Bytes},
+    providers::{DynProvider, Provider, ProviderBuilder},
+    rpc::types::Filter,
+    signers::local::PrivateKeySigner,
+    sol_types::{SolCall, SolEvent},
+};
+use alloy_node_bindings::{Anvil, AnvilInstance};
+use ponos_chain::contracts::{TaskMailbox, task_mailbox};
+use ponos_crypto::{
+    bn254, ecdsa,
+    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
+};
+use ponos_devkit::deploy::{Journal, SandboxOperators};
+use ponos_store::{AggregatorStore, RedbAggregatorStore, TaskStatus};
+use tokio::sync::OnceCell;
+
+use crate::deploy::compiled_project;
+
+/// How long any one wait of these tests may take: well inside the 120 s SLA.
+const WITHIN: Duration = Duration::from_secs(100);
+
+/// The AVS project every fleet deploys, compiled once.
+async fn project() -> &'static Path {
+    static PROJECT: OnceCell<PathBuf> = OnceCell::const_new();
+    PROJECT
+        .get_or_init(|| async move {
+            let dir = tempfile::tempdir().unwrap().keep();
+            tokio::task::spawn_blocking(move || compiled_project(&dir, "fault-avs"))
+                .await
+                .unwrap()
+        })
+        .await
+}
+
+/// The performer: echoes payloads, optionally after a delay (`TEST_PERFORMER_DELAY_MS`).
+async fn performer() -> &'static Path {
+    static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
+    BINARY
+        .get_or_init(|| async move {
+            let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+            ponos_executor::docker::build_static_binary(
+                &workspace,
+                "executor-test-performer",
+                &workspace.join("target/performer"),
+            )
+            .await
+            .expect("the test performer builds")
+        })
+        .await
+}
+
+/// A production binary of `ponos-node`: beside `ponos` when the workspace's tests are built
+/// together (as `cargo test --workspace` does), else built once into its own target dir.
+fn runtime_binary(name: &str) -> PathBuf {
+    let beside = Path::new(env!("CARGO_BIN_EXE_ponos")).with_file_name(name);
+    if beside.exists() {
+        return beside;
+    }
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    let target = BUILT.get_or_init(|| {
+        let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let target = workspace.join("target/faults");
+        let status = Command::new(env!("CARGO"))
+            .current_dir(&workspace)
+            .args([
+                "build",
+                "--locked",
+                "-p",
+                "ponos-node",
+                "--bins",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "ponos-node builds");
+        target.join("debug")
+    });
+    target.join(name)
+}
+
+fn port() -> u16 {
+    StdListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .ok()?;
+    let request = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).await.ok()?;
+    let status = response.split_whitespace().nth(1)?.parse().ok()?;
+    let body = response
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_string();
+    Some((status, body))
+}
+
+/// The value of the sample `series` (name and labels, exactly) in Prometheus text.
+fn sample(metrics: &str, series: &str) -> Option<f64> {
+    metrics.lines().find_map(|line| {
+        let (name, value) = line.rsplit_once(' ')?;
+        (name == series).then(|| value.parse().ok()).flatten()
+    })
+}
+
+/// One production binary: its command line, its process once started, its HTTP port.
+struct Binary {
+    program: PathBuf,
+    config: PathBuf,
+    env: Vec<(String, String)>,
+    log: PathBuf,
+    http: u16,
+    child: Option<Child>,
+}
+
+impl Binary {
+    async fn start(&mut self) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let mut child = Command::new(&self.program)
+            .arg("--config")
+            .arg(&self.config)
+            .envs(self.env.iter().cloned())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some((200, _)) = http_get(self.http, "/readyz").await {
+                break;
+            }
+            if let Some(status) = child.try_wait().unwrap() {
+                panic!(
+                    "{} exited during start-up ({status}):\n{}",
+                    self.program.display(),
+                    std::fs::read_to_string(&self.log).unwrap_or_default()
+                );
+            }
+            assert!(
+                Instant::now() < until,
+                "{} not ready",
+                self.program.display()
+            );
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        self.child = Some(child);
+    }
+
+    /// SIGKILL: no shutdown path runs.
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.as_ref().expect("running").id()
+    }
+
+    async fn metrics(&self) -> String {
+        http_get(self.http, "/metrics")
+            .await
+            .map(|(_, body)| body)
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// What differs between fleets.
+#[derive(Default)]
+struct FleetOptions {
+    /// Executors whose performer answers this late.
+    slow: Vec<(usize, Duration)>,
+}
+
+/// An AVS deployed with `ponos deploy --sandbox` on its own anvil, served by four executors
+/// and one aggregator, all production binaries.
+struct Fleet {
+    // Dropped first: the binaries stop before their chain.
+    aggregator: Binary,
+    executors: Vec<Binary>,
+    provider: DynProvider,
+    dir_path: PathBuf,
+    mailbox: Address,
+    avs: Address,
+    creator: Address,
+    _dir: tempfile::TempDir,
+    _anvil: AnvilInstance,
+}
+
+impl Fleet {
+    async fn start(options: FleetOptions) -> Self {
+        let project = project().await;
+        let performer = performer().await;
+        let anvil = Anvil::new()
+            .chain_id(31337)
+            .args(["--prune-history", "1000000"])
+            .try_spawn()
+            .expect("anvil runs (script/setup installs it)");
+        let url = anvil.endpoint();
+        let deployer_key = B256::from_slice(&anvil.keys()[0].to_bytes());
+        let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
+        let creator = anvil.addresses()[9];
+        let mut wallet = EthereumWallet::new(PrivateKeySigner::from_bytes(&creator_key).unwrap());
+        wallet.register_signer(PrivateKeySigner::from_bytes(&deployer_key).unwrap());
+        let provider = ProviderBuilder::new()
+            .wallet(wallet)
+            .connect_http(anvil.endpoint_url())
+            .erased();
+
+        let ports: Vec<[u16; 3]> = (0..4).map(|_| [port(), port(), port()]).collect();
+        let sockets: Vec<String> = ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{}", p[0]))
+            .collect();
+        let network = format!("fault{}", anvil.port());
+        let deployed = Command::new(env!("CARGO_BIN_EXE_ponos"))
+            .args([
+                "deploy",
+                "--network",
+                &network,
+                "--sandbox",
+                "--rpc-url",
+                &url,
+            ])
+            .args(["--operator-sockets", &sockets.join(",")])
+            .arg("--root")
+            .arg(project)
+            .env("PRIVATE_KEY", deployer_key.to_string())
+            .output()
+            .unwrap();
+        assert!(
+            deployed.status.success(),
+            "{}",
+            String::from_utf8_lossy(&deployed.stderr)
+        );
+        let journal = Journal::load(&Journal::path(project, &network))
+            .unwrap()
+            .unwrap();
+        let stack = journal.stack.unwrap();
+        let operators = SandboxOperators::load(&SandboxOperators::path(project, &network))
+            .unwrap()
+            .unwrap()
+            .operators;
+
+        let dir = tempfile::tempdir().unwrap();
+        let mut rng = rand::thread_rng();
+        let kdf = Kdf::Pbkdf2 { c: 1000 };
+        let mut executors = Vec::new();
+        for (i, (operator, [grpc, management, http])) in operators.iter().zip(&ports).enumerate() {
+            let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
+            let keystore = Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rng).unwrap();
+            let keystore_path = dir.path().join(format!("operator{i}.json"));
+            std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+            let delay = options
+                .slow
+                .iter()
+                .find(|(slow, _)| *slow == i)
+                .map_or(0, |(_, d)| d.as_millis());
+            let config = format!(
+                r#"
+[operator]
+address = "{address}"
+management_address = "{management_key}"
+[operator.bn254]
+keystore = "{keystore}"
+password_env = "FAULT_PASSWORD"
+[server]
+grpc_addr = "127.0.0.1:{grpc}"
+management_addr = "127.0.0.1:{management}"
+http_addr = "127.0.0.1:{http}"
+[store]
+path = "{dir}/executor{i}.redb"
+[l1]
+rpc_url = "{url}"
+allocation_manager = "{am}"
+key_registrar = "{kr}"
+[[avs]]
+address = "{avs}"
+curve = "bn254"
+operator_set_ids = [1]
+[avs.performer]
+runtime = "process"
+binary = "{performer}"
+env = {{ TEST_PERFORMER_DELAY_MS = "{delay}" }}
+"#,
+                address = operator.address,
+                management_key = Address::repeat_byte(0xad),
+                keystore = keystore_path.display(),
+                dir = dir.path().display(),
+                am = stack.allocation_manager,
+                kr = stack.key_registrar,
+                avs = journal.deployer,
+                performer = performer.display(),
+            );
+            let config_path = dir.path().join(format!("executor{i}.toml"));
+            std::fs::write(&config_path, config).unwrap();
+            executors.push(Binary {
+                program: runtime_binary("ponos-executor"),
+                config: config_path,
+                env: vec![("FAULT_PASSWORD".into(), "pw".into())],
+                log: dir.path().join(format!("executor{i}.log")),
+                http: *http,
+                child: None,
+            });
+        }
+        for executor in &mut executors {
+            executor.start().await;
+        }
+
+        // The deployer is the AVS and its aggregator: its key signs tasks and pays for results.
+        let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
+        let keystore = Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rng).unwrap();
+        let keystore_path = dir.path().join("aggregator.json");
+        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+        let (management, http) = (port(), port());
+        let config = format!(
+            r#"
+[aggregator]
+address = "{avs}"
+management_address = "{avs}"
+[aggregator.signing_key]
+keystore = "{keystore}"
+password_env = "FAULT_PASSWORD"
+[server]
+management_addr = "127.0.0.1:{management}"
+http_addr = "127.0.0.1:{http}"
+[store]
+path = "{dir}/aggregator.redb"
+[sender]
+poll_interval_ms = 50
+[l1]
+chain_id = 31337
+rpc_url = "{url}"
+allocation_manager = "{am}"
+key_registrar = "{kr}"
+bn254_table_calculator = "{bn}"
+ecdsa_table_calculator = "{ec}"
+[[chain]]
+chain_id = 31337
+rpc_url = "{url}"
+task_mailbox = "{mailbox}"
+poll_interval_ms = 50
+start_block = 0
+development = true
+[[avs]]
+address = "{avs}"
+"#,
+            avs = journal.deployer,
+            keystore = keystore_path.display(),
+            dir = dir.path().display(),
+            am = stack.allocation_manager,
+            kr = stack.key_registrar,
+            bn = stack.bn254_table_calculator,
+            ec = stack.ecdsa_table_calculator,
+            mailbox = stack.task_mailbox,
+        );
+        let config_path = dir.path().join("aggregator.toml");
+        std::fs::write(&config_path, config).unwrap();
+        let mut aggregator = Binary {
+            program: runtime_binary("ponos-aggregator"),
+            config: config_path,
+            env: vec![("FAULT_PASSWORD".into(), "pw".into())],
+            log: dir.path().join("aggregator.log"),
+            http,
+            child: None,
+        };
+        aggregator.start().await;
+
+        Self {
+            aggregator,
+            executors,
+            provider,
+            mailbox: stack.task_mailbox,
+            avs: journal.deployer,
+            creator,
+            dir_path: dir.path().to_path_buf(),
+            _dir: dir,
+            _anvil: anvil,
+        }
+    }
+
+    /// The aggregator's store (open it only while the aggregator is down).
+    fn aggregator_store(&self) -> PathBuf {
+        self.dir_path.join("aggregator.redb")
+    }
+
+    async fn automine(&self, on: bool) {
+        let _: () = self
+            .provider
+            .raw_request("evm_setAutomine".into(), (on,))
+            .await
+            .unwrap();
+    }
+
+    async fn mine(&self) {
+        let _: String = self
+            .provider
+            .raw_request("evm_mine".into(), ())
+            .await
+            .unwrap();
+    }
+
+    fn task_params(&self, payload: String) -> task_mailbox::ITaskMailboxTypes::TaskParams {
+        task_mailbox::ITaskMailboxTypes::TaskParams {
+            refundCollector: self.creator,
+            executorOperatorSet: task_mailbox::OperatorSet {
+                avs: self.avs,
+                id: 1,
+            },
+            payload: Bytes::from(payload.into_bytes()),
+        }
+    }
+
+    /// Creates `n` tasks in one block, then leaves automining `on` or off; returns their
+    /// hashes.
+    async fn create_in_one_block(&self, n: usize, tag: &str, automine_after: bool) -> Vec<B256> {
+        self.automine(false).await;
+        let mailbox = TaskMailbox::new(self.mailbox, &self.provider);
+        let mut pending = Vec::new();
+        for i in 0..n {
+            let sent = mailbox
+                .createTask(self.task_params(format!("{tag}-{i}")))
+                .from(self.creator)
+                .gas(1_000_000)
+                .send()
+                .await
+                .unwrap();
+            pending.push(*sent.tx_hash());
+        }
+        self.mine().await;
+        let tasks = self.task_hashes(&pending).await;
+        self.automine(automine_after).await;
+        tasks
+    }
+
+    /// Creates `n` tasks one after the other, `every` apart; returns their hashes.
+    async fn create_paced(&self, n: usize, every: Duration, tag: &str) -> Vec<B256> {
+        let mailbox = TaskMailbox::new(self.mailbox, &self.provider);
+        let mut pending = Vec::new();
+        for i in 0..n {
+            let sent = mailbox
+                .createTask(self.task_params(format!("{tag}-{i}")))
+                .from(self.creator)
+                .send()
+                .await
+                .unwrap();
+            pending.push(*sent.tx_hash());
+            tokio::time::sleep(every).await;
+        }
+        self.task_hashes(&pending).await
+    }
+
+    async fn task_hashes(&self, transactions: &[B256]) -> Vec<B256> {
+        let mut tasks = Vec::new();
+        for tx in transactions {
+            let receipt = self
+                .provider
+                .get_transaction_receipt(*tx)
+                .await
+                .unwrap()
+                .expect("the task's transaction is mined");
+            assert!(receipt.status(), "createTask reverted");
+            tasks.push(
+                receipt
+                    .inner
+                    .logs()
+                    .iter()
+                    .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+                    .expect("a TaskCreated event")
+                    .inner
+                    .data
+                    .taskHash,
+            );
+        }
+        tasks
+    }
+
+    /// Waits until every task is verified on chain.
+    async fn wait_verified(&self, tasks: &[B256]) {
+        let mailbox = TaskMailbox::new(self.mailbox, &self.provider);
+        let until = Instant::now() + WITHIN;
+        let mut open: Vec<B256> = tasks.to_vec();
+        while !open.is_empty() {
+            let mut still = Vec::new();
+            for task in open {
+                if mailbox.getTaskStatus(task).call().await.unwrap() != 2 {
+                    still.push(task);
+                }
+            }
+            open = still;
+            if open.is_empty() {
+                break;
+            }
+            assert!(
+                Instant::now() < until,
+                "{} of {} tasks not verified within {WITHIN:?}; aggregator log:\n{}",
+                open.len(),
+                tasks.len(),
+                tail(&self.aggregator.log)
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Per task: mined `submitResult` transactions (successful or not) and `TaskVerified`
+    /// events, read from every block of the chain.
+    async fn count_on_chain(&self) -> HashMap<B256, (usize, usize)> {
+        let mut counts: HashMap<B256, (usize, usize)> = HashMap::new();
+        let head = self.provider.get_block_number().await.unwrap();
+        for number in 0..=head {
+            let block = self
+                .provider
+                .get_block_by_number(number.into())
+                .full()
+                .await
+                .unwrap()
+                .unwrap();
+            for tx in block.transactions.txns() {
+                let input = tx.input();
+                if tx.to() == Some(self.mailbox)
+                    && input.starts_with(&TaskMailbox::submitResultCall::SELECTOR)
+                {
+                    let call = TaskMailbox::submitResultCall::abi_decode(input).unwrap();
+                    counts.entry(call.taskHash).or_default().0 += 1;
+                }
+            }
+        }
+        let logs = self
+            .provider
+            .get_logs(
+                &Filter::new()
+                    .address(self.mailbox)
+                    .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
+                    .from_block(0),
+            )
+            .await
+            .unwrap();
+        for log in logs {
+            let verified = log.log_decode::<TaskMailbox::TaskVerified>().unwrap();
+            counts.entry(verified.inner.data.taskHash).or_default().1 += 1;
+        }
+        counts
+    }
+
+    /// Asserts what the suite is about: each task verified by exactly one mined submission.
+    async fn assert_each_verified_once(&self, tasks: &[B256], what: &str) {
+        self.wait_verified(tasks).await;
+        let counts = self.count_on_chain().await;
+        let wrong: Vec<_> = tasks
+            .iter()
+            .filter(|t| counts.get(*t) != Some(&(1, 1)))
+            .map(|t| (t, counts.get(t)))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "{what}: {} of {} tasks not verified by exactly one mined submitResult: {wrong:?}",
+            wrong.len(),
+            tasks.len()
+        );
+        eprintln!(
+            "{what}: {n}/{n} verified, one mined submitResult each",
+            n = tasks.len()
+        );
+    }
+
+    /// The aggregator's count of tasks in `status`.
+    async fn aggregator_tasks(&self, status: &str) -> f64 {
+        let metrics = self.aggregator.metrics().await;
+        sample(
+            &metrics,
+            &format!("ponos_aggregator_tasks{{status=\"{status}\"}}"),
+        )
+        .unwrap_or(0.0)
+    }
+
+    /// How many `submitResult` transactions of the aggregator wait in the pool.
+    async fn pending_submissions(&self) -> u64 {
+        let pending = self
+            .provider
+            .get_transaction_count(self.avs)
+            .pending()
+            .await
+            .unwrap();
+        let mined = self.provider.get_transaction_count(self.avs).await.unwrap();
+        pending - mined
+    }
+}
+
+/// Waits until `done` holds, or fails after `WITHIN`.
+async fn until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+    let deadline = Instant::now() + WITHIN;
+    while !done().await {
+        assert!(Instant::now() < deadline, "{what}: not within {WITHIN:?}");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn tail(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(40)..].join("\n")
+}
+
+/// The child processes of `pid`.
+fn children(pid: u32) -> Vec<u32> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if let Some((_, ppid)) = stat(child)
+            && ppid == pid
+        {
+            out.push(child);
+        }
+    }
+    out
+}
+
+/// A process's state letter and parent, from `/proc/<pid>/stat`.
+fn stat(pid: u32) -> Option<(char, u32)> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name is in parentheses and may hold spaces: read after the last ')'.
+    let rest = &text[text.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace();
+    let state = fields.next()?.chars().next()?;
+    let ppid = fields.next()?.parse().ok()?;
+    Some((state, ppid))
+}
+
+/// Whether `pid` is a live process (not gone, not a zombie waiting for its parent).
+fn alive(pid: u32) -> bool {
+    stat(pid).is_some_and(|(state, _)| state != 'Z' && state != 'X')
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aggregator_killed_at_any_point_loses_no_task_and_submits_none_twice() {
+    let mut fleet = Fleet::start(FleetOptions::default()).await;
+
+    // Killed before it dispatched: the block with the tasks lands while it is down.
+    fleet.aggregator.kill();
+    let before = fleet.create_in_one_block(50, "before-dispatch", true).await;
+    fleet.aggregator.start().await;
+    fleet
+        .assert_each_verified_once(&before, "killed before dispatch")
+        .await;
+
+    // Killed once certificates are being stored and sent.
+    let base = fleet.aggregator_tasks("verified").await;
+    let stored = fleet
+        .create_in_one_block(50, "after-certificate", true)
+        .await;
+    let f = &fleet;
+    until("some certificates landed", || async move {
+        f.aggregator_tasks("verified").await >= base + 5.0
+    })
+    .await;
+    fleet.aggregator.kill();
+    fleet.aggregator.start().await;
+    fleet
+        .assert_each_verified_once(&stored, "killed after certificates were stored")
+        .await;
+
+    // Killed while its submitResult transactions wait in the pool (automine off), then the
+    // chain mines again.
+    let pending = fleet.create_in_one_block(50, "pending", false).await;
+    let f = &fleet;
+    until("50 submissions wait in the pool", || async move {
+        f.pending_submissions().await == 50
+    })
+    .await;
+    fleet.aggregator.kill();
+    fleet.aggregator.start().await;
+    fleet.automine(true).await;
+    fleet.mine().await;
+    fleet
+        .assert_each_verified_once(&pending, "killed with submissions pending")
+        .await;
+
+    // Killed twice in one run: once right after the tasks' block, once mid-submission.
+    let twice = fleet.create_in_one_block(50, "twice", true).await;
+    fleet.aggregator.kill();
+    fleet.aggregator.start().await;
+    let base = fleet.aggregator_tasks("verified").await;
+    let f = &fleet;
+    until("some certificates landed", || async move {
+        f.aggregator_tasks("verified").await >= base + 5.0
+    })
+    .await;
+    fleet.aggregator.kill();
+    fleet.aggregator.start().await;
+    fleet
+        .assert_each_verified_once(&twice, "killed twice")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_aggregator_killed_while_slow_operators_answer_loses_no_task() {
+    let slow = Duration::from_secs(3);
+    let mut fleet = Fleet::start(FleetOptions {
+        slow: vec![(0, slow), (1, slow)],
+    })
+    .await;
+    let tasks = fleet.create_in_one_block(50, "slow", true).await;
+    // The fast executors have answered every task; the slow ones are still working.
+    let fast = &fleet.executors[2];
+    until("the fast executors answered", || async move {
+        sample(
+            &fast.metrics().await,
+            "ponos_executor_tasks_completed_total",
+        )
+        .is_some_and(|n| n >= 50.0)
+    })
+    .await;
+    fleet.aggregator.kill();
+    fleet.aggregator.start().await;
+    fleet
+        .assert_each_verified_once(&tasks, "killed while answers arrive")
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dropped_submission_is_broadcast_again_after_a_restart_and_lands_once() {
+    let mut fleet = Fleet::start(FleetOptions::default()).await;
+    // Mined by hand from here: the result stays in the pool.
+    let tasks = fleet.create_in_one_block(1, "dropped", false).await;
+    let f = &fleet;
+    until("the submission waits in the pool", || async move {
+        f.pending_submissions().await == 1
+    })
+    .await;
+    fleet.aggregator.kill();
+
+    // The store recorded the transaction before it was broadcast; the pool loses it.
+    let store = RedbAggregatorStore::open(fleet.aggregator_store()).unwrap();
+    let record = store.task(tasks[0]).unwrap().unwrap();
+    assert_eq!(record.status, TaskStatus::Submitted);
+    let [sent] = record.submissions.as_slice() else {
+        panic!("one transaction recorded: {:?}", record.submissions);
+    };
+    drop(store);
+    let _: serde_json::Value = fleet
+        .provider
+        .raw_request("anvil_dropTransaction".into(), (sent.hash,))
+        .await
+        .unwrap();
+    assert_eq!(fleet.pending_submissions().await, 0, "the pool lost it");
+
+    fleet.aggregator.start().await;
+    let f = &fleet;
+    until("the transaction is broadcast again", || async move {
+        f.pending_submissions().await == 1
+    })
+    .await;
+    fleet.automine(true).await;
+    fleet.mine().await;
+    fleet
+        .assert_each_verified_once(&tasks, "dropped from the pool")
+        .await;
+    let receipt = fleet
+        .provider
+        .get_transaction_receipt(sent.hash)
+        .await
+        .unwrap();
+    assert!(
+        receipt.is_some_and(|r| r.status()),
+        "the recorded transaction itself landed"
+    );
+    let metrics = fleet.aggregator.metrics().await;
+    assert_eq!(
+        sample(&metrics, "ponos_aggregator_rebroadcasts_total"),
+        Some(1.0),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn executors_and_performers_killed_mid_burst_lose_no_task() {
+    let mut fleet = Fleet::start(FleetOptions::default()).await;
+
+    // A killed executor takes its performer with it.
+    let executor = fleet.executors[0].pid();
+    let performers = children(executor);
+    assert_eq!(performers.len(), 1, "one performer process: {performers:?}");
+    fleet.executors[0].kill();
+    let until = Instant::now() + Duration::from_secs(5);
+    while alive(performers[0]) {
+        assert!(
+            Instant::now() < until,
+            "the performer outlived its executor"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // Down for 12 s while 30 tasks are created: each waits for it, then verifies.
+    let down_since = Instant::now();
+    let creating = fleet.create_paced(30, Duration::from_millis(200), "executor-down");
+    let tasks = creating.await;
+    tokio::time::sleep_until((down_since + Duration::from_secs(12)).into()).await;
+    fleet.executors[0].start().await;
+    fleet
+        .assert_each_verified_once(&tasks, "an executor down for 12 s")
+        .await;
+
+    // A performer killed during 30 tasks: its executor restarts it, the tasks are retried.
+    let performer = children(fleet.executors[1].pid())[0];
+    let creating = fleet.create_paced(30, Duration::from_millis(100), "performer-killed");
+    let kill = async {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        // SAFETY: kill(2) on a pid of this test's own executor's child; no memory involved.
+        let killed = unsafe { libc::kill(performer as i32, libc::SIGKILL) };
+        assert_eq!(killed, 0, "the performer was running");
+    };
+    let (tasks, ()) = tokio::join!(creating, kill);
+    fleet
+        .assert_each_verified_once(&tasks, "a performer killed")
+        .await;
+}
