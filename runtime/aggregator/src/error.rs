@@ -148,10 +148,11 @@ impl AggregatorError {
         what: impl Into<String>,
         reason: impl std::fmt::Display,
     ) -> Self {
+        // Transport errors quote the URL they failed to reach, API key and all.
         Self::Rpc {
             chain_id,
             what: what.into(),
-            reason: reason.to_string(),
+            reason: ponos_chain::redact::urls_in(&reason.to_string()),
         }
     }
 }

@@ -1,4 +1,5 @@
 #![doc = include_str!("../README.md")]
 
 pub mod contracts;
+pub mod redact;
 pub mod sandbox;

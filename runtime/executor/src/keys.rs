@@ -54,6 +54,32 @@ impl AggregatorKey {
     }
 }
 
+/// Why a chain read gave no answer.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ViewError {
+    /// The node could not be read (down, slow, refused the call). Logged by the executor,
+    /// never shown to the caller: node errors can quote the RPC URL and its API key.
+    #[error("reading {what} from L1: {reason}")]
+    Node {
+        /// What was being read.
+        what: &'static str,
+        /// What the node or transport said, with URLs redacted.
+        reason: String,
+    },
+    /// The chain answered, and the answer refuses the request.
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl ViewError {
+    fn node(what: &'static str) -> impl Fn(alloy::contract::Error) -> Self {
+        move |e| Self::Node {
+            what,
+            reason: ponos_chain::redact::urls_in(&e.to_string()),
+        }
+    }
+}
+
 /// What the executor reads from the chain, at the task's L1 reference block.
 pub trait ChainView: Send + Sync + 'static {
     /// The key `aggregator` registered for the aggregator operator set of `avs`; an error when
@@ -63,7 +89,7 @@ pub trait ChainView: Send + Sync + 'static {
         avs: Address,
         aggregator: Address,
         reference_block: u64,
-    ) -> impl Future<Output = Result<AggregatorKey, String>> + Send;
+    ) -> impl Future<Output = Result<AggregatorKey, ViewError>> + Send;
 
     /// Whether `operator` is a member of the operator set `(avs, operator_set_id)`.
     fn is_member(
@@ -72,7 +98,7 @@ pub trait ChainView: Send + Sync + 'static {
         operator_set_id: u32,
         operator: Address,
         reference_block: u64,
-    ) -> impl Future<Output = Result<bool, String>> + Send;
+    ) -> impl Future<Output = Result<bool, ViewError>> + Send;
 }
 
 /// A fixed view: the devnet knows its keys and sets when it starts, and tests set them directly.
@@ -102,11 +128,11 @@ impl ChainView for StaticChainView {
         avs: Address,
         _: Address,
         _: u64,
-    ) -> Result<AggregatorKey, String> {
+    ) -> Result<AggregatorKey, ViewError> {
         self.aggregators
             .get(&avs)
             .cloned()
-            .ok_or_else(|| format!("no aggregator key is known for AVS {avs}"))
+            .ok_or_else(|| ViewError::Refused(format!("no aggregator key is known for AVS {avs}")))
     }
 
     async fn is_member(
@@ -115,7 +141,7 @@ impl ChainView for StaticChainView {
         operator_set_id: u32,
         operator: Address,
         _: u64,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, ViewError> {
         Ok(self.members.contains(&(avs, operator_set_id, operator)))
     }
 }
@@ -171,7 +197,7 @@ where
         avs: Address,
         aggregator: Address,
         block: u64,
-    ) -> Result<AggregatorKey, String> {
+    ) -> Result<AggregatorKey, ViewError> {
         let key = (avs, aggregator, block);
         let cached = self
             .aggregator_keys
@@ -193,7 +219,7 @@ where
         operator_set_id: u32,
         operator: Address,
         block: u64,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, ViewError> {
         let key = (avs, operator_set_id, operator, block);
         let cached = self
             .memberships
@@ -221,10 +247,10 @@ where
         avs: Address,
         aggregator: Address,
         block: u64,
-    ) -> Result<AggregatorKey, String> {
+    ) -> Result<AggregatorKey, ViewError> {
         use ponos_chain::contracts::{AllocationManager, KeyRegistrar, TaskAVSRegistrarBase};
         let at = alloy::eips::BlockId::number(block);
-        let rpc = |what: &'static str| move |e: alloy::contract::Error| format!("{what}: {e}");
+        let rpc = ViewError::node;
         let manager = AllocationManager::new(self.allocation_manager, &self.provider);
         let registrar = manager
             .getAVSRegistrar(avs)
@@ -249,10 +275,10 @@ where
             .await
             .map_err(rpc("isMember"))?;
         if !member {
-            return Err(format!(
+            return Err(ViewError::Refused(format!(
                 "{aggregator} is not in the aggregator operator set {} of AVS {avs}",
                 config.aggregatorOperatorSetId
-            ));
+            )));
         }
         let registry = KeyRegistrar::new(self.key_registrar, &self.provider);
         let key_set = KeyRegistrar::OperatorSet {
@@ -294,12 +320,12 @@ where
                 .flat_map(|w| w.to_be_bytes::<32>())
                 .collect();
                 let key = bn254::PublicKey::from_key_data(&data)
-                    .map_err(|e| format!("the registered BN254 key: {e}"))?;
+                    .map_err(|e| ViewError::Refused(format!("the registered BN254 key: {e}")))?;
                 Ok(AggregatorKey::Bn254(key))
             }
-            other => Err(format!(
+            other => Err(ViewError::Refused(format!(
                 "the aggregator operator set has curve type {other}, not ECDSA or BN254"
-            )),
+            ))),
         }
     }
 
@@ -309,7 +335,7 @@ where
         operator_set_id: u32,
         operator: Address,
         block: u64,
-    ) -> Result<bool, String> {
+    ) -> Result<bool, ViewError> {
         use ponos_chain::contracts::AllocationManager;
         let manager = AllocationManager::new(self.allocation_manager, &self.provider);
         manager
@@ -323,6 +349,6 @@ where
             .block(alloy::eips::BlockId::number(block))
             .call()
             .await
-            .map_err(|e| format!("isMemberOfOperatorSet: {e}"))
+            .map_err(ViewError::node("isMemberOfOperatorSet"))
     }
 }

@@ -19,7 +19,7 @@ use tracing::{info, instrument, warn};
 
 use crate::{
     ExecutorError,
-    keys::{ChainView, SigningKey},
+    keys::{ChainView, SigningKey, ViewError},
     performer::PerformerClient,
     supervisor::{Launch, Supervisor, run_one_off},
 };
@@ -187,7 +187,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             .chain
             .aggregator_key(task.avs, task.aggregator, submission.task_block_number)
             .await
-            .map_err(|e| Status::unavailable(format!("reading the aggregator key: {e}")))?;
+            .map_err(|e| view_status(&e, "the aggregator key"))?;
         let message = digest::task_submission_message(
             task.id,
             task.avs,
@@ -212,7 +212,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
                 submission.task_block_number,
             )
             .await
-            .map_err(|e| Status::unavailable(format!("reading operator set membership: {e}")))?;
+            .map_err(|e| view_status(&e, "operator set membership"))?;
         if !member {
             return Err(Status::permission_denied(format!(
                 "operator {} is not in operator set {} of AVS {}",
@@ -359,6 +359,14 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
                 "the task carries no aggregator signature",
             ));
         }
+        // 65 bytes for an ECDSA aggregator key, 64 for BN254: anything else cannot verify, and
+        // is refused before a single node read.
+        if !matches!(submission.signature.len(), 64 | 65) {
+            return Err(Status::invalid_argument(format!(
+                "the aggregator signature is {} bytes; expected 65 (ECDSA) or 64 (BN254)",
+                submission.signature.len()
+            )));
+        }
         if submission.reference_timestamp == 0 {
             return Err(Status::invalid_argument(
                 "reference_timestamp must not be 0",
@@ -429,6 +437,20 @@ fn parse_address(field: &str, value: &str) -> Result<Address, Status> {
             "{field} {value:?} is not 0x followed by 40 hex digits"
         ))
     })
+}
+
+/// The status for a failed chain read: what the contracts say is the caller's to know; what
+/// the node said stays in the executor's log.
+fn view_status(error: &ViewError, what: &str) -> Status {
+    match error {
+        ViewError::Refused(reason) => {
+            Status::permission_denied(format!("reading {what}: {reason}"))
+        }
+        ViewError::Node { .. } => {
+            warn!(target: "ponos::executor", %error, "reading L1");
+            Status::unavailable(format!("the executor cannot read {what} from L1 now; ask again"))
+        }
+    }
 }
 
 fn performer_status(error: &ExecutorError) -> Status {

@@ -35,14 +35,7 @@ impl Default for LogConfig {
     }
 }
 
-/// An RPC URL without what may be an API key: the path, query and credentials.
-pub fn redact(url: &str) -> String {
-    let (scheme, rest) = url.split_once("://").unwrap_or(("", url));
-    let authority = rest.split(['/', '?']).next().unwrap_or_default();
-    let host = authority.rsplit('@').next().unwrap_or(authority);
-    let hidden = rest.len() > authority.len();
-    format!("{scheme}://{host}{}", if hidden { "/…" } else { "" })
-}
+pub use ponos_chain::redact::url as redact;
 
 /// Reads a keystore's password from the environment variable the config names.
 pub fn keystore_password(config: &KeystoreConfig) -> eyre::Result<String> {

@@ -159,7 +159,8 @@ async fn reads_the_registered_aggregator_key_and_membership() {
     );
     let refused = view.aggregator_key(avs, stranger, block).await.unwrap_err();
     assert!(
-        refused.contains("not in the aggregator operator set"),
+        matches!(&refused, ponos_executor::keys::ViewError::Refused(reason)
+            if reason.contains("not in the aggregator operator set")),
         "{refused}"
     );
     assert!(view.is_member(avs, 1, operator, block).await.unwrap());

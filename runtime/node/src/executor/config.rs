@@ -423,7 +423,7 @@ mod tests {
         );
         assert_eq!(
             redact("https://user:pass@rpc.example.com"),
-            "https://rpc.example.com"
+            "https://rpc.example.com/…"
         );
         assert_eq!(redact("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
     }
