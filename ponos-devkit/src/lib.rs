@@ -4,4 +4,5 @@
 
 pub mod deploy;
 pub mod devnet;
+pub mod private;
 pub mod project;

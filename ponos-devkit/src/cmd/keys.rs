@@ -298,8 +298,9 @@ fn write(
         Kdf::scrypt()
     };
     let json = secret.seal(&password, &kdf)?;
-    std::fs::create_dir_all(&common.dir).map_err(|e| format!("{}: {e}", common.dir.display()))?;
-    std::fs::write(&file, json).map_err(|e| format!("{}: {e}", file.display()))?;
+    ponos_devkit::private::create_dir(&common.dir)
+        .map_err(|e| format!("{}: {e}", common.dir.display()))?;
+    ponos_devkit::private::write(&file, json).map_err(|e| format!("{}: {e}", file.display()))?;
     Ok(KeyInfo {
         file,
         curve: secret.curve(),

@@ -350,26 +350,9 @@ impl SandboxOperators {
     fn save(&self, path: &Path) -> Result<(), String> {
         let text = serde_json::to_string_pretty(self).expect("operators serialise");
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        write_private(path, &(text + "\n")).map_err(|e| format!("{}: {e}", path.display()))
+        crate::private::create_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        crate::private::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
     }
-}
-
-#[cfg(unix)]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    use std::{io::Write as _, os::unix::fs::OpenOptionsExt as _};
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
 }
 
 /// What a finished deploy left on chain.

@@ -31,6 +31,16 @@ fn keystores_round_trip_and_a_wrong_password_is_one_clear_line() {
             String::from_utf8_lossy(&out.stderr)
         );
     }
+    // Readable by their owner only, in a directory only their owner can list.
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &std::path::Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(std::path::Path::new(keys)), 0o700);
+        for entry in std::fs::read_dir(keys).unwrap() {
+            let path = entry.unwrap().path();
+            assert_eq!(mode(&path), 0o600, "{}", path.display());
+        }
+    }
     let listed = ponos(&["keys", "list", "--dir", keys, "--json"], |_| {});
     let listed: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
     let curves: Vec<&str> = listed

@@ -51,7 +51,10 @@ mod tests {
             url("https://user:pass@rpc.example.com"),
             "https://rpc.example.com/…"
         );
-        assert_eq!(url("http://127.0.0.1:8545?key=SECRET"), "http://127.0.0.1:8545/…");
+        assert_eq!(
+            url("http://127.0.0.1:8545?key=SECRET"),
+            "http://127.0.0.1:8545/…"
+        );
         assert_eq!(url("http://127.0.0.1:8545"), "http://127.0.0.1:8545");
         assert_eq!(url("ws://127.0.0.1:8546/"), "ws://127.0.0.1:8546/…");
     }

@@ -16,6 +16,10 @@ use crate::{digest::management_digest, ecdsa};
 /// How long a challenge token stays valid.
 pub const TOKEN_TTL: Duration = Duration::from_secs(300);
 
+/// The most tokens outstanding at once: anyone may ask for a token, so the oldest is dropped
+/// when a new one would exceed this, and memory stays bounded however often it is asked.
+pub const MAX_OUTSTANDING: usize = 1024;
+
 /// Why a management call was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ChallengeError {
@@ -62,6 +66,16 @@ impl ChallengeTokens {
         let token = hex::encode(rand::random::<[u8; 32]>());
         let mut issued = self.issued.lock().unwrap_or_else(|e| e.into_inner());
         issued.retain(|_, at| at.elapsed() <= TOKEN_TTL);
+        while issued.len() >= MAX_OUTSTANDING {
+            let oldest = issued
+                .iter()
+                .min_by_key(|(_, at)| **at)
+                .map(|(token, _)| token.clone());
+            match oldest {
+                Some(oldest) => issued.remove(&oldest),
+                None => break,
+            };
+        }
         issued.insert(token.clone(), Instant::now());
         let expires_at = SystemTime::now()
             .duration_since(UNIX_EPOCH)
@@ -109,6 +123,19 @@ pub fn sign_call(key: &ecdsa::SecretKey, token: &str, method: &str, fields: &[&[
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn outstanding_tokens_are_bounded_and_the_oldest_goes_first() {
+        let tokens = ChallengeTokens::new(Address::ZERO);
+        let (first, _) = tokens.issue();
+        for _ in 0..MAX_OUTSTANDING + 10 {
+            tokens.issue();
+        }
+        let issued = tokens.issued.lock().unwrap();
+        assert_eq!(issued.len(), MAX_OUTSTANDING);
+        assert!(!issued.contains_key(&first), "the oldest was dropped");
+    }
+
     use super::*;
 
     #[test]

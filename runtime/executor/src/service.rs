@@ -448,7 +448,9 @@ fn view_status(error: &ViewError, what: &str) -> Status {
         }
         ViewError::Node { .. } => {
             warn!(target: "ponos::executor", %error, "reading L1");
-            Status::unavailable(format!("the executor cannot read {what} from L1 now; ask again"))
+            Status::unavailable(format!(
+                "the executor cannot read {what} from L1 now; ask again"
+            ))
         }
     }
 }

@@ -8,11 +8,14 @@ use std::{
         Arc,
         atomic::{AtomicBool, Ordering},
     },
+    time::Duration,
 };
 
+use alloy::providers::{DynProvider, Provider as _};
 use axum::{Router, extract::State, http::StatusCode, routing::get};
 use serde::Deserialize;
 use tokio::net::TcpListener;
+use tracing::{info, warn};
 use tracing_subscriber::EnvFilter;
 
 pub use ponos_metrics::{Counter, Histogram, LATENCY_BUCKETS};
@@ -32,13 +35,38 @@ pub enum LogFormat {
 /// (`RUST_LOG` wins when set).
 pub fn init_logs(format: LogFormat, level: &str) {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
+    // Colours only for a person at a terminal: a log file or a collector gets plain text.
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_writer(|| RedactingStderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().try_init(),
     };
+}
+
+/// Standard error, with every URL in a log line redacted: Ponos's own errors are redacted
+/// where they are made, and this catches what libraries log (an HTTP client's span names the
+/// URL it sends to, API key included, at debug level). The formatter writes each event in one
+/// call, so a URL never straddles two writes.
+struct RedactingStderr;
+
+impl std::io::Write for RedactingStderr {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let text = String::from_utf8_lossy(buf);
+        let mut stderr = std::io::stderr().lock();
+        if text.contains("://") {
+            stderr.write_all(ponos_chain::redact::urls_in(&text).as_bytes())?;
+        } else {
+            stderr.write_all(buf)?;
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
 }
 
 /// Something that renders Prometheus text.
@@ -47,17 +75,74 @@ pub trait Metrics: Send + Sync + 'static {
     fn render(&self) -> String;
 }
 
+/// How often a binary checks that its L1 answers.
+pub const L1_PROBE_INTERVAL: Duration = Duration::from_secs(2);
+
+/// What `/readyz` answers: ready once the binary has started, and only while its L1 answers
+/// (an executor that cannot read keys and memberships, or an aggregator that cannot read
+/// operator sets, cannot take work).
+#[derive(Debug, Default)]
+pub struct Readiness {
+    started: AtomicBool,
+    l1_unreachable: AtomicBool,
+}
+
+impl Readiness {
+    /// Marks the binary started (or stopping).
+    pub fn set_started(&self, started: bool) {
+        self.started.store(started, Ordering::SeqCst);
+    }
+
+    /// Why the binary is not ready, or `None` when it is.
+    pub fn not_ready(&self) -> Option<&'static str> {
+        if !self.started.load(Ordering::SeqCst) {
+            Some("starting")
+        } else if self.l1_unreachable.load(Ordering::SeqCst) {
+            Some("the L1 cannot be read")
+        } else {
+            None
+        }
+    }
+
+    /// Reads the L1 head every `every` (each read bounded by `every` too) for as long as the
+    /// process runs, and is not ready while it fails. Each change is logged once.
+    pub fn watch_l1(self: &Arc<Self>, provider: DynProvider, every: Duration) {
+        let readiness = self.clone();
+        tokio::spawn(async move {
+            loop {
+                let read = tokio::time::timeout(every, provider.get_block_number()).await;
+                let failure = match read {
+                    Ok(Ok(_)) => None,
+                    Ok(Err(error)) => Some(ponos_chain::redact::urls_in(&error.to_string())),
+                    Err(_) => Some(format!("no answer within {every:?}")),
+                };
+                let was_down = readiness
+                    .l1_unreachable
+                    .swap(failure.is_some(), Ordering::SeqCst);
+                match (&failure, was_down) {
+                    (Some(error), false) => {
+                        warn!(target: "ponos::node", %error, "the L1 cannot be read: not ready");
+                    }
+                    (None, true) => info!(target: "ponos::node", "the L1 answers again: ready"),
+                    _ => {}
+                }
+                tokio::time::sleep(every).await;
+            }
+        });
+    }
+}
+
 #[derive(Clone)]
 struct HttpState {
     metrics: Arc<dyn Metrics>,
-    ready: Arc<AtomicBool>,
+    readiness: Arc<Readiness>,
 }
 
 /// Serves `/metrics`, `/healthz` and `/readyz` on `listener` until the process ends.
 pub async fn serve_http(
     listener: TcpListener,
     metrics: Arc<dyn Metrics>,
-    ready: Arc<AtomicBool>,
+    readiness: Arc<Readiness>,
 ) -> std::io::Result<()> {
     let router = Router::new()
         .route(
@@ -68,14 +153,13 @@ pub async fn serve_http(
         .route(
             "/readyz",
             get(|State(s): State<HttpState>| async move {
-                if s.ready.load(Ordering::SeqCst) {
-                    (StatusCode::OK, "ready\n")
-                } else {
-                    (StatusCode::SERVICE_UNAVAILABLE, "starting\n")
+                match s.readiness.not_ready() {
+                    None => (StatusCode::OK, "ready\n".to_string()),
+                    Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
                 }
             }),
         )
-        .with_state(HttpState { metrics, ready });
+        .with_state(HttpState { metrics, readiness });
     axum::serve(listener, router).await
 }
 

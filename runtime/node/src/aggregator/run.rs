@@ -1,13 +1,7 @@
 //! Wiring: keys, store, chains, the pipeline, the management service, HTTP endpoints, and an
 //! orderly shutdown on SIGTERM or Ctrl-C.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use alloy::{
     network::EthereumWallet,
@@ -37,7 +31,7 @@ use tracing::info;
 use super::AggregatorFileConfig;
 use crate::{
     config::{open_ecdsa_keystore, redact},
-    telemetry::{self, Metrics},
+    telemetry::{self, L1_PROBE_INTERVAL, Metrics, Readiness},
 };
 
 /// Renders the aggregator's metrics for `/metrics`.
@@ -80,7 +74,7 @@ async fn serve<S: AggregatorStore>(
     config: AggregatorFileConfig,
     store: Arc<S>,
 ) -> eyre::Result<()> {
-    let ready = Arc::new(AtomicBool::new(false));
+    let ready = Arc::new(Readiness::default());
     let management_listener =
         telemetry::bind(config.server.management_addr, "the management service").await?;
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
@@ -97,6 +91,7 @@ async fn serve<S: AggregatorStore>(
 
     let l1 = &config.l1;
     let l1_provider = connect(&l1.rpc_url, None, "[l1]")?;
+    let l1_provider_probe = l1_provider.clone();
     let actual = l1_provider
         .get_chain_id()
         .await
@@ -184,12 +179,13 @@ async fn serve<S: AggregatorStore>(
         });
     let server = tokio::spawn(server);
 
-    ready.store(true, Ordering::SeqCst);
+    ready.watch_l1(l1_provider_probe, L1_PROBE_INTERVAL);
+    ready.set_started(true);
     info!(target: "ponos::aggregator", aggregator = %config.aggregator.address, sender = %tx_sender, avss = handle.avss().len(), "ready");
     crate::shutdown_signal().await;
 
     info!(target: "ponos::aggregator", "shutting down: letting running tasks finish");
-    ready.store(false, Ordering::SeqCst);
+    ready.set_started(false);
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
     handle.shutdown(Duration::from_secs(10)).await;

@@ -47,8 +47,11 @@ struct Args {
     check: bool,
 }
 
-fn main() -> eyre::Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    ponos_node::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> eyre::Result<()> {
     let mut config = aggregator::AggregatorFileConfig::load(&args.config)?;
     let server = &mut config.server;
     server.management_addr = args.management_addr.unwrap_or(server.management_addr);

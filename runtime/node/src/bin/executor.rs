@@ -50,8 +50,11 @@ struct Args {
     check: bool,
 }
 
-fn main() -> eyre::Result<()> {
-    let args = Args::parse();
+fn main() -> std::process::ExitCode {
+    ponos_node::exit(run(Args::parse()))
+}
+
+fn run(args: Args) -> eyre::Result<()> {
     let mut config = executor::ExecutorConfig::load(&args.config)?;
     let server = &mut config.server;
     server.grpc_addr = args.grpc_addr.unwrap_or(server.grpc_addr);

@@ -1,13 +1,7 @@
 //! Wiring: keys, store, performers, the task and management services, HTTP endpoints, and an
 //! orderly shutdown on SIGTERM or Ctrl-C.
 
-use std::{
-    sync::{
-        Arc,
-        atomic::{AtomicBool, Ordering},
-    },
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
 use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
@@ -44,7 +38,7 @@ use super::{
 };
 use crate::{
     config::{keystore_password, open_ecdsa_keystore},
-    telemetry,
+    telemetry::{self, L1_PROBE_INTERVAL, Readiness},
 };
 
 /// Counts what the task service does.
@@ -187,8 +181,10 @@ async fn with_chain<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> 
                 .parse()
                 .map_err(|e| eyre!("[l1] rpc_url {}: {e}", super::config::redact(&l1.rpc_url)))?;
             let provider = ProviderBuilder::new().connect_http(url).erased();
+            let readiness = Arc::new(Readiness::default());
+            readiness.watch_l1(provider.clone(), L1_PROBE_INTERVAL);
             let view = OnchainView::new(provider, l1.allocation_manager, l1.key_registrar);
-            serve(config, store, Arc::new(view)).await
+            serve(config, store, Arc::new(view), readiness).await
         }
         None => {
             let mut view = StaticChainView::default();
@@ -200,7 +196,7 @@ async fn with_chain<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> 
                     view = view.with_member(avs.address, *id, config.operator.address);
                 }
             }
-            serve(config, store, Arc::new(view)).await
+            serve(config, store, Arc::new(view), Arc::default()).await
         }
     }
 }
@@ -209,8 +205,8 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     config: ExecutorConfig,
     store: Arc<S>,
     chain: Arc<C>,
+    ready: Arc<Readiness>,
 ) -> eyre::Result<()> {
-    let ready = Arc::new(AtomicBool::new(false));
     let metrics = Arc::new(ExecutorMetrics::default());
     // Bind everything first, so a busy port fails fast.
     let grpc = telemetry::bind(config.server.grpc_addr, "the task service").await?;
@@ -337,12 +333,12 @@ async fn serve<S: ExecutorStore, C: ChainView>(
         }
     });
 
-    ready.store(true, Ordering::SeqCst);
+    ready.set_started(true);
     info!(target: "ponos::executor", operator = %config.operator.address, grpc = %config.server.grpc_addr, "ready");
     crate::shutdown_signal().await;
 
     info!(target: "ponos::executor", "shutting down: finishing tasks in flight");
-    ready.store(false, Ordering::SeqCst);
+    ready.set_started(false);
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
     servers.await.map_err(|e| eyre!("server task: {e}"))??;

@@ -3,6 +3,7 @@
 //! binary's test is in `aggregator.rs`.
 
 mod aggregator;
+mod hardening;
 
 use std::{
     path::Path,
