@@ -214,6 +214,15 @@ pub struct DevnetSummary {
     pub ready_ms: u64,
     /// The process running the devnet.
     pub pid: u32,
+    /// Its anvil processes: a devnet that was killed leaves them running, and the next
+    /// `ponos devnet up` or `down` stops them.
+    #[serde(default)]
+    pub anvil_pids: Vec<u32>,
+}
+
+/// The performer id prefix of the containers devnet process `pid` starts.
+pub fn container_prefix(pid: u32) -> String {
+    format!("devnet-{pid}-")
 }
 
 /// A task's end, as `ponos task create` shows it.
@@ -443,7 +452,10 @@ impl Devnet {
                         PerformerRuntime::Docker(image) => Launch::Docker {
                             docker: docker.clone().expect("connected above"),
                             spec: Box::new(ContainerSpec {
-                                performer_id: format!("devnet-{}-{i}", std::process::id()),
+                                performer_id: format!(
+                                    "{}{i}",
+                                    container_prefix(std::process::id())
+                                ),
                                 ..ContainerSpec::new(image.clone())
                             }),
                         },
@@ -512,6 +524,9 @@ impl Devnet {
                 .collect(),
             ready_ms: started.elapsed().as_millis() as u64,
             pid: std::process::id(),
+            anvil_pids: std::iter::once(l1.pid())
+                .chain(l2.as_ref().map(LocalChain::pid))
+                .collect(),
         };
         if let Some(dir) = &config.state_dir {
             write_summary(dir, &summary)?;

@@ -154,18 +154,33 @@ impl DevnetArgs {
             DevnetCommand::Down(args) => {
                 let summary = read_summary(&args.state_dir)?;
                 if !process_alive(summary.pid) {
+                    let summary_file = args.state_dir.join(ponos_devkit::devnet::SUMMARY_FILE);
+                    if let Some(cleaned) = clean_up_after(&summary).await {
+                        let _ = std::fs::remove_file(summary_file);
+                        eprintln!(
+                            "devnet: the devnet in {} had been killed; cleaned up {cleaned}",
+                            args.state_dir.display()
+                        );
+                        return Ok(0);
+                    }
                     eprintln!(
                         "error: the devnet in {} is not running",
                         args.state_dir.display()
                     );
-                    let _ = std::fs::remove_file(
-                        args.state_dir.join(ponos_devkit::devnet::SUMMARY_FILE),
+                    let _ = std::fs::remove_file(summary_file);
+                    return Ok(1);
+                }
+                if !is_named(summary.pid, "ponos") {
+                    eprintln!(
+                        "error: process {} is not the devnet that wrote {}; remove the file if the devnet is gone",
+                        summary.pid,
+                        args.state_dir
+                            .join(ponos_devkit::devnet::SUMMARY_FILE)
+                            .display()
                     );
                     return Ok(1);
                 }
-                let _ = std::process::Command::new("kill")
-                    .args(["-TERM", &summary.pid.to_string()])
-                    .status();
+                signal(summary.pid, libc::SIGTERM);
                 let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
                 while process_alive(summary.pid) && std::time::Instant::now() < until {
                     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
@@ -197,6 +212,50 @@ impl DevnetArgs {
     }
 }
 
+/// What a killed devnet left running (its anvils and performer containers; its process
+/// performers die with it), stopped now. `None` when nothing was left; else what was cleaned,
+/// in words.
+async fn clean_up_after(summary: &ponos_devkit::devnet::DevnetSummary) -> Option<String> {
+    let mut anvils = 0;
+    for pid in &summary.anvil_pids {
+        if process_alive(*pid) && is_named(*pid, "anvil") {
+            signal(*pid, libc::SIGKILL);
+            anvils += 1;
+        }
+    }
+    let prefix = ponos_devkit::devnet::container_prefix(summary.pid);
+    let containers = match ponos_executor::docker::connect().await {
+        Ok(docker) => ponos_executor::docker::remove_by_id_prefix(&docker, &prefix)
+            .await
+            .unwrap_or(0),
+        Err(_) => 0,
+    };
+    (anvils + containers > 0)
+        .then(|| format!("{anvils} anvil process(es) and {containers} performer container(s)"))
+}
+
+/// Whether process `pid`'s program name contains `name` (the devnet checks whom it signals:
+/// a pid from an old state file may belong to another program by now).
+fn is_named(pid: u32, name: &str) -> bool {
+    std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
+        let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
+        String::from_utf8_lossy(program)
+            .rsplit('/')
+            .next()
+            .is_some_and(|p| p.contains(name))
+    })
+}
+
+/// Sends `signal` to `pid`.
+fn signal(pid: u32, signal: libc::c_int) {
+    if let Ok(pid) = libc::pid_t::try_from(pid) {
+        // SAFETY: kill(2) takes plain integers and touches no memory of ours.
+        unsafe {
+            libc::kill(pid, signal);
+        }
+    }
+}
+
 /// Whether process `pid` is running (an exited process its parent has not reaped yet is not).
 fn process_alive(pid: u32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
@@ -208,16 +267,20 @@ fn process_alive(pid: u32) -> bool {
 
 impl UpArgs {
     async fn run(self) -> eyre::Result<i32> {
-        if let Ok(existing) = read_summary(&self.state.state_dir)
-            && process_alive(existing.pid)
-            && existing.pid != std::process::id()
-        {
-            eprintln!(
-                "error: a devnet is already running in {} (process {}); stop it, or pass another --state-dir",
-                self.state.state_dir.display(),
-                existing.pid
-            );
-            return Ok(1);
+        if let Ok(existing) = read_summary(&self.state.state_dir) {
+            if process_alive(existing.pid) && existing.pid != std::process::id() {
+                eprintln!(
+                    "error: a devnet is already running in {} (process {}); stop it, or pass another --state-dir",
+                    self.state.state_dir.display(),
+                    existing.pid
+                );
+                return Ok(1);
+            }
+            if !process_alive(existing.pid)
+                && let Some(cleaned) = clean_up_after(&existing).await
+            {
+                eprintln!("devnet: the previous devnet had been killed; cleaned up {cleaned}");
+            }
         }
         let setup = match self.project_setup() {
             Ok(setup) => setup,

@@ -9,7 +9,10 @@ use alloy_node_bindings::Anvil;
 
 use ponos_devkit::devnet::{ChainRef, Curve, Devnet, DevnetConfig, read_summary};
 
-use crate::{Reverse, ponos};
+use crate::{
+    Reverse, ponos,
+    procs::{alive, children},
+};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_devnet_in_a_test_verifies_tasks_on_l1_and_l2() {
@@ -321,4 +324,168 @@ async fn a_devnet_forks_its_l1_from_another_chain() {
         .unwrap();
     assert_eq!(outcome.result.as_ref(), b"krof");
     devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_bursts_of_500_tasks_all_verify_and_the_chain_clock_keeps_to_wall_time() {
+    use ponos_chain::contracts::{TaskMailbox, task_mailbox};
+    let config = DevnetConfig {
+        l2: false,
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::start(config, Reverse).await.unwrap();
+    let summary = devnet.summary().clone();
+    let l1 = devnet.l1();
+    let mailbox = TaskMailbox::new(l1.stack.task_mailbox, l1.provider());
+    let mut all = Vec::new();
+    for burst in 0..2 {
+        let mut sent = Vec::new();
+        for i in 0..500 {
+            let params = task_mailbox::ITaskMailboxTypes::TaskParams {
+                refundCollector: summary.task_creator,
+                executorOperatorSet: task_mailbox::OperatorSet {
+                    avs: summary.avs,
+                    id: 1,
+                },
+                payload: format!("burst {burst} task {i}").into_bytes().into(),
+            };
+            let pending = mailbox
+                .createTask(params)
+                .from(summary.task_creator)
+                .send()
+                .await
+                .unwrap();
+            sent.push(*pending.tx_hash());
+        }
+        for tx in sent {
+            // Automined, though the node may serve the receipt a moment after the hash.
+            let receipt = loop {
+                if let Some(receipt) = l1.provider().get_transaction_receipt(tx).await.unwrap() {
+                    break receipt;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            };
+            let created = receipt
+                .inner
+                .logs()
+                .iter()
+                .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+                .unwrap();
+            all.push(created.inner.data.taskHash);
+        }
+        // Every task of the burst verifies before its SLA runs out.
+        let until = std::time::Instant::now() + std::time::Duration::from_secs(110);
+        let mut open: Vec<_> = all.clone();
+        while !open.is_empty() {
+            let mut still = Vec::new();
+            for task in open {
+                if mailbox.getTaskStatus(task).call().await.unwrap() != 2 {
+                    still.push(task);
+                }
+            }
+            open = still;
+            assert!(
+                open.is_empty() || std::time::Instant::now() < until,
+                "burst {burst}: {} tasks not verified",
+                open.len()
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    }
+    assert_eq!(all.len(), 1000);
+    let head = l1
+        .provider()
+        .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+        .await
+        .unwrap()
+        .unwrap();
+    let wall = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64();
+    let ahead = head.header.timestamp as f64 - wall;
+    eprintln!("1000/1000 verified; the L1 clock is {ahead:.1} s ahead of wall time");
+    assert!(
+        ahead < 5.0,
+        "the L1 clock ran {ahead:.1} s ahead of wall time"
+    );
+    devnet.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_killed_devnet_leaves_nothing_behind_after_the_next_down() {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let performer = ponos_executor::docker::build_static_binary(
+        &workspace,
+        "square-performer",
+        &workspace.join("target/performer"),
+    )
+    .await
+    .expect("the example performer builds");
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap();
+    let up = ponos(
+        &[
+            "devnet",
+            "up",
+            "--no-l2",
+            "--runtime",
+            "process",
+            "--performer",
+            performer.to_str().unwrap(),
+            "--detach",
+            "--state-dir",
+            state_arg,
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let summary = read_summary(&state).unwrap();
+    assert_eq!(summary.anvil_pids.len(), 1);
+    let performers: Vec<u32> = children(summary.pid)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read_to_string(format!("/proc/{pid}/cmdline"))
+                .is_ok_and(|c| c.contains("square"))
+        })
+        .collect();
+    assert_eq!(performers.len(), 4, "one performer per executor");
+
+    // SIGKILL: nothing of the devnet's own shutdown runs.
+    // SAFETY: kill(2) on the devnet process this test started.
+    assert_eq!(unsafe { libc::kill(summary.pid as i32, libc::SIGKILL) }, 0);
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while performers.iter().any(|p| alive(*p)) {
+        assert!(
+            std::time::Instant::now() < until,
+            "performers outlived the devnet"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(alive(summary.anvil_pids[0]), "its anvil is left running");
+
+    let down = ponos(&["devnet", "down", "--state-dir", state_arg], |_| {});
+    let stderr = String::from_utf8_lossy(&down.stderr);
+    assert_eq!(down.status.code(), Some(0), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("cleaned up 1 anvil process(es)"),
+        "{stderr}"
+    );
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while alive(summary.anvil_pids[0]) {
+        assert!(
+            std::time::Instant::now() < until,
+            "the anvil was not stopped"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let again = ponos(&["devnet", "down", "--state-dir", state_arg], |_| {});
+    assert_eq!(again.status.code(), Some(1), "nothing left to stop");
 }

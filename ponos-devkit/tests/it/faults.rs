@@ -32,7 +32,10 @@ use ponos_devkit::deploy::{Journal, SandboxOperators};
 use ponos_store::{AggregatorStore, RedbAggregatorStore, TaskStatus};
 use tokio::sync::OnceCell;
 
-use crate::deploy::compiled_project;
+use crate::{
+    deploy::compiled_project,
+    procs::{alive, children},
+};
 
 /// How long any one wait of these tests may take: well inside the 120 s SLA.
 const WITHIN: Duration = Duration::from_secs(100);
@@ -638,42 +641,6 @@ fn tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")
-}
-
-/// The child processes of `pid`.
-fn children(pid: u32) -> Vec<u32> {
-    let mut out = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(child) = entry
-            .file_name()
-            .to_str()
-            .and_then(|n| n.parse::<u32>().ok())
-        else {
-            continue;
-        };
-        if let Some((_, ppid)) = stat(child)
-            && ppid == pid
-        {
-            out.push(child);
-        }
-    }
-    out
-}
-
-/// A process's state letter and parent, from `/proc/<pid>/stat`.
-fn stat(pid: u32) -> Option<(char, u32)> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name is in parentheses and may hold spaces: read after the last ')'.
-    let rest = &text[text.rfind(')')? + 2..];
-    let mut fields = rest.split_whitespace();
-    let state = fields.next()?.chars().next()?;
-    let ppid = fields.next()?.parse().ok()?;
-    Some((state, ppid))
-}
-
-/// Whether `pid` is a live process (not gone, not a zombie waiting for its parent).
-fn alive(pid: u32) -> bool {
-    stat(pid).is_some_and(|(state, _)| state != 'Z' && state != 'X')
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -6,6 +6,7 @@ mod doctor;
 mod faults;
 mod keys;
 mod new;
+mod procs;
 
 use std::process::{Command, Output};
 

@@ -138,6 +138,11 @@ impl LocalChain {
         self.chain.chain_id
     }
 
+    /// The anvil process's id.
+    pub fn pid(&self) -> u32 {
+        self._anvil.child().id()
+    }
+
     /// The provider.
     pub fn provider(&self) -> &DynProvider {
         &self.chain.provider

@@ -171,6 +171,44 @@ pub async fn find_running(
     }))
 }
 
+/// Removes every performer container (running or not) whose performer id starts with
+/// `prefix`: what a killed process that started them left behind. Returns how many.
+pub async fn remove_by_id_prefix(docker: &Docker, prefix: &str) -> Result<usize, ExecutorError> {
+    use bollard::query_parameters::ListContainersOptionsBuilder;
+    let filters = HashMap::from([("label", vec![LABEL.to_string()])]);
+    let options = ListContainersOptionsBuilder::default()
+        .all(true)
+        .filters(&filters)
+        .build();
+    let containers = docker
+        .list_containers(Some(options))
+        .await
+        .map_err(|source| ExecutorError::Docker {
+            context: "listing performer containers".into(),
+            source,
+        })?;
+    let mut removed = 0;
+    for container in containers {
+        let matches = container
+            .labels
+            .as_ref()
+            .and_then(|labels| labels.get(&format!("{LABEL}.id")))
+            .is_some_and(|id| id.starts_with(prefix));
+        if let (true, Some(id)) = (matches, container.id) {
+            let options = RemoveContainerOptionsBuilder::default().force(true).build();
+            docker
+                .remove_container(&id, Some(options))
+                .await
+                .map_err(|source| ExecutorError::Docker {
+                    context: format!("removing {id}"),
+                    source,
+                })?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// Creates and starts a performer container on a free loopback port.
 pub async fn start(
     docker: &Docker,
