@@ -802,11 +802,20 @@ async fn executors_and_performers_killed_mid_burst_lose_no_task() {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
 
-    // Down for 12 s while 30 tasks are created: each waits for it, then verifies.
-    let down_since = Instant::now();
+    fleet.executors[0].start().await;
+
+    // Killed while 30 tasks are being created and answered, down for 12 s: each task waits for
+    // it, then verifies.
     let creating = fleet.create_paced(30, Duration::from_millis(200), "executor-down");
-    let tasks = creating.await;
-    tokio::time::sleep_until((down_since + Duration::from_secs(12)).into()).await;
+    let executor = fleet.executors[0].pid();
+    let outage = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        // SAFETY: kill(2) on this test's own executor process.
+        assert_eq!(unsafe { libc::kill(executor as i32, libc::SIGKILL) }, 0);
+        tokio::time::sleep(Duration::from_secs(12)).await;
+    };
+    let (tasks, ()) = tokio::join!(creating, outage);
+    fleet.executors[0].kill(); // reaps it
     fleet.executors[0].start().await;
     fleet
         .assert_each_verified_once(&tasks, "an executor down for 12 s")

@@ -3,7 +3,9 @@
 //! `createTask` to `TaskVerified`; then measures the raw rate at which the same anvil accepts
 //! the same two transactions per task (`createTask`, `submitResult` with certificates built
 //! beforehand), for comparison. Run: `cargo bench -p ponos-aggregator --bench pipeline`;
-//! `PONOS_BENCH_RATE=5` paces task creation at 5 per second instead of one burst.
+//! `PONOS_BENCH_RATE=5` paces task creation at 5 per second instead of one burst;
+//! `PONOS_BENCH_RESTARTS=5` measures instead the time from a restart after a kill to the first
+//! verified task, five times.
 
 #[path = "../tests/it/harness.rs"]
 #[allow(
@@ -187,6 +189,86 @@ async fn pipeline(n: usize) -> (f64, u64, u64, u64) {
     )
 }
 
+/// Time from an aggregator's restart to its first verified task: a burst of `n` tasks, the
+/// aggregator killed (no shutdown path) once a few landed, restarted on its store; measured
+/// from the restart call to the first task the restarted aggregator records as verified.
+/// Repeated `runs` times on one network; returns the times in ms.
+async fn restarts(n: usize, runs: usize) -> Vec<u64> {
+    let net = network_with_threshold(Curve::Bn254, &[Behaviour::Honest; 4], 10_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aggregator.redb");
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let store = Arc::new(RedbAggregatorStore::open(&path).unwrap());
+        let before = store
+            .tasks_with_status(&[TaskStatus::Verified])
+            .unwrap()
+            .len();
+        let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
+            .await
+            .unwrap();
+        let txs = create_tasks(&net, &net.l1, n).await;
+        created(&net.l1, &txs).await;
+        while store
+            .tasks_with_status(&[TaskStatus::Verified])
+            .unwrap()
+            .len()
+            < before + 5
+        {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        aggregator.kill();
+        drop(store);
+        // The killed sessions let go of the store a moment after they are aborted.
+        let store = loop {
+            if let Ok(store) = RedbAggregatorStore::open(&path) {
+                break Arc::new(store);
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        let open = store
+            .tasks_with_status(&[
+                TaskStatus::Pending,
+                TaskStatus::Processing,
+                TaskStatus::Submitted,
+            ])
+            .unwrap();
+        assert!(!open.is_empty(), "tasks were open at the kill");
+        let restarted_at = now_ms();
+        let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
+            .await
+            .unwrap();
+        let first = loop {
+            let first = store
+                .tasks_with_status(&[TaskStatus::Verified])
+                .unwrap()
+                .iter()
+                .filter(|t| t.updated_at_ms >= restarted_at)
+                .map(|t| t.updated_at_ms)
+                .min();
+            if let Some(first) = first {
+                break first;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        times.push(first - restarted_at);
+        // Let the rest of the burst land before the next run.
+        while !store
+            .tasks_with_status(&[
+                TaskStatus::Pending,
+                TaskStatus::Processing,
+                TaskStatus::Submitted,
+            ])
+            .unwrap()
+            .is_empty()
+        {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        aggregator.shutdown(Duration::from_secs(1)).await;
+    }
+    times
+}
+
 async fn raw_rate(n: usize) -> f64 {
     // Every operator signs (the devnet's default threshold), so the pipeline lands the same
     // certificates as the raw run: no non-signers.
@@ -278,6 +360,18 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
+    if let Some(runs) = std::env::var("PONOS_BENCH_RESTARTS")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+    {
+        let mut times = runtime.block_on(restarts(50, runs));
+        println!(
+            "restart -> first verified task (50-task bursts, killed after 5 landed): {times:?} ms"
+        );
+        times.sort_unstable();
+        println!("  median            {} ms", times[times.len() / 2]);
+        return;
+    }
     let raw = runtime.block_on(raw_rate(n));
     if std::env::var("PONOS_BENCH_RAW_ONLY").is_ok() {
         println!("raw {raw:.1} tasks/s");

@@ -26,7 +26,8 @@ pub enum TaskStatus {
     Submitted,
     /// `TaskVerified` landed on chain.
     Verified,
-    /// It could not be completed (no threshold, submission reverted).
+    /// Its deadline came without a certificate landing (no result reached the threshold in
+    /// time, or every submission failed).
     Failed,
     /// Its deadline passed before a certificate landed.
     Expired,

@@ -44,7 +44,35 @@ impl RedbStore {
                 .map_err(|e| io("create tables")(&e))?;
         }
         txn.commit().map_err(|e| io("create tables")(&e))?;
-        Ok(Self { db })
+        let store = Self { db };
+        store.release_running()?;
+        Ok(store)
+    }
+
+    /// Frees every claim of a run that has not answered. A file is used by one process at a
+    /// time, so at open such claims belong to runs that died with the previous process; kept,
+    /// they would make every retry of their tasks wait for an answer that never comes.
+    fn release_running(&self) -> Result<usize, StoreError> {
+        let err = io("release unanswered claims");
+        let txn = self.db.begin_write().map_err(|e| err(&e))?;
+        let released = {
+            let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
+            let mut running = Vec::new();
+            for entry in spent.iter().map_err(|e| err(&e))? {
+                let (id, held) = entry.map_err(|e| err(&e))?;
+                if let (SpentTask::Running { .. }, deadline) = SpentTask::decode(held.value())? {
+                    running.push((*id.value(), deadline));
+                }
+            }
+            let mut by_deadline = txn.open_table(BY_DEADLINE).map_err(|e| err(&e))?;
+            for (id, deadline) in &running {
+                spent.remove(id).map_err(|e| err(&e))?;
+                by_deadline.remove((*deadline, id)).map_err(|e| err(&e))?;
+            }
+            running.len()
+        };
+        txn.commit().map_err(|e| err(&e))?;
+        Ok(released)
     }
 }
 
@@ -240,6 +268,29 @@ mod tests {
             "a retry after a restart finds the answer"
         );
         assert_eq!(store.performers().unwrap(), [crate::tests::record("p")]);
+    }
+
+    #[test]
+    fn a_claim_does_not_outlive_its_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.redb");
+        {
+            let store = RedbStore::open(&path).unwrap();
+            assert_eq!(store.claim_task([1; 32], [1; 32], 500).unwrap(), None);
+            assert_eq!(store.claim_task([2; 32], [2; 32], 500).unwrap(), None);
+            store.answer_task([2; 32], b"answer").unwrap();
+        }
+        let store = RedbStore::open(&path).unwrap();
+        assert_eq!(
+            store.spent_task([1; 32]).unwrap(),
+            None,
+            "the dead run's claim is gone"
+        );
+        assert!(matches!(
+            store.spent_task([2; 32]).unwrap(),
+            Some(SpentTask::Answered { .. })
+        ));
+        assert_eq!(store.prune_processed_tasks(1_000).unwrap(), 1);
     }
 
     #[test]

@@ -77,7 +77,7 @@ pub(crate) struct Net {
     /// The AVS's registrar on L1.
     pub(crate) registrar: Address,
     /// Each operator's account and key, in order.
-    operators: Vec<(Address, OperatorKey)>,
+    pub(crate) operators: Vec<(Address, OperatorKey)>,
     /// Each operator's executor, when it runs one.
     executors: Vec<Option<LocalExecutor>>,
     _silent: Vec<tokio::task::JoinHandle<()>>,

@@ -214,6 +214,74 @@ async fn a_task_dispatched_before_a_crash_is_verified_exactly_once_after_a_resta
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn answers_gathered_before_a_crash_are_kept_and_not_asked_for_again() {
+    use Behaviour::*;
+    // Threshold 100% with one operator offline: the session waits, asking it again and again.
+    let net =
+        network_with_threshold(Curve::Bn254, &[Honest, Honest, Honest, Offline], 10_000).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("aggregator.redb");
+    let store = open_store(&path).await;
+    let first = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+    let task = net.create_task(&net.l1, "4").await;
+    let honest: Vec<_> = net.operators[..3].iter().map(|(a, _)| *a).collect();
+    let until = std::time::Instant::now() + WITHIN;
+    loop {
+        let record = store.task(task).unwrap().unwrap();
+        let mut answered: Vec<_> = record.answers.iter().map(|a| a.operator).collect();
+        answered.sort();
+        let mut expected = honest.clone();
+        expected.sort();
+        if answered == expected {
+            assert_eq!(
+                record.status,
+                TaskStatus::Processing,
+                "still waiting for the fourth"
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "answers never stored: {answered:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    first.kill();
+    drop(store);
+
+    // The restarted aggregator asks only the operator that has not answered.
+    let store = open_store(&path).await;
+    let second = Aggregator::start(net.aggregator_config().await, store.clone())
+        .await
+        .unwrap();
+    let offline = net.operators[3].0;
+    let answered = |metrics: &str, operator| {
+        metrics.lines().any(|l| {
+            l.starts_with("ponos_aggregator_operator_answers_total")
+                && l.contains(&format!("operator=\"{operator:#x}\""))
+        })
+    };
+    let until = std::time::Instant::now() + WITHIN;
+    while !answered(&second.render_metrics(), offline) {
+        assert!(
+            std::time::Instant::now() < until,
+            "the offline operator was not asked"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let metrics = second.render_metrics();
+    for operator in honest {
+        assert!(
+            !answered(&metrics, operator),
+            "{operator} was asked again: {metrics}"
+        );
+    }
+    second.kill();
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_task_whose_block_is_reorganised_away_is_withdrawn_and_never_submitted() {
     use Behaviour::*;
     let net = network(Curve::Bn254, &[Honest, Honest, Honest, Honest]).await;

@@ -21,6 +21,16 @@ use crate::{http_get, port, square_binary, stop_with_sigterm, wait_ready};
 
 const SECRET: &str = "SECRETAPIKEY0123";
 
+/// A binary under test, killed when the test ends however it ends.
+struct Reaped(std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 fn write_keystores(dir: &Path) -> ecdsa::SecretKey {
     let mut rng = rand::thread_rng();
     let kdf = Kdf::Pbkdf2 { c: 1000 };
@@ -179,15 +189,17 @@ async fn an_api_key_in_an_rpc_url_reaches_no_log_metric_or_status_even_through_a
     )
     .unwrap();
     let executor_log = dir.path().join("executor.log");
-    let mut executor = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
-        .arg("--config")
-        .arg(&config)
-        .env("TEST_PASSWORD", "pw")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&executor_log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut executor = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+            .arg("--config")
+            .arg(&config)
+            .env("TEST_PASSWORD", "pw")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&executor_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
 
     let aggregator_ports = [port(), port()];
     let config = dir.path().join("aggregator.toml");
@@ -197,15 +209,17 @@ async fn an_api_key_in_an_rpc_url_reaches_no_log_metric_or_status_even_through_a
     )
     .unwrap();
     let aggregator_log = dir.path().join("aggregator.log");
-    let mut aggregator = Command::new(env!("CARGO_BIN_EXE_ponos-aggregator"))
-        .arg("--config")
-        .arg(&config)
-        .env("TEST_PASSWORD", "pw")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&aggregator_log).unwrap())
-        .spawn()
-        .unwrap();
+    let mut aggregator = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_ponos-aggregator"))
+            .arg("--config")
+            .arg(&config)
+            .env("TEST_PASSWORD", "pw")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&aggregator_log).unwrap())
+            .spawn()
+            .unwrap(),
+    );
     wait_ready(&mut executor, executor_ports[2], Duration::from_secs(60)).await;
     wait_ready(
         &mut aggregator,
@@ -257,8 +271,8 @@ async fn an_api_key_in_an_rpc_url_reaches_no_log_metric_or_status_even_through_a
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    stop_with_sigterm(&mut executor, Duration::from_secs(20)).await;
-    stop_with_sigterm(&mut aggregator, Duration::from_secs(20)).await;
+    stop_with_sigterm(&mut executor.0, Duration::from_secs(20)).await;
+    stop_with_sigterm(&mut aggregator.0, Duration::from_secs(20)).await;
     for log in [&executor_log, &aggregator_log] {
         let text = std::fs::read_to_string(log).unwrap();
         assert!(text.contains("the L1 cannot be read"), "{text}");
