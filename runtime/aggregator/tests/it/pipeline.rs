@@ -229,7 +229,11 @@ async fn answers_gathered_before_a_crash_are_kept_and_not_asked_for_again() {
     let honest: Vec<_> = net.operators[..3].iter().map(|(a, _)| *a).collect();
     let until = std::time::Instant::now() + WITHIN;
     loop {
-        let record = store.task(task).unwrap().unwrap();
+        // Seen by the watcher a moment after it lands.
+        let Some(record) = store.task(task).unwrap() else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            continue;
+        };
         let mut answered: Vec<_> = record.answers.iter().map(|a| a.operator).collect();
         answered.sort();
         let mut expected = honest.clone();

@@ -181,10 +181,8 @@ async fn with_chain<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> 
                 .parse()
                 .map_err(|e| eyre!("[l1] rpc_url {}: {e}", super::config::redact(&l1.rpc_url)))?;
             let provider = ProviderBuilder::new().connect_http(url).erased();
-            let readiness = Arc::new(Readiness::default());
-            readiness.watch_l1(provider.clone(), L1_PROBE_INTERVAL);
-            let view = OnchainView::new(provider, l1.allocation_manager, l1.key_registrar);
-            serve(config, store, Arc::new(view), readiness).await
+            let view = OnchainView::new(provider.clone(), l1.allocation_manager, l1.key_registrar);
+            serve(config, store, Arc::new(view), Some(provider)).await
         }
         None => {
             let mut view = StaticChainView::default();
@@ -196,7 +194,7 @@ async fn with_chain<S: ExecutorStore>(config: ExecutorConfig, store: Arc<S>) -> 
                     view = view.with_member(avs.address, *id, config.operator.address);
                 }
             }
-            serve(config, store, Arc::new(view), Arc::default()).await
+            serve(config, store, Arc::new(view), None).await
         }
     }
 }
@@ -205,8 +203,9 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     config: ExecutorConfig,
     store: Arc<S>,
     chain: Arc<C>,
-    ready: Arc<Readiness>,
+    l1: Option<alloy::providers::DynProvider>,
 ) -> eyre::Result<()> {
+    let ready = Arc::new(Readiness::default());
     let metrics = Arc::new(ExecutorMetrics::default());
     // Bind everything first, so a busy port fails fast.
     let grpc = telemetry::bind(config.server.grpc_addr, "the task service").await?;
@@ -333,6 +332,10 @@ async fn serve<S: ExecutorStore, C: ChainView>(
         }
     });
 
+    // Watched once everything started: a start-up failure is one line, not a probe's too.
+    if let Some(l1) = l1 {
+        ready.watch_l1(l1, L1_PROBE_INTERVAL);
+    }
     ready.set_started(true);
     info!(target: "ponos::executor", operator = %config.operator.address, grpc = %config.server.grpc_addr, "ready");
     crate::shutdown_signal().await;

@@ -220,9 +220,9 @@ async fn an_api_key_in_an_rpc_url_reaches_no_log_metric_or_status_even_through_a
             .spawn()
             .unwrap(),
     );
-    wait_ready(&mut executor, executor_ports[2], Duration::from_secs(60)).await;
+    wait_ready(&mut executor.0, executor_ports[2], Duration::from_secs(60)).await;
     wait_ready(
-        &mut aggregator,
+        &mut aggregator.0,
         aggregator_ports[1],
         Duration::from_secs(60),
     )
