@@ -457,6 +457,21 @@ address = "{avs}"
     /// hashes.
     async fn create_in_one_block(&self, n: usize, tag: &str, automine_after: bool) -> Vec<B256> {
         self.automine(false).await;
+        let pending = self.send_tasks(n, tag, Duration::ZERO).await;
+        self.mine().await;
+        let tasks = self.task_hashes(&pending).await;
+        self.automine(automine_after).await;
+        tasks
+    }
+
+    /// Creates `n` tasks one after the other, `every` apart; returns their hashes.
+    async fn create_paced(&self, n: usize, every: Duration, tag: &str) -> Vec<B256> {
+        let pending = self.send_tasks(n, tag, every).await;
+        self.task_hashes(&pending).await
+    }
+
+    /// Sends `n` `createTask` transactions, `every` apart; returns their hashes.
+    async fn send_tasks(&self, n: usize, tag: &str, every: Duration) -> Vec<B256> {
         let mailbox = TaskMailbox::new(self.mailbox, &self.provider);
         let mut pending = Vec::new();
         for i in 0..n {
@@ -468,28 +483,9 @@ address = "{avs}"
                 .await
                 .unwrap();
             pending.push(*sent.tx_hash());
-        }
-        self.mine().await;
-        let tasks = self.task_hashes(&pending).await;
-        self.automine(automine_after).await;
-        tasks
-    }
-
-    /// Creates `n` tasks one after the other, `every` apart; returns their hashes.
-    async fn create_paced(&self, n: usize, every: Duration, tag: &str) -> Vec<B256> {
-        let mailbox = TaskMailbox::new(self.mailbox, &self.provider);
-        let mut pending = Vec::new();
-        for i in 0..n {
-            let sent = mailbox
-                .createTask(self.task_params(format!("{tag}-{i}")))
-                .from(self.creator)
-                .send()
-                .await
-                .unwrap();
-            pending.push(*sent.tx_hash());
             tokio::time::sleep(every).await;
         }
-        self.task_hashes(&pending).await
+        pending
     }
 
     async fn task_hashes(&self, transactions: &[B256]) -> Vec<B256> {
@@ -520,28 +516,14 @@ address = "{avs}"
     /// Waits until every task is verified on chain.
     async fn wait_verified(&self, tasks: &[B256]) {
         let mailbox = TaskMailbox::new(self.mailbox, &self.provider);
-        let until = Instant::now() + WITHIN;
-        let mut open: Vec<B256> = tasks.to_vec();
-        while !open.is_empty() {
-            let mut still = Vec::new();
-            for task in open {
-                if mailbox.getTaskStatus(task).call().await.unwrap() != 2 {
-                    still.push(task);
-                }
-            }
-            open = still;
-            if open.is_empty() {
-                break;
-            }
-            assert!(
-                Instant::now() < until,
-                "{} of {} tasks not verified within {WITHIN:?}; aggregator log:\n{}",
-                open.len(),
-                tasks.len(),
-                tail(&self.aggregator.log)
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
+        let open = crate::unverified_after(&mailbox, tasks, WITHIN).await;
+        assert!(
+            open.is_empty(),
+            "{} of {} tasks not verified within {WITHIN:?}; aggregator log:\n{}",
+            open.len(),
+            tasks.len(),
+            tail(&self.aggregator.log)
+        );
     }
 
     /// Per task: mined `submitResult` transactions (successful or not) and `TaskVerified`
@@ -615,6 +597,20 @@ address = "{avs}"
         .unwrap_or(0.0)
     }
 
+    /// SIGKILLs the aggregator and starts it again on its store.
+    async fn restart_aggregator(&mut self) {
+        self.aggregator.kill();
+        self.aggregator.start().await;
+    }
+
+    /// Waits until the aggregator counts more than `count` tasks verified.
+    async fn wait_landed_beyond(&self, count: f64) {
+        until("certificates landed", || async move {
+            self.aggregator_tasks("verified").await >= count
+        })
+        .await;
+    }
+
     /// How many `submitResult` transactions of the aggregator wait in the pool.
     async fn pending_submissions(&self) -> u64 {
         let pending = self
@@ -660,13 +656,8 @@ async fn an_aggregator_killed_at_any_point_loses_no_task_and_submits_none_twice(
     let stored = fleet
         .create_in_one_block(50, "after-certificate", true)
         .await;
-    let f = &fleet;
-    until("some certificates landed", || async move {
-        f.aggregator_tasks("verified").await >= base + 5.0
-    })
-    .await;
-    fleet.aggregator.kill();
-    fleet.aggregator.start().await;
+    fleet.wait_landed_beyond(base + 5.0).await;
+    fleet.restart_aggregator().await;
     fleet
         .assert_each_verified_once(&stored, "killed after certificates were stored")
         .await;
@@ -679,8 +670,7 @@ async fn an_aggregator_killed_at_any_point_loses_no_task_and_submits_none_twice(
         f.pending_submissions().await == 50
     })
     .await;
-    fleet.aggregator.kill();
-    fleet.aggregator.start().await;
+    fleet.restart_aggregator().await;
     fleet.automine(true).await;
     fleet.mine().await;
     fleet
@@ -689,16 +679,10 @@ async fn an_aggregator_killed_at_any_point_loses_no_task_and_submits_none_twice(
 
     // Killed twice in one run: once right after the tasks' block, once mid-submission.
     let twice = fleet.create_in_one_block(50, "twice", true).await;
-    fleet.aggregator.kill();
-    fleet.aggregator.start().await;
+    fleet.restart_aggregator().await;
     let base = fleet.aggregator_tasks("verified").await;
-    let f = &fleet;
-    until("some certificates landed", || async move {
-        f.aggregator_tasks("verified").await >= base + 5.0
-    })
-    .await;
-    fleet.aggregator.kill();
-    fleet.aggregator.start().await;
+    fleet.wait_landed_beyond(base + 5.0).await;
+    fleet.restart_aggregator().await;
     fleet
         .assert_each_verified_once(&twice, "killed twice")
         .await;

@@ -29,3 +29,26 @@ impl Performer for Reverse {
         Ok(task.payload.iter().rev().copied().collect())
     }
 }
+
+/// The tasks of `tasks` still not verified when `within` has passed (none, once all are).
+async fn unverified_after<P: alloy::providers::Provider>(
+    mailbox: &ponos_chain::contracts::TaskMailbox::TaskMailboxInstance<P>,
+    tasks: &[alloy::primitives::B256],
+    within: std::time::Duration,
+) -> Vec<alloy::primitives::B256> {
+    let until = std::time::Instant::now() + within;
+    let mut open = tasks.to_vec();
+    loop {
+        let mut still = Vec::new();
+        for task in open {
+            if mailbox.getTaskStatus(task).call().await.unwrap() != 2 {
+                still.push(task);
+            }
+        }
+        open = still;
+        if open.is_empty() || std::time::Instant::now() >= until {
+            return open;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}

@@ -443,15 +443,8 @@ impl TxSender {
             return Ok((Recovery::Resign, None));
         };
         self.floor_nonce(last.nonce + 1).await;
-        for record in sent {
-            if let Some(receipt) = self
-                .provider
-                .get_transaction_receipt(record.hash)
-                .await
-                .map_err(|e| AggregatorError::rpc(id, "reading a receipt", e))?
-            {
-                return Ok((Recovery::Mined, Some((record.hash, receipt))));
-            }
+        if let Some(mined) = self.mined_receipt(sent).await? {
+            return Ok((Recovery::Mined, Some(mined)));
         }
         let mut in_pool = false;
         for record in sent {
@@ -473,20 +466,32 @@ impl TxSender {
             .await
             .map_err(|e| AggregatorError::rpc(id, "reading the nonce", e))?;
         let nonce_used = mined_nonce > last.nonce;
-        if nonce_used && !in_pool {
-            // Mined between the receipt look-up and the nonce read?
-            for record in sent {
-                if let Some(receipt) = self
-                    .provider
-                    .get_transaction_receipt(record.hash)
-                    .await
-                    .map_err(|e| AggregatorError::rpc(id, "reading a receipt", e))?
-                {
-                    return Ok((Recovery::Mined, Some((record.hash, receipt))));
-                }
-            }
+        // Mined between the receipt look-up and the nonce read?
+        if nonce_used
+            && !in_pool
+            && let Some(mined) = self.mined_receipt(sent).await?
+        {
+            return Ok((Recovery::Mined, Some(mined)));
         }
         Ok((retry::recovery(false, in_pool, nonce_used), None))
+    }
+
+    /// The receipt of whichever of `sent` is mined.
+    async fn mined_receipt(
+        &self,
+        sent: &[SubmissionRecord],
+    ) -> Result<Option<(B256, TransactionReceipt)>, AggregatorError> {
+        for record in sent {
+            if let Some(receipt) = self
+                .provider
+                .get_transaction_receipt(record.hash)
+                .await
+                .map_err(|e| AggregatorError::rpc(self.chain_id, "reading a receipt", e))?
+            {
+                return Ok(Some((record.hash, receipt)));
+            }
+        }
+        Ok(None)
     }
 
     /// Signs `request` at `nonce` with the given gas and fees.

@@ -211,14 +211,7 @@ pub async fn run(
         ) {
             answered += 1;
             kept.push(stored.clone());
-            groups
-                .entry(answer.message_hash)
-                .or_insert_with(|| Group {
-                    output: answer.output.clone(),
-                    ..Group::default()
-                })
-                .answers
-                .push(answer);
+            add(&mut groups, answer);
         }
     }
     if let Some(certified) = settle(task, view, &mut groups, &mut answered).await? {
@@ -291,14 +284,7 @@ pub async fn run(
         answered += 1;
         kept.push(raw);
         unsaved = true;
-        groups
-            .entry(answer.message_hash)
-            .or_insert_with(|| Group {
-                output: answer.output.clone(),
-                ..Group::default()
-            })
-            .answers
-            .push(answer);
+        add(&mut groups, answer);
         if let Some(certified) = settle(task, view, &mut groups, &mut answered).await? {
             requests.abort_all();
             return Ok(certified);
@@ -325,6 +311,18 @@ pub async fn run(
             .collect::<Vec<_>>()
             .join("; "),
     })
+}
+
+/// Files `answer` with the others for the same result.
+fn add(groups: &mut HashMap<B256, Group>, answer: Answer) {
+    groups
+        .entry(answer.message_hash)
+        .or_insert_with(|| Group {
+            output: answer.output.clone(),
+            ..Group::default()
+        })
+        .answers
+        .push(answer);
 }
 
 /// The certificate, when a result holds the threshold once its BN254 signatures are verified.

@@ -76,6 +76,18 @@ impl RedbStore {
     }
 }
 
+/// What `spent` holds for `task_id`, with its deadline.
+fn held(
+    spent: &redb::Table<'_, &[u8; 32], &[u8]>,
+    task_id: &TaskId,
+) -> Result<Option<(SpentTask, u64)>, StoreError> {
+    spent
+        .get(task_id)
+        .map_err(|e| io("read task")(&e))?
+        .map(|held| SpentTask::decode(held.value()))
+        .transpose()
+}
+
 impl ExecutorStore for RedbStore {
     fn claim_task(
         &self,
@@ -108,11 +120,7 @@ impl ExecutorStore for RedbStore {
         let txn = self.db.begin_write().map_err(|e| err(&e))?;
         {
             let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
-            let held = spent
-                .get(&task_id)
-                .map_err(|e| err(&e))?
-                .map(|held| SpentTask::decode(held.value()))
-                .transpose()?;
+            let held = held(&spent, &task_id)?;
             if let Some((task, deadline)) = held {
                 let answered = SpentTask::Answered {
                     fingerprint: *task.fingerprint(),
@@ -131,11 +139,7 @@ impl ExecutorStore for RedbStore {
         let txn = self.db.begin_write().map_err(|e| err(&e))?;
         let released = {
             let mut spent = txn.open_table(SPENT).map_err(|e| err(&e))?;
-            let held = spent
-                .get(&task_id)
-                .map_err(|e| err(&e))?
-                .map(|held| SpentTask::decode(held.value()))
-                .transpose()?;
+            let held = held(&spent, &task_id)?;
             match held {
                 Some((SpentTask::Running { .. }, deadline)) => {
                     spent.remove(&task_id).map_err(|e| err(&e))?;

@@ -142,7 +142,6 @@ pub async fn find_running(
     docker: &Docker,
     performer_id: &str,
 ) -> Result<Option<RunningContainer>, ExecutorError> {
-    use bollard::query_parameters::ListContainersOptionsBuilder;
     if performer_id.is_empty() {
         return Ok(None);
     }
@@ -150,16 +149,7 @@ pub async fn find_running(
         ("label", vec![format!("{LABEL}.id={performer_id}")]),
         ("status", vec!["running".to_string()]),
     ]);
-    let options = ListContainersOptionsBuilder::default()
-        .filters(&filters)
-        .build();
-    let containers = docker
-        .list_containers(Some(options))
-        .await
-        .map_err(|source| ExecutorError::Docker {
-            context: "listing performer containers".into(),
-            source,
-        })?;
+    let containers = list(docker, &filters, false).await?;
     Ok(containers.into_iter().find_map(|c| {
         let port = c
             .labels
@@ -171,22 +161,31 @@ pub async fn find_running(
     }))
 }
 
-/// Removes every performer container (running or not) whose performer id starts with
-/// `prefix`: what a killed process that started them left behind. Returns how many.
-pub async fn remove_by_id_prefix(docker: &Docker, prefix: &str) -> Result<usize, ExecutorError> {
+/// The containers that match `filters`, stopped ones too when `all`.
+async fn list(
+    docker: &Docker,
+    filters: &HashMap<&str, Vec<String>>,
+    all: bool,
+) -> Result<Vec<bollard::models::ContainerSummary>, ExecutorError> {
     use bollard::query_parameters::ListContainersOptionsBuilder;
-    let filters = HashMap::from([("label", vec![LABEL.to_string()])]);
     let options = ListContainersOptionsBuilder::default()
-        .all(true)
-        .filters(&filters)
+        .all(all)
+        .filters(filters)
         .build();
-    let containers = docker
+    docker
         .list_containers(Some(options))
         .await
         .map_err(|source| ExecutorError::Docker {
             context: "listing performer containers".into(),
             source,
-        })?;
+        })
+}
+
+/// Removes every performer container (running or not) whose performer id starts with
+/// `prefix`: what a killed process that started them left behind. Returns how many.
+pub async fn remove_by_id_prefix(docker: &Docker, prefix: &str) -> Result<usize, ExecutorError> {
+    let filters = HashMap::from([("label", vec![LABEL.to_string()])]);
+    let containers = list(docker, &filters, true).await?;
     let mut removed = 0;
     for container in containers {
         let matches = container
