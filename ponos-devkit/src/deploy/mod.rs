@@ -370,14 +370,15 @@ pub struct Deployed {
     pub stack: Option<StackAddresses>,
 }
 
-/// Why a deploy stopped.
+/// Why a deploy stopped. Shown with every URL redacted: the RPC URL, which a message may
+/// quote (or a node error may), can carry an API key.
 #[derive(Debug, thiserror::Error)]
 pub enum DeployError {
     /// Input that cannot work.
-    #[error("{0}")]
+    #[error("{}", ponos_chain::redact::urls_in(.0))]
     Invalid(String),
     /// A step failed; the journal keeps everything before it.
-    #[error("step {step}: {reason}")]
+    #[error("step {step}: {}", ponos_chain::redact::urls_in(reason))]
     Step {
         /// The step.
         step: &'static str,
@@ -385,7 +386,7 @@ pub enum DeployError {
         reason: String,
     },
     /// A step waits on something outside this deploy; running again later continues.
-    #[error("{0}")]
+    #[error("{}", ponos_chain::redact::urls_in(.0))]
     Waiting(String),
 }
 
@@ -951,5 +952,27 @@ impl Deployer {
             .await
             .map_err(|e| fail(e.to_string()))?;
         self.done(step, None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deploy_errors_never_show_an_api_key() {
+        let invalid = DeployError::Invalid(
+            "https://node.example.com/v2/APIKEY does not answer eth_chainId".into(),
+        );
+        assert_eq!(
+            invalid.to_string(),
+            "https://node.example.com/… does not answer eth_chainId"
+        );
+        let step = DeployError::Step {
+            step: "stack",
+            reason: "error sending request for url (https://u:p@node.example.com/?key=K)".into(),
+        };
+        assert!(!step.to_string().contains("key=K"), "{step}");
+        assert!(!step.to_string().contains("u:p"), "{step}");
     }
 }
