@@ -1,6 +1,7 @@
 //! When to ask again and how long to wait first. A task fails only when its deadline comes:
 //! until then an operator that did not answer is asked again, a submission that did not land
-//! is looked for and sent again. These are the pure decisions behind that.
+//! is looked for and sent again. These are the pure decisions behind that (the mined status's
+//! verdict is beside the sender, which reads it).
 
 use std::time::Duration;
 
@@ -84,30 +85,6 @@ pub fn wait_after(code: Code, attempt: u32, backoff: &Backoff) -> Duration {
     match after_status(code) {
         Retry::Soon => backoff.base(attempt),
         Retry::AtCap => backoff.max,
-    }
-}
-
-/// What the mailbox's mined state says of a task whose submission did not go through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// A certificate landed: the task is done.
-    Verified,
-    /// Its SLA ran out on chain: the task is expired.
-    Expired,
-    /// The mailbox no longer knows the task (its block was reorganised away).
-    Unknown,
-    /// Still open: whatever failed (a gas estimate against pending state, a dropped
-    /// transaction, a node error) is tried again until the deadline.
-    TryAgain,
-}
-
-/// The verdict of the mailbox's mined task status (0 none, 1 created, 2 verified, 3 expired).
-pub const fn verdict(mined_status: u8) -> Verdict {
-    match mined_status {
-        1 => Verdict::TryAgain,
-        2 => Verdict::Verified,
-        3 => Verdict::Expired,
-        _ => Verdict::Unknown,
     }
 }
 
@@ -195,18 +172,6 @@ mod tests {
             wait_after(Code::PermissionDenied, 0, &backoff),
             Duration::from_secs(5)
         );
-    }
-
-    #[test]
-    fn only_the_mined_status_is_a_verdict() {
-        assert_eq!(
-            verdict(1),
-            Verdict::TryAgain,
-            "a revert in a gas estimate is not final"
-        );
-        assert_eq!(verdict(2), Verdict::Verified);
-        assert_eq!(verdict(3), Verdict::Expired);
-        assert_eq!(verdict(0), Verdict::Unknown);
     }
 
     #[test]

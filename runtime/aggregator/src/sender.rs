@@ -90,6 +90,25 @@ pub enum OnchainStatus {
     Expired,
 }
 
+/// What the mailbox's mined status says of a task whose submission has not landed: `Ok(None)`
+/// while it is open. Only this is a verdict: a revert in a gas estimate against pending state,
+/// a dropped transaction or a node error is tried again while the task is open.
+fn verdict(
+    status: OnchainStatus,
+    task: B256,
+    chain_id: u64,
+) -> Result<Option<Landed>, AggregatorError> {
+    match status {
+        OnchainStatus::Created => Ok(None),
+        OnchainStatus::Verified => Ok(Some(Landed::AlreadyVerified)),
+        OnchainStatus::Expired => Err(AggregatorError::Expired(task)),
+        OnchainStatus::None => Err(AggregatorError::Contract {
+            chain_id,
+            source: crate::error::ContractProblem::UnknownTask(task),
+        }),
+    }
+}
+
 /// Transactions waiting for their receipt, and the scanner that finds them.
 #[derive(Debug, Default)]
 struct ReceiptBook {
@@ -263,15 +282,7 @@ impl TxSender {
         mailbox: Address,
         task: B256,
     ) -> Result<Option<Landed>, AggregatorError> {
-        match self.status(mailbox, task).await? {
-            OnchainStatus::Created => Ok(None),
-            OnchainStatus::Verified => Ok(Some(Landed::AlreadyVerified)),
-            OnchainStatus::Expired => Err(AggregatorError::Expired(task)),
-            OnchainStatus::None => Err(AggregatorError::Contract {
-                chain_id: self.chain_id,
-                source: crate::error::ContractProblem::UnknownTask(task),
-            }),
-        }
+        verdict(self.status(mailbox, task).await?, task, self.chain_id)
     }
 
     /// Submits `certificate` over `result` for `task`, created in a block at `created_at`
@@ -729,5 +740,28 @@ impl TxSender {
             }
             tokio::time::sleep(self.config.poll_interval).await;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_mined_status_is_a_verdict() {
+        let task = B256::repeat_byte(7);
+        assert!(matches!(verdict(OnchainStatus::Created, task, 1), Ok(None)));
+        assert!(matches!(
+            verdict(OnchainStatus::Verified, task, 1),
+            Ok(Some(Landed::AlreadyVerified))
+        ));
+        assert!(matches!(
+            verdict(OnchainStatus::Expired, task, 1),
+            Err(AggregatorError::Expired(t)) if t == task
+        ));
+        assert!(matches!(
+            verdict(OnchainStatus::None, task, 1),
+            Err(AggregatorError::Contract { .. })
+        ));
     }
 }
