@@ -199,12 +199,6 @@ struct Nonces {
     floor: u64,
 }
 
-/// The last timestamp asked of a development node.
-#[derive(Debug)]
-struct Stamped {
-    next: u64,
-}
-
 /// On development chains, how far ahead of the wall clock a stamped block may be, in seconds.
 pub const MAX_LEAD_SECS: u64 = 2;
 
@@ -225,7 +219,7 @@ pub struct TxSender {
     fee_estimate: Mutex<Option<(Instant, alloy::eips::eip1559::Eip1559Estimation)>>,
     /// The latest timestamp asked of the node for its next block: asks only ever rise, so
     /// concurrent submissions never undo each other's.
-    stamped: Mutex<Stamped>,
+    stamped: Mutex<u64>,
 }
 
 impl TxSender {
@@ -245,7 +239,7 @@ impl TxSender {
             config,
             nonces: Mutex::new(Nonces::default()),
             metrics,
-            stamped: Mutex::new(Stamped { next: 0 }),
+            stamped: Mutex::new(0),
             gas_estimates: Mutex::default(),
             receipts: Arc::default(),
             fee_estimate: Mutex::default(),
@@ -688,7 +682,7 @@ impl TxSender {
     /// out faster than real time under load.
     async fn stamp_next_block_after(&self, created_at: u64) -> Result<(), AggregatorError> {
         let mut stamped = self.stamped.lock().await;
-        if stamped.next > created_at {
+        if *stamped > created_at {
             return Ok(());
         }
         let wanted = created_at + 1;
@@ -714,7 +708,7 @@ impl TxSender {
             .raw_request("evm_setNextBlockTimestamp".into(), (next,))
             .await
             .map_err(|e| AggregatorError::rpc(self.chain_id, "stamping the next block", e))?;
-        *stamped = Stamped { next };
+        *stamped = next;
         Ok(())
     }
 

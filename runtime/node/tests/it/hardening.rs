@@ -137,6 +137,21 @@ address = "{avs}"
     )
 }
 
+/// Starts `binary` on `config` at debug level, its log in `log`.
+fn spawn_logging(binary: &str, config: &Path, log: &Path) -> Reaped {
+    Reaped(
+        Command::new(binary)
+            .arg("--config")
+            .arg(config)
+            .env("TEST_PASSWORD", "pw")
+            .env("RUST_LOG", "debug")
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(log).unwrap())
+            .spawn()
+            .unwrap(),
+    )
+}
+
 /// A well-formed task whose signature verifies under no registered key.
 fn stranger_task(n: u8) -> TaskSubmission {
     let stranger = ecdsa::SecretKey::from_bytes(&[0x66; 32]).unwrap();
@@ -189,17 +204,7 @@ async fn an_api_key_in_an_rpc_url_reaches_no_log_metric_or_status_even_through_a
     )
     .unwrap();
     let executor_log = dir.path().join("executor.log");
-    let mut executor = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
-            .arg("--config")
-            .arg(&config)
-            .env("TEST_PASSWORD", "pw")
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&executor_log).unwrap())
-            .spawn()
-            .unwrap(),
-    );
+    let mut executor = spawn_logging(env!("CARGO_BIN_EXE_ponos-executor"), &config, &executor_log);
 
     let aggregator_ports = [port(), port()];
     let config = dir.path().join("aggregator.toml");
@@ -209,16 +214,10 @@ async fn an_api_key_in_an_rpc_url_reaches_no_log_metric_or_status_even_through_a
     )
     .unwrap();
     let aggregator_log = dir.path().join("aggregator.log");
-    let mut aggregator = Reaped(
-        Command::new(env!("CARGO_BIN_EXE_ponos-aggregator"))
-            .arg("--config")
-            .arg(&config)
-            .env("TEST_PASSWORD", "pw")
-            .env("RUST_LOG", "debug")
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&aggregator_log).unwrap())
-            .spawn()
-            .unwrap(),
+    let mut aggregator = spawn_logging(
+        env!("CARGO_BIN_EXE_ponos-aggregator"),
+        &config,
+        &aggregator_log,
     );
     wait_ready(&mut executor.0, executor_ports[2], Duration::from_secs(60)).await;
     wait_ready(
