@@ -54,6 +54,10 @@ use ponos_store::MemoryAggregatorStore;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 
+pub mod notes;
+
+use notes::{Notebook, TaskNotes};
+
 /// The summary file a devnet writes into its state directory.
 pub const SUMMARY_FILE: &str = "devnet.json";
 
@@ -77,6 +81,14 @@ pub enum DevnetError {
     /// The request makes no sense.
     #[error("{0}")]
     Invalid(String),
+    /// The task's fate is known and it is not verified.
+    #[error("task {task} is not verified: {}", reasons.join("; "))]
+    NotVerified {
+        /// The task.
+        task: B256,
+        /// Why, operator by operator, and how its session ended.
+        reasons: Vec<String>,
+    },
     /// Reading or writing the state directory failed.
     #[error("{path}: {reason}")]
     State {
@@ -249,6 +261,7 @@ pub struct Devnet {
     _executors: Vec<LocalExecutor>,
     supervisors: Vec<Supervisor>,
     aggregator: AggregatorHandle<MemoryAggregatorStore>,
+    notes: Notebook,
     summary: DevnetSummary,
 }
 
@@ -495,6 +508,8 @@ impl Devnet {
                 .map_err(|e| DevnetError::Invalid(format!("anvil's account key: {e}")))?,
         )
         .await?;
+        let notes = Notebook::new(config.state_dir.as_deref());
+        tokio::spawn(notes.clone().follow(aggregator_handle.subscribe()));
 
         let summary = DevnetSummary {
             chains: std::iter::once(("l1", &l1))
@@ -537,6 +552,7 @@ impl Devnet {
             _executors: executors,
             supervisors,
             aggregator: aggregator_handle,
+            notes,
             summary,
         })
     }
@@ -574,9 +590,23 @@ impl Devnet {
         let task = target
             .create_task(self.summary.task_creator, self.summary.avs, payload.into())
             .await?;
-        let (certificate, result) = target
-            .wait_verified(task, Duration::from_secs(300), Duration::from_millis(5))
-            .await?;
+        let failed = async {
+            loop {
+                if let Some(notes) = self.notes.get(task).filter(TaskNotes::failed) {
+                    return notes;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        };
+        let (certificate, result) = tokio::select! {
+            verified = target.wait_verified(task, Duration::from_secs(300), Duration::from_millis(5)) => verified?,
+            notes = failed => {
+                return Err(DevnetError::NotVerified {
+                    task,
+                    reasons: notes.reasons.into_iter().chain(notes.error).collect(),
+                });
+            }
+        };
         let latency_ms = started.elapsed().as_millis() as u64;
         let (signers, non_signers) = certificate_summary(
             &certificate,

@@ -10,11 +10,8 @@ use cmd::Command;
 /// Ponos scaffolds an AVS, compiles its contracts and performer, runs a complete local devnet
 /// (anvil chains, the TaskMailbox contract stack, an aggregator and executors) and deploys it to
 /// Ethereum and Base.
-///
-/// Examples:
-///   ponos doctor          check that anvil, forge, cast, solc and Docker are ready
-///   ponos doctor --json   the same, as one JSON document for scripts
 #[derive(Debug, Parser)]
+#[command(after_help = "Examples:\n  ponos doctor                    # anvil, forge, cast, solc and Docker ready?\n  ponos new my-avs && cd my-avs   # a performer, contracts, tests, ponos.toml\n  ponos build                     # contracts, the performer binary, its image\n  ponos devnet up --detach        # chains, contracts, operators, aggregator\n  ponos task create --text 7      # the verified result: 49")]
 #[command(
     name = "ponos",
     version,
@@ -26,7 +23,7 @@ pub(crate) struct Cli {
     command: Command,
 }
 
-fn main() -> eyre::Result<()> {
+fn main() {
     // Output piped into `head` and the like ends quietly when the reader goes away, as for
     // any Unix tool, instead of failing on the closed pipe.
     // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
@@ -34,10 +31,16 @@ fn main() -> eyre::Result<()> {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread()
+    let code = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?;
-    let code = runtime.block_on(cli.command.run())?;
+        .build()
+        .map_err(eyre::Report::from)
+        .and_then(|runtime| runtime.block_on(cli.command.run()))
+        .unwrap_or_else(|error| {
+            // One line, whatever went wrong: the error and its causes.
+            eprintln!("error: {error:#}");
+            1
+        });
     std::process::exit(code);
 }
 

@@ -17,9 +17,49 @@ pub struct ProjectFile {
     /// `[contracts]`.
     #[serde(default)]
     pub contracts: Option<ContractsSection>,
+    /// `[devnet]`.
+    #[serde(default)]
+    pub devnet: DevnetSection,
     /// `[deploy]`.
     #[serde(default)]
     pub deploy: DeploySection,
+}
+
+/// `[devnet]`: what `ponos devnet up` runs for this project (its flags override each).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevnetSection {
+    /// Operators in the executor set.
+    #[serde(default = "default_executors")]
+    pub executors: usize,
+    /// Whether an L2 runs beside the L1.
+    #[serde(default = "default_l2")]
+    pub l2: bool,
+    /// How long a task may take, in seconds.
+    #[serde(default = "default_sla")]
+    pub task_sla_secs: u64,
+    /// The share of stake a certificate needs, in basis points.
+    #[serde(default = "default_threshold")]
+    pub threshold_bps: u16,
+}
+
+impl Default for DevnetSection {
+    fn default() -> Self {
+        Self {
+            executors: default_executors(),
+            l2: default_l2(),
+            task_sla_secs: default_sla(),
+            threshold_bps: default_threshold(),
+        }
+    }
+}
+
+const fn default_executors() -> usize {
+    4
+}
+
+const fn default_l2() -> bool {
+    true
 }
 
 /// `[project]`: the AVS's name and the executor set's curve.

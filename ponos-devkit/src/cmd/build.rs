@@ -2,6 +2,7 @@
 //! performer's `FROM scratch` image (through the Docker API; no docker CLI).
 
 use std::{
+    io::IsTerminal as _,
     path::{Path, PathBuf},
     process::Stdio,
     time::Instant,
@@ -14,13 +15,16 @@ use tokio::{
     process::Command,
 };
 
-/// Build the project: compile its contracts with forge, its performer as a statically linked
-/// binary, and the performer's image.
+/// Compile the project's contracts, its performer binary and the performer's image.
 ///
-/// Examples:
-///   ponos build
-///   ponos build --no-image        # machines without Docker
+/// The contracts compile with forge, the performer as a statically linked release binary, and
+/// its image `FROM scratch` around that binary.
+///
+/// Each stage prints a line when it starts and when it ends; cargo's own progress shows while
+/// the performer compiles (its progress bar on a terminal, a line per crate otherwise).
+/// Docker is checked before anything compiles when an image is wanted.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ponos build\n  ponos build --no-image        # machines without Docker\n  ponos build --no-contracts    # only the performer")]
 pub(crate) struct BuildArgs {
     /// Skip the image (the binary still builds).
     #[arg(long)]
@@ -33,47 +37,82 @@ pub(crate) struct BuildArgs {
     root: PathBuf,
 }
 
-/// Runs a command in `dir`, printing its output lines prefixed with `label`.
-async fn run_step(label: &str, dir: &Path, program: &str, args: &[&str]) -> Result<(), String> {
-    let mut child = Command::new(program)
-        .args(args)
-        .current_dir(dir)
-        .stdout(Stdio::piped())
+/// Runs `command`, printing its output lines prefixed with `label` (stdout when `show_stdout`,
+/// stderr always) and returning its last stderr lines when it fails.
+async fn stream(label: &str, mut command: Command, show_stdout: bool) -> Result<(), String> {
+    let program = command.as_std().get_program().to_string_lossy().into_owned();
+    let mut child = command
+        .stdout(if show_stdout {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| format!("running {program}: {e} (ponos doctor checks the tools)"))?;
-    let stdout = child.stdout.take().map(BufReader::new);
-    let stderr = child.stderr.take().map(BufReader::new);
-    let mut tail = Vec::new();
-    if let (Some(out), Some(err)) = (stdout, stderr) {
-        let mut out = out.lines();
-        let mut err = err.lines();
-        loop {
-            tokio::select! {
-                line = out.next_line() => match line {
-                    Ok(Some(line)) => println!("{label}: {line}"),
-                    _ => break,
-                },
-                line = err.next_line() => if let Ok(Some(line)) = line {
-                    tail.push(line);
-                },
-            }
-        }
-        while let Ok(Some(line)) = err.next_line().await {
-            tail.push(line);
+        .map_err(|e| format!("running {program}: {e} (`ponos doctor` checks the tools)"))?;
+    let mut out = child.stdout.take().map(|o| BufReader::new(o).lines());
+    let mut err = child.stderr.take().map(|e| BufReader::new(e).lines());
+    let mut tail = std::collections::VecDeque::new();
+    loop {
+        tokio::select! {
+            line = async { out.as_mut()?.next_line().await.ok().flatten() }, if out.is_some() => match line {
+                Some(line) => println!("{label}: {line}"),
+                None => out = None,
+            },
+            line = async { err.as_mut()?.next_line().await.ok().flatten() }, if err.is_some() => match line {
+                Some(line) => {
+                    println!("{label}: {}", line.trim_start());
+                    if tail.len() == 20 {
+                        tail.pop_front();
+                    }
+                    tail.push_back(line);
+                }
+                None => err = None,
+            },
+            else => break,
         }
     }
     let status = child.wait().await.map_err(|e| e.to_string())?;
     if status.success() {
         Ok(())
     } else {
-        let start = tail.len().saturating_sub(20);
         Err(format!(
-            "{program} {} failed:\n{}",
-            args.join(" "),
-            tail[start..].join("\n")
+            "{program} failed ({status}):\n{}",
+            Vec::from(tail).join("\n")
         ))
     }
+}
+
+/// A command for `program` in `dir`.
+fn command(program: &str, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(program);
+    command.args(args).current_dir(dir);
+    command
+}
+
+/// Installs the contract libraries the project's `package.json` lists (OpenZeppelin) when
+/// they are not in `node_modules` yet.
+pub(crate) async fn install_contract_libraries(root: &Path) -> Result<(), String> {
+    if !root.join("package.json").is_file()
+        || root.join("node_modules/@openzeppelin/contracts").is_dir()
+    {
+        return Ok(());
+    }
+    println!("contracts: installing the libraries in package.json (npm install)");
+    let install = command(
+        "npm",
+        root,
+        &[
+            "install",
+            "--no-audit",
+            "--no-fund",
+            "--prefer-offline",
+            "--loglevel=error",
+        ],
+    );
+    stream("npm", install, true)
+        .await
+        .map_err(|e| format!("installing the contract libraries: {e}"))
 }
 
 impl BuildArgs {
@@ -90,10 +129,19 @@ impl BuildArgs {
     async fn build(self) -> Result<(), String> {
         let (root, project) = load_project(&self.root)?;
         println!("building {} in {}", project.project.name, root.display());
+        let docker = if self.no_image {
+            None
+        } else {
+            Some(ponos_executor::docker::connect().await.map_err(|e| {
+                format!("{e}; start Docker (`ponos doctor` shows how) or pass --no-image")
+            })?)
+        };
 
         if !self.no_contracts {
             let started = Instant::now();
-            run_step("forge", &root, "forge", &["build"]).await?;
+            install_contract_libraries(&root).await?;
+            println!("contracts: compiling (forge build)");
+            stream("forge", command("forge", &root, &["build"]), true).await?;
             println!(
                 "contracts: built in {:.1} s",
                 started.elapsed().as_secs_f64()
@@ -101,32 +149,40 @@ impl BuildArgs {
         }
 
         let started = Instant::now();
-        // Bring the lock file up to date with the workspace (offline: only cached crates).
-        run_step(
+        let crate_name = &project.performer.crate_name;
+        // Bring the lock file up to date with the workspace (the build itself is --locked).
+        let resolve = command(
             "cargo",
             &root,
-            "cargo",
-            &["update", "--workspace", "--offline", "--quiet"],
-        )
-        .await?;
-        let binary = ponos_executor::docker::build_static_binary(
-            &root,
-            &project.performer.crate_name,
-            &root.join(PERFORMER_TARGET),
-        )
-        .await
-        .map_err(|e| e.to_string())?;
+            &["metadata", "--format-version", "1", "--quiet"],
+        );
+        stream("cargo", resolve, false).await?;
+        println!("performer: compiling {crate_name} (release, statically linked)");
+        let target = root.join(PERFORMER_TARGET);
+        let mut build = ponos_executor::docker::static_build_command(&root, crate_name, &target);
+        if std::io::stderr().is_terminal() {
+            // cargo draws its own progress bar on the terminal.
+            let status = build
+                .status()
+                .await
+                .map_err(|e| format!("running cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!("cargo build of {crate_name} failed ({status})"));
+            }
+        } else {
+            stream("cargo", build, false).await?;
+        }
+        let binary =
+            ponos_executor::docker::built_binary(&target, crate_name).map_err(|e| e.to_string())?;
         println!(
             "performer: {} (static) in {:.1} s",
             binary.display(),
             started.elapsed().as_secs_f64()
         );
 
-        if !self.no_image {
+        if let Some(docker) = docker {
             let started = Instant::now();
-            let docker = ponos_executor::docker::connect().await.map_err(|e| {
-                format!("{e}; start Docker (ponos doctor shows how) or pass --no-image")
-            })?;
+            println!("image: building {} (FROM scratch)", project.performer.image);
             ponos_executor::docker::build_image(&docker, &binary, &project.performer.image)
                 .await
                 .map_err(|e| e.to_string())?;

@@ -10,7 +10,9 @@ use ponos_devkit::deploy::{
 
 use ponos_devkit::project::load_project;
 
-/// Deploy the AVS: its contracts, operator sets and TaskMailbox configuration.
+/// Deploy the AVS to Ethereum, Base, Sepolia, Base Sepolia, or a sandbox chain.
+///
+/// The deploy covers its contracts, operator sets and TaskMailbox configuration.
 ///
 /// On Ethereum and Sepolia (where EigenLayer's core lives) this deploys the registrar and task
 /// hook, creates operator sets 0 (aggregator) and 1 (executors), configures their curves,
@@ -27,14 +29,8 @@ use ponos_devkit::project::load_project;
 /// same command again to resume an interrupted deploy; finished steps are skipped.
 ///
 /// The key comes from PRIVATE_KEY (hex). Compile the contracts first (`ponos build`).
-///
-/// Examples:
-///   ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC --dry-run
-///   PRIVATE_KEY=0x... ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC
-///   PRIVATE_KEY=0x... ponos deploy --network base-sepolia --rpc-url $BASE_SEPOLIA_RPC
-///   PRIVATE_KEY=0x... ponos deploy --network staging --sandbox --rpc-url http://10.0.0.5:8545 \
-///       --operator-sockets 10.0.0.6:9090,10.0.0.7:9090
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC --dry-run\n  PRIVATE_KEY=0x... ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC\n  PRIVATE_KEY=0x... ponos deploy --network base-sepolia --rpc-url $BASE_SEPOLIA_RPC\n  PRIVATE_KEY=0x... ponos deploy --network staging --sandbox --rpc-url http://10.0.0.5:8545 \\\n      --operator-sockets 10.0.0.6:9090,10.0.0.7:9090")]
 pub(crate) struct DeployArgs {
     /// The network: ethereum, base, sepolia, base-sepolia, or any name with --sandbox.
     #[arg(long)]

@@ -1,6 +1,6 @@
 //! `ponos devnet`: a whole devnet in this process, and its status.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Subcommand, ValueEnum};
 use ponos_devkit::devnet::{
@@ -8,7 +8,7 @@ use ponos_devkit::devnet::{
 };
 use ponos_performer::{Performer, PerformerError, Task};
 
-/// Run a local devnet, or show the one running here.
+/// Run a local devnet (anvil L1 and L2, the contract stack, aggregator, executors).
 #[derive(Debug, Args)]
 pub(crate) struct DevnetArgs {
     #[command(subcommand)]
@@ -20,19 +20,12 @@ enum DevnetCommand {
     /// Start anvil for L1 (31337) and L2 (31338), deploy the TaskMailbox stack, set up the AVS
     /// with N operators, push operator tables to both chains, and run the aggregator and N
     /// executors in this process until Ctrl-C.
-    ///
-    /// Examples:
-    ///   ponos devnet up --runtime process --performer target/release/my-performer
-    ///   ponos devnet up --runtime docker --performer my-avs/performer:latest --executors 4
-    ///   ponos devnet up --runtime in-process --curve ecdsa --no-l2   # built-in echo performer
+    #[command(after_help = "Examples:\n  ponos devnet up --detach                     # the project's performer binary (ponos build)\n  ponos devnet up --runtime docker --executors 8 --detach\n  ponos devnet up --runtime in-process --curve ecdsa --no-l2   # built-in echo performer")]
     Up(UpArgs),
     /// Show the devnet running in the state directory.
     Status(StateArgs),
     /// Print the devnet's logs: all of them, or one component's.
-    ///
-    /// Examples:
-    ///   ponos devnet logs
-    ///   ponos devnet logs aggregator --follow
+    #[command(after_help = "Examples:\n  ponos devnet logs\n  ponos devnet logs aggregator --follow")]
     Logs(LogsArgs),
     /// Stop the devnet running in the state directory.
     Down(StateArgs),
@@ -81,14 +74,17 @@ const LOG_FILE: &str = "devnet.log";
 
 #[derive(Debug, Args)]
 struct UpArgs {
-    /// Executors (operators) in the executor set.
-    #[arg(long, default_value_t = 4)]
-    executors: usize,
-    /// The executor set's curve (default: the project's, else bn254).
+    /// Executors (operators) in the executor set [default: `[devnet] executors`, else 4].
+    #[arg(long)]
+    executors: Option<usize>,
+    /// The executor set's curve [default: the project's, else bn254].
     #[arg(long, value_enum)]
     curve: Option<CurveArg>,
+    /// Run an L2 (chain 31338) beside the L1 [default: `[devnet] l2`, else yes].
+    #[arg(long, overrides_with = "no_l2")]
+    l2: bool,
     /// Run the L1 only.
-    #[arg(long)]
+    #[arg(long, overrides_with = "l2")]
     no_l2: bool,
     /// How performers run.
     #[arg(long, value_enum, default_value = "process")]
@@ -102,12 +98,13 @@ struct UpArgs {
     /// hook are.
     #[arg(long, default_value = ".")]
     root: PathBuf,
-    /// Task SLA in seconds.
-    #[arg(long, default_value_t = 120)]
-    task_sla: u64,
-    /// The share of stake a certificate needs, in basis points.
-    #[arg(long, default_value_t = 10_000)]
-    threshold_bps: u16,
+    /// Task SLA in seconds [default: `[devnet] task_sla_secs`, else 120].
+    #[arg(long)]
+    task_sla: Option<u64>,
+    /// The share of stake a certificate needs, in basis points [default: `[devnet]
+    /// threshold_bps`, else 10000].
+    #[arg(long)]
+    threshold_bps: Option<u16>,
     /// The L1's port (a free one when left out).
     #[arg(long)]
     l1_port: Option<u16>,
@@ -127,12 +124,31 @@ struct UpArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct StateArgs {
-    /// Where the devnet writes its summary (devnet.json).
-    #[arg(long, default_value = ".ponos/devnet", env = "PONOS_DEVNET_DIR")]
-    pub(crate) state_dir: PathBuf,
+    /// Where the devnet keeps its summary (devnet.json), logs and task notes. Default:
+    /// .ponos/devnet in the project (ponos.toml here or above), else in this directory.
+    #[arg(long, env = "PONOS_DEVNET_DIR")]
+    state_dir: Option<PathBuf>,
     /// Print JSON instead of text.
     #[arg(long)]
     pub(crate) json: bool,
+}
+
+impl StateArgs {
+    /// The state directory: the one given, else the project's, else `./.ponos/devnet`.
+    pub(crate) fn dir(&self) -> PathBuf {
+        self.dir_for(Path::new("."))
+    }
+
+    /// The state directory given, else that of the project at or above `root`, else
+    /// `root/.ponos/devnet`.
+    pub(crate) fn dir_for(&self, root: &Path) -> PathBuf {
+        if let Some(dir) = &self.state_dir {
+            return dir.clone();
+        }
+        ponos_devkit::project::find_project(root)
+            .unwrap_or_else(|| root.to_path_buf())
+            .join(".ponos/devnet")
+    }
 }
 
 /// Answers each task with its payload.
@@ -152,20 +168,26 @@ impl DevnetArgs {
             DevnetCommand::Up(args) => args.run().await,
             DevnetCommand::Logs(args) => args.run().await,
             DevnetCommand::Down(args) => {
-                let summary = read_summary(&args.state_dir)?;
+                let summary = match read_summary(&args.dir()) {
+                    Ok(summary) => summary,
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return Ok(1);
+                    }
+                };
                 if !process_alive(summary.pid) {
-                    let summary_file = args.state_dir.join(ponos_devkit::devnet::SUMMARY_FILE);
+                    let summary_file = args.dir().join(ponos_devkit::devnet::SUMMARY_FILE);
                     if let Some(cleaned) = clean_up_after(&summary).await {
                         let _ = std::fs::remove_file(summary_file);
                         eprintln!(
                             "devnet: the devnet in {} had been killed; cleaned up {cleaned}",
-                            args.state_dir.display()
+                            args.dir().display()
                         );
                         return Ok(0);
                     }
                     eprintln!(
                         "error: the devnet in {} is not running",
-                        args.state_dir.display()
+                        args.dir().display()
                     );
                     let _ = std::fs::remove_file(summary_file);
                     return Ok(1);
@@ -174,7 +196,7 @@ impl DevnetArgs {
                     eprintln!(
                         "error: process {} is not the devnet that wrote {}; remove the file if the devnet is gone",
                         summary.pid,
-                        args.state_dir
+                        args.dir()
                             .join(ponos_devkit::devnet::SUMMARY_FILE)
                             .display()
                     );
@@ -196,11 +218,17 @@ impl DevnetArgs {
                 Ok(0)
             }
             DevnetCommand::Status(args) => {
-                let summary = read_summary(&args.state_dir)?;
+                let summary = match read_summary(&args.dir()) {
+                    Ok(summary) => summary,
+                    Err(error) => {
+                        eprintln!("error: {error}");
+                        return Ok(1);
+                    }
+                };
                 if !process_alive(summary.pid) {
                     eprintln!(
                         "error: the devnet in {} is not running (its process {} is gone); start one with `ponos devnet up`",
-                        args.state_dir.display(),
+                        args.dir().display(),
                         summary.pid
                     );
                     return Ok(1);
@@ -267,11 +295,12 @@ fn process_alive(pid: u32) -> bool {
 
 impl UpArgs {
     async fn run(self) -> eyre::Result<i32> {
-        if let Ok(existing) = read_summary(&self.state.state_dir) {
+        let state_dir = self.state.dir_for(&self.root);
+        if let Ok(existing) = read_summary(&state_dir) {
             if process_alive(existing.pid) && existing.pid != std::process::id() {
                 eprintln!(
                     "error: a devnet is already running in {} (process {}); stop it, or pass another --state-dir",
-                    self.state.state_dir.display(),
+                    state_dir.display(),
                     existing.pid
                 );
                 return Ok(1);
@@ -289,19 +318,26 @@ impl UpArgs {
                 return Ok(1);
             }
         };
+        let defaults = setup.devnet;
+        let l2 = match (self.l2, self.no_l2) {
+            (_, true) => false,
+            (true, _) => true,
+            _ => defaults.l2,
+        };
+        let executors = self.executors.unwrap_or(defaults.executors);
         let config = DevnetConfig {
-            executors: self.executors,
+            executors,
             curve: setup.curve,
-            l2: !self.no_l2,
-            task_sla: self.task_sla,
-            threshold_bps: self.threshold_bps,
-            state_dir: Some(self.state.state_dir.clone()),
+            l2,
+            task_sla: self.task_sla.unwrap_or(defaults.task_sla_secs),
+            threshold_bps: self.threshold_bps.unwrap_or(defaults.threshold_bps),
+            state_dir: Some(state_dir.clone()),
             l1_port: self.l1_port,
             l2_port: self.l2_port,
             fork_url: self.fork_url.clone(),
             contracts: setup.contracts,
         };
-        if let Err(message) = start_log(&self.state.state_dir) {
+        if let Err(message) = start_log(&state_dir) {
             eprintln!("error: {message}");
             return Ok(1);
         }
@@ -314,9 +350,8 @@ impl UpArgs {
             return Ok(1);
         }
         eprintln!(
-            "devnet: starting {} chain(s), {} executors ({:?} performers)",
-            if self.no_l2 { 1 } else { 2 },
-            self.executors,
+            "devnet: starting {} chain(s), {executors} executors ({:?} performers)",
+            if l2 { 2 } else { 1 },
             self.runtime
         );
         let devnet = match self.runtime {
@@ -356,7 +391,7 @@ impl UpArgs {
         };
         print_summary(devnet.summary(), self.state.json)?;
         eprintln!(
-            "devnet: ready in {} ms; create a task with `ponos task create --payload 0x2a`; Ctrl-C stops",
+            "devnet: ready in {} ms; create a task with `ponos task create --text 7`; Ctrl-C stops",
             devnet.summary().ready_ms
         );
         let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
@@ -367,9 +402,7 @@ impl UpArgs {
         eprintln!("devnet: stopping");
         devnet.stop().await;
         let _ = std::fs::remove_file(
-            self.state
-                .state_dir
-                .join(ponos_devkit::devnet::SUMMARY_FILE),
+            state_dir.join(ponos_devkit::devnet::SUMMARY_FILE),
         );
         Ok(0)
     }
@@ -378,6 +411,7 @@ impl UpArgs {
 /// What `devnet up` takes from the project it runs in (when it runs in one).
 struct ProjectSetup {
     curve: Curve,
+    devnet: ponos_devkit::project::DevnetSection,
     contracts: Option<AvsContracts>,
     performer: Option<String>,
 }
@@ -391,6 +425,7 @@ impl UpArgs {
         let Some(root) = ponos_devkit::project::find_project(&self.root) else {
             return Ok(ProjectSetup {
                 curve: flag_curve.unwrap_or(Curve::Bn254),
+                devnet: ponos_devkit::project::DevnetSection::default(),
                 contracts: None,
                 performer: self.performer.clone(),
             });
@@ -421,6 +456,7 @@ impl UpArgs {
             RuntimeArg::InProcess => None,
         });
         Ok(ProjectSetup {
+            devnet: project.devnet.clone(),
             curve: match flag_curve {
                 Some(curve) => curve,
                 None => project.curve()?,
@@ -435,7 +471,7 @@ impl UpArgs {
     async fn detach(self) -> eyre::Result<i32> {
         use std::os::unix::process::CommandExt as _;
 
-        let dir = &self.state.state_dir;
+        let dir = &self.state.dir_for(&self.root);
         std::fs::create_dir_all(dir)?;
         let out_path = dir.join("devnet.out");
         let out = std::fs::File::create(&out_path)?;
@@ -507,7 +543,7 @@ impl LogsArgs {
     async fn run(self) -> eyre::Result<i32> {
         use std::io::{BufRead as _, Seek as _};
 
-        let path = self.state.state_dir.join(LOG_FILE);
+        let path = self.state.dir().join(LOG_FILE);
         let Ok(file) = std::fs::File::open(&path) else {
             eprintln!(
                 "error: no devnet log at {}; start a devnet with `ponos devnet up`",

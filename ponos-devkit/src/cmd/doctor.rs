@@ -16,17 +16,15 @@ pub(crate) const FOUNDRY_VERSION: &str = "1.7.1";
 /// The Solidity compiler version used when no `foundry.toml` names one.
 pub(crate) const DEFAULT_SOLC_VERSION: &str = "0.8.30";
 
-/// Check that anvil, forge, cast, the Solidity compiler forge will use, and a Docker daemon are
-/// ready, print each version, and for each missing one the command that fixes it.
+/// Check the tools Ponos needs and print how to fix what is missing.
+///
+/// Checks that anvil, forge, cast, the Solidity compiler forge will use, and a Docker daemon
+/// are ready, prints each version, and for each missing one the command that fixes it.
 ///
 /// The exit code is 0 when everything is ready and 1 when something required is missing, so
 /// `ponos doctor` can gate a CI job. `script/setup` in the Ponos checkout installs everything.
-///
-/// Examples:
-///   ponos doctor
-///   ponos doctor --json | jq '.checks[] | select(.ok | not)'
-///   ponos doctor --root my-avs
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ponos doctor\n  ponos doctor --json | jq '.checks[] | select(.ok | not)'\n  ponos doctor --root my-avs")]
 pub(crate) struct DoctorArgs {
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]

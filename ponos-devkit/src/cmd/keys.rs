@@ -12,7 +12,7 @@ use ponos_crypto::{
 };
 use serde::Serialize;
 
-/// Manage operator and aggregator keystores.
+/// Create, import, export and list keystores (BN254, ECDSA, BLS12-381).
 #[derive(Debug, Args)]
 pub(crate) struct KeysArgs {
     #[command(subcommand)]
@@ -22,10 +22,7 @@ pub(crate) struct KeysArgs {
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Generate a key and write its keystore.
-    ///
-    /// Examples:
-    ///   PONOS_KEYSTORE_PASSWORD=... ponos keys new --type bn254 --name operator
-    ///   PONOS_KEYSTORE_PASSWORD=... ponos keys new --type ecdsa --name aggregator --dir keys
+    #[command(after_help = "Examples:\n  PONOS_KEYSTORE_PASSWORD=... ponos keys new --type bn254 --name operator\n  PONOS_KEYSTORE_PASSWORD=... ponos keys new --type ecdsa --name aggregator --dir keys")]
     New(NewKey),
     /// Write a keystore for an existing private key, read from an environment variable.
     ///

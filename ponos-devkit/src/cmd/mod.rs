@@ -10,22 +10,16 @@ pub(crate) mod task;
 
 use clap::Subcommand;
 
-/// The subcommands of `ponos`.
+/// The subcommands of `ponos`. Each one's help (its first line in `ponos --help`, the rest
+/// in `ponos <command> --help`) is the doc comment of its arguments' struct.
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Create a new AVS project (performer, contracts, tests, ponos.toml).
     New(new::NewArgs),
-    /// Compile the project's contracts, its performer binary and the performer's image.
     Build(build::BuildArgs),
-    /// Check the tools Ponos needs and print how to fix what is missing.
     Doctor(doctor::DoctorArgs),
-    /// Run a local devnet (anvil L1 and L2, the contract stack, aggregator, executors).
     Devnet(devnet::DevnetArgs),
-    /// Create tasks on the devnet and show their verified results.
     Task(task::TaskArgs),
-    /// Create, import, export and list keystores (BN254, ECDSA, BLS12-381).
     Keys(keys::KeysArgs),
-    /// Deploy the AVS to Ethereum, Base, Sepolia, Base Sepolia, or a sandbox chain.
     Deploy(deploy::DeployArgs),
 }
 

@@ -25,6 +25,11 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
         include_str!("../../../templates/avs/gitignore.hbs"),
     ),
     (
+        "package.json",
+        "package.json",
+        include_str!("../../../templates/avs/package.json.hbs"),
+    ),
+    (
         "foundry.toml",
         "foundry.toml",
         include_str!("../../../templates/avs/foundry.toml.hbs"),
@@ -71,13 +76,88 @@ const TEMPLATES: &[(&str, &str, &str)] = &[
     ),
 ];
 
-/// Create a new AVS project: a performer crate on the Ponos SDK with a devnet test, the AVS's
+/// The machine-local cargo configuration that builds against a Ponos checkout.
+const CARGO_CONFIG: &str = include_str!("../../../templates/avs/cargo-config.toml.hbs");
+
+/// The Ponos contracts an AVS builds on, copied into `contracts/lib/ponos` (path there, text).
+const PONOS_CONTRACTS: &[(&str, &str)] = &[
+    (
+        "src/interfaces/IAVSRegistrar.sol",
+        include_str!("../../../contracts/src/interfaces/IAVSRegistrar.sol"),
+    ),
+    (
+        "src/interfaces/IAVSTaskHook.sol",
+        include_str!("../../../contracts/src/interfaces/IAVSTaskHook.sol"),
+    ),
+    (
+        "src/interfaces/IAllocationManager.sol",
+        include_str!("../../../contracts/src/interfaces/IAllocationManager.sol"),
+    ),
+    (
+        "src/interfaces/IBN254CertificateVerifier.sol",
+        include_str!("../../../contracts/src/interfaces/IBN254CertificateVerifier.sol"),
+    ),
+    (
+        "src/interfaces/IBaseCertificateVerifier.sol",
+        include_str!("../../../contracts/src/interfaces/IBaseCertificateVerifier.sol"),
+    ),
+    (
+        "src/interfaces/IECDSACertificateVerifier.sol",
+        include_str!("../../../contracts/src/interfaces/IECDSACertificateVerifier.sol"),
+    ),
+    (
+        "src/interfaces/IKeyRegistrar.sol",
+        include_str!("../../../contracts/src/interfaces/IKeyRegistrar.sol"),
+    ),
+    (
+        "src/interfaces/IOperatorTableCalculator.sol",
+        include_str!("../../../contracts/src/interfaces/IOperatorTableCalculator.sol"),
+    ),
+    (
+        "src/interfaces/IOperatorTableUpdater.sol",
+        include_str!("../../../contracts/src/interfaces/IOperatorTableUpdater.sol"),
+    ),
+    (
+        "src/interfaces/ISignatureUtilsMixin.sol",
+        include_str!("../../../contracts/src/interfaces/ISignatureUtilsMixin.sol"),
+    ),
+    (
+        "src/interfaces/ITaskAVSRegistrarBase.sol",
+        include_str!("../../../contracts/src/interfaces/ITaskAVSRegistrarBase.sol"),
+    ),
+    (
+        "src/interfaces/ITaskMailbox.sol",
+        include_str!("../../../contracts/src/interfaces/ITaskMailbox.sol"),
+    ),
+    (
+        "src/libraries/BN254.sol",
+        include_str!("../../../contracts/src/libraries/BN254.sol"),
+    ),
+    (
+        "src/libraries/OperatorSetLib.sol",
+        include_str!("../../../contracts/src/libraries/OperatorSetLib.sol"),
+    ),
+    (
+        "src/avs/TaskAVSRegistrarBase.sol",
+        include_str!("../../../contracts/src/avs/TaskAVSRegistrarBase.sol"),
+    ),
+    (
+        "test/utils/Test.sol",
+        include_str!("../../../contracts/test/utils/Test.sol"),
+    ),
+];
+
+/// Create a new AVS project (performer, contracts, tests, ponos.toml).
+///
+/// The project holds a performer crate on the Ponos SDK with end-to-end devnet tests, the AVS's
 /// contracts (a task hook and an operator registrar) with forge tests, and `ponos.toml`.
 ///
-/// Examples:
-///   ponos new my-avs
-///   ponos new my-avs --curve ecdsa --dir ~/code
+/// The project is self-contained: it names no path outside itself in any file it commits. The
+/// Ponos contracts it builds on are copied into `contracts/lib/ponos`, OpenZeppelin comes from
+/// npm (`package.json`), and the Ponos crates from crates.io; until those are published, a
+/// machine-local `.cargo/config.toml` (git-ignored) points cargo at a Ponos checkout.
 #[derive(Debug, Args)]
+#[command(after_help = "Examples:\n  ponos new my-avs\n  ponos new my-avs --curve ecdsa --dir ~/code\n  ponos new my-avs --ponos-path ~/src/ponos     # build against this checkout")]
 pub(crate) struct NewArgs {
     /// The AVS's name: letters, digits and dashes, starting with a letter (e.g. my-avs).
     name: String,
@@ -87,9 +167,16 @@ pub(crate) struct NewArgs {
     /// The directory to create the project in.
     #[arg(long, default_value = ".")]
     dir: PathBuf,
-    /// The Ponos checkout the project builds against (SDK, devkit, contracts).
-    #[arg(long, env = "PONOS_PATH")]
+    /// A Ponos checkout to build the Ponos crates from (named in the git-ignored
+    /// .cargo/config.toml only). Default: the checkout this `ponos` was built from, if any.
+    #[arg(long, env = "PONOS_PATH", conflicts_with = "crates_io")]
     ponos_path: Option<PathBuf>,
+    /// Use the Ponos crates published on crates.io, with no local checkout.
+    #[arg(long)]
+    crates_io: bool,
+    /// Do not install the contract libraries with npm now (`ponos build` does it later).
+    #[arg(long)]
+    no_install: bool,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -109,7 +196,7 @@ struct Context {
 }
 
 /// Checks a project name and derives the identifiers the templates use.
-fn context(name: &str, curve: &'static str, ponos_path: &Path) -> Result<Context, String> {
+fn context(name: &str, curve: &'static str, ponos_path: Option<&Path>) -> Result<Context, String> {
     let valid = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
         && name
             .chars()
@@ -137,17 +224,30 @@ fn context(name: &str, curve: &'static str, ponos_path: &Path) -> Result<Context
         crate_name,
         type_name,
         curve,
-        ponos_path: ponos_path.display().to_string(),
+        ponos_path: ponos_path.map(|p| p.display().to_string()).unwrap_or_default(),
     })
 }
 
-/// Renders every template into `root`.
-fn render(root: &Path, context: &Context) -> Result<Vec<PathBuf>, String> {
+/// Writes `body` to `path`, creating its directory.
+fn write_file(path: &Path, body: &str) -> Result<(), String> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
+    }
+    std::fs::write(path, body).map_err(|e| format!("{}: {e}", path.display()))
+}
+
+/// Renders every template into `root`, copies the Ponos contracts into `contracts/lib/ponos`,
+/// and, with a checkout, writes the machine-local cargo configuration.
+fn render(root: &Path, context: &Context, checkout: bool) -> Result<Vec<PathBuf>, String> {
     let mut engine = Handlebars::new();
     engine.register_escape_fn(handlebars::no_escape);
     engine.set_strict_mode(true);
     let mut written = Vec::new();
-    for (source, target, text) in TEMPLATES {
+    let mut templates: Vec<(&str, &str, &str)> = TEMPLATES.to_vec();
+    if checkout {
+        templates.push(("cargo-config.toml", ".cargo/config.toml", CARGO_CONFIG));
+    }
+    for (source, target, text) in templates {
         let target = engine
             .render_template(target, context)
             .map_err(|e| format!("template {source}: {e}"))?;
@@ -155,81 +255,95 @@ fn render(root: &Path, context: &Context) -> Result<Vec<PathBuf>, String> {
             .render_template(text, context)
             .map_err(|e| format!("template {source}: {e}"))?;
         let path = root.join(target);
-        if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| format!("{}: {e}", parent.display()))?;
-        }
-        std::fs::write(&path, body).map_err(|e| format!("{}: {e}", path.display()))?;
+        write_file(&path, &body)?;
+        written.push(path);
+    }
+    for (path, text) in PONOS_CONTRACTS {
+        let path = root.join("contracts/lib/ponos").join(path);
+        write_file(&path, text)?;
         written.push(path);
     }
     Ok(written)
 }
 
+/// The Ponos checkout to build against: the one given, else the one this binary was built
+/// from when it is still there, else none (crates.io).
+fn checkout(given: Option<PathBuf>, crates_io: bool) -> Result<Option<PathBuf>, String> {
+    if crates_io {
+        return Ok(None);
+    }
+    let explicit = given.is_some();
+    let path = given.unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."));
+    let is_checkout = |p: &Path| p.join("runtime/performer/Cargo.toml").is_file();
+    match path.canonicalize() {
+        Ok(path) if is_checkout(&path) => Ok(Some(path)),
+        _ if explicit => Err(format!(
+            "{} is not a Ponos checkout (no runtime/performer/Cargo.toml); pass the checkout's root to --ponos-path",
+            path.display()
+        )),
+        _ => Ok(None),
+    }
+}
+
 impl NewArgs {
     pub(crate) async fn run(self) -> eyre::Result<i32> {
-        let ponos_path = match self.ponos_path {
-            Some(path) => path,
-            None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".."),
-        };
-        let Ok(ponos_path) = ponos_path.canonicalize() else {
-            eprintln!(
-                "error: no Ponos checkout at {}; pass --ponos-path (or PONOS_PATH)",
-                ponos_path.display()
-            );
-            return Ok(1);
-        };
-        if !ponos_path.join("runtime/performer/Cargo.toml").is_file() {
-            eprintln!(
-                "error: {} is not a Ponos checkout (no runtime/performer); pass --ponos-path",
-                ponos_path.display()
-            );
-            return Ok(1);
-        }
-        let curve = match self.curve {
-            CurveArg::Bn254 => "bn254",
-            CurveArg::Ecdsa => "ecdsa",
-        };
-        let context = match context(&self.name, curve, &ponos_path) {
-            Ok(context) => context,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(1);
-            }
-        };
-        let root = self.dir.join(&self.name);
-        if root.exists() {
-            eprintln!(
-                "error: {} already exists; pick another name or --dir",
-                root.display()
-            );
-            return Ok(1);
-        }
-        let rendered = render(&root, &context).and_then(|files| {
-            // Start from the dependency versions this Ponos checkout is tested with.
-            let lock = ponos_path.join("Cargo.lock");
-            if lock.is_file() {
-                std::fs::copy(&lock, root.join("Cargo.lock"))
-                    .map_err(|e| format!("copying {}: {e}", lock.display()))?;
-            }
-            Ok(files)
-        });
-        match rendered {
-            Ok(files) => {
-                println!(
-                    "created {} ({} files, {curve} executor set)",
-                    root.display(),
-                    files.len()
-                );
-                println!("next:");
-                println!("  cd {}", root.display());
-                println!("  cargo test        # the performer, and the AVS end to end on a devnet");
-                println!("  forge test        # the contracts");
-                Ok(0)
-            }
+        match self.create().await {
+            Ok(()) => Ok(0),
             Err(message) => {
                 eprintln!("error: {message}");
                 Ok(1)
             }
         }
+    }
+
+    async fn create(self) -> Result<(), String> {
+        let checkout = checkout(self.ponos_path, self.crates_io)?;
+        let curve = match self.curve {
+            CurveArg::Bn254 => "bn254",
+            CurveArg::Ecdsa => "ecdsa",
+        };
+        let context = context(&self.name, curve, checkout.as_deref())?;
+        let root = self.dir.join(&self.name);
+        if root.exists() {
+            return Err(format!(
+                "{} already exists; pick another name or --dir",
+                root.display()
+            ));
+        }
+        let files = render(&root, &context, checkout.is_some())?;
+        if let Some(checkout) = &checkout {
+            // Start from the dependency versions this Ponos checkout is tested with.
+            let lock = checkout.join("Cargo.lock");
+            if lock.is_file() {
+                std::fs::copy(&lock, root.join("Cargo.lock"))
+                    .map_err(|e| format!("copying {}: {e}", lock.display()))?;
+            }
+        }
+        println!(
+            "created {} ({} files, {curve} executor set)",
+            root.display(),
+            files.len()
+        );
+        match &checkout {
+            Some(path) => println!(
+                "ponos crates: from {} (machine-local .cargo/config.toml)",
+                path.display()
+            ),
+            None => println!("ponos crates: from crates.io"),
+        }
+        if !self.no_install {
+            // The project builds without it (`ponos build` installs it), so a failure here is
+            // a note, not an error.
+            if let Err(message) = super::build::install_contract_libraries(&root).await {
+                eprintln!("note: {message}; `ponos build` tries again");
+            }
+        }
+        println!("next:");
+        println!("  cd {}", root.display());
+        println!("  ponos build       # contracts, the performer binary and its image");
+        println!("  cargo test        # the performer, and the AVS end to end on a devnet");
+        println!("  forge test        # the contracts");
+        Ok(())
     }
 }
 
@@ -239,7 +353,7 @@ mod tests {
 
     #[test]
     fn names_become_identifiers_and_bad_names_are_refused() {
-        let c = context("my-avs", "bn254", Path::new("/p")).unwrap();
+        let c = context("my-avs", "bn254", None).unwrap();
         assert_eq!(
             (
                 c.crate_name.as_str(),
@@ -248,9 +362,9 @@ mod tests {
             ),
             ("my-avs", "my_avs", "MyAvs")
         );
-        assert!(context("9lives", "bn254", Path::new("/p")).is_err());
+        assert!(context("9lives", "bn254", None).is_err());
         assert!(
-            context("bad name", "bn254", Path::new("/p"))
+            context("bad name", "bn254", None)
                 .unwrap_err()
                 .contains("letters")
         );
@@ -259,9 +373,17 @@ mod tests {
     #[test]
     fn every_template_renders() {
         let dir = std::env::temp_dir().join(format!("ponos-new-{}", std::process::id()));
-        let c = context("price-oracle", "ecdsa", Path::new("/ponos")).unwrap();
-        let files = render(&dir, &c).unwrap();
-        assert_eq!(files.len(), TEMPLATES.len());
+        let c = context("price-oracle", "ecdsa", Some(Path::new("/home/dev/ponos-checkout"))).unwrap();
+        let files = render(&dir, &c, true).unwrap();
+        assert_eq!(files.len(), TEMPLATES.len() + 1 + PONOS_CONTRACTS.len());
+        // Only the git-ignored cargo configuration names the checkout.
+        for file in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let local = file.ends_with(".cargo/config.toml");
+            assert_eq!(text.contains("/home/dev/ponos-checkout"), local, "{}", file.display());
+        }
+        let ignored = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
+        assert!(ignored.lines().any(|l| l == "/.cargo/config.toml"));
         let hook =
             std::fs::read_to_string(dir.join("contracts/src/PriceOracleTaskHook.sol")).unwrap();
         assert!(hook.contains("contract PriceOracleTaskHook is IAVSTaskHook"));

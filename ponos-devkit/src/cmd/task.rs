@@ -13,12 +13,17 @@ use alloy::{
 };
 use clap::{Args, Subcommand, ValueEnum};
 use ponos_chain::contracts::{TaskMailbox, task_mailbox};
-use ponos_devkit::devnet::{ChainSummary, DevnetSummary, certificate_summary, read_summary};
+use ponos_devkit::devnet::{
+    ChainSummary, DevnetSummary, certificate_summary,
+    notes::{TaskNotes, read_notes},
+    read_summary,
+};
+use tokio_stream::StreamExt as _;
 use serde::Serialize;
 
 use super::devnet::StateArgs;
 
-/// Create tasks on the devnet and read their results.
+/// Create tasks on the devnet and show their verified results.
 #[derive(Debug, Args)]
 pub(crate) struct TaskArgs {
     #[command(subcommand)]
@@ -27,29 +32,23 @@ pub(crate) struct TaskArgs {
 
 #[derive(Debug, Subcommand)]
 enum TaskCommand {
-    /// Create a task, wait for `TaskVerified`, print the result, latency and certificate.
+    /// Create a task, wait for its fate, print the result, latency and certificate.
     ///
-    /// Exit codes: 0 verified, 1 bad input or no devnet, 2 not verified within --timeout.
+    /// Waits until the task is verified, or until the devnet knows it cannot be (every
+    /// operator that could make up the threshold refused it or failed: their reasons are
+    /// printed), or --timeout.
     ///
-    /// Examples:
-    ///   ponos task create --payload 0x2a
-    ///   ponos task create --text 7
-    ///   ponos task create --payload @input.bin --chain l2 --json
-    ///   ponos task create --abi "uint256,string" 42 hello --returns "uint256"
+    /// Exit codes: 0 verified, 1 bad input or no devnet, 2 not verified (failed, expired, or
+    /// still open at --timeout).
+    #[command(after_help = "Examples:\n  ponos task create --text 7\n  ponos task create --payload 0x37                  # the same bytes, as hex\n  ponos task create --payload @input.txt --chain l2 --json\n  ponos task create --abi uint256 7 --returns uint256")]
     Create(CreateArgs),
     /// Show one task: where it is, its status, and its result once verified.
     ///
     /// Exit codes: 0 found, 1 bad input, no devnet, or no such task.
-    ///
-    /// Examples:
-    ///   ponos task status 0x3f…e1
-    ///   ponos task status 0x3f…e1 --returns "uint256" --json
+    #[command(after_help = "Examples:\n  ponos task status 0x3f…e1                         # a hash from task create or task list\n  ponos task status 0x3f…e1 --returns uint256 --json")]
     Status(StatusArgs),
     /// List the devnet's tasks, oldest first, with their status.
-    ///
-    /// Examples:
-    ///   ponos task list
-    ///   ponos task list --chain l2 --json
+    #[command(after_help = "Examples:\n  ponos task list\n  ponos task list --chain l2 --json")]
     List(ListArgs),
 }
 
@@ -88,7 +87,7 @@ struct CreateArgs {
     /// The chain to create it on.
     #[arg(long, value_enum, default_value = "l1")]
     chain: ChainArg,
-    /// Seconds to wait for the verified result.
+    /// Seconds to wait for the task's fate.
     #[arg(long, default_value_t = 120)]
     timeout: u64,
     #[command(flatten)]
@@ -185,36 +184,145 @@ fn show_value(value: &DynSolValue) -> String {
     }
 }
 
-/// A result as text (when it is printable UTF-8) and decoded (with `--returns`).
-#[derive(Debug, Default, Serialize)]
-struct Readable {
-    /// The result's bytes as text.
-    #[serde(rename = "result_text", skip_serializing_if = "Option::is_none")]
-    text: Option<String>,
+/// A task as every `ponos task` command prints it with `--json` (`create` and `status` one
+/// object, `list` an array of them). Every key is always there; `null` means not known (yet).
+#[derive(Debug, Serialize)]
+struct TaskReport {
+    /// The task hash.
+    task: B256,
+    /// `l1` or `l2`.
+    chain: String,
+    chain_id: u64,
+    /// `verified`, `failed` (no result can reach the threshold: see `reasons`), `expired`, or
+    /// `created` (open).
+    status: &'static str,
+    /// The block `createTask` landed in.
+    block: Option<u64>,
+    payload_hex: Bytes,
+    result_hex: Option<Bytes>,
+    /// The result as text, when it is printable UTF-8.
+    result_text: Option<String>,
     /// The result decoded as `--returns` says, a value each.
-    #[serde(rename = "result_decoded", skip_serializing_if = "Option::is_none")]
-    decoded: Option<Vec<String>>,
+    result_decoded: Option<Vec<String>>,
+    /// From `createTask` sent to `TaskVerified` seen on the chain (`task create` only).
+    latency_ms: Option<u64>,
+    signers: Option<usize>,
+    non_signers: Option<usize>,
+    /// Why it is not verified: each operator's failure as its executor reported it, and how
+    /// the aggregator's session ended.
+    reasons: Vec<String>,
+    /// Anything else worth knowing (a result that does not decode as `--returns`).
+    warnings: Vec<String>,
 }
 
-impl Readable {
-    fn new(result: &[u8], returns: Option<&str>) -> Result<Self, String> {
-        Ok(Self {
-            text: std::str::from_utf8(result)
-                .ok()
-                .filter(|t| !t.is_empty() && t.chars().all(|c| !c.is_control()))
-                .map(str::to_owned),
-            decoded: returns.map(|spec| decode_abi(spec, result)).transpose()?,
-        })
-    }
-
-    /// How people read it: the decoded values, else the quoted text.
-    fn display(&self) -> Option<String> {
-        match (&self.decoded, &self.text) {
-            (Some(values), _) => Some(values.join(", ")),
-            (None, Some(text)) => Some(format!("{text:?}")),
-            (None, None) => None,
+impl TaskReport {
+    fn new(task: B256, chain: &ChainSummary, payload: Bytes) -> Self {
+        Self {
+            task,
+            chain: chain.name.clone(),
+            chain_id: chain.chain_id,
+            status: "created",
+            block: None,
+            payload_hex: payload,
+            result_hex: None,
+            result_text: None,
+            result_decoded: None,
+            latency_ms: None,
+            signers: None,
+            non_signers: None,
+            reasons: Vec::new(),
+            warnings: Vec::new(),
         }
     }
+
+    /// Fills in the verified result, as text and decoded as `returns` says (a result that does
+    /// not decode is shown raw, with a warning).
+    fn verified(&mut self, result: Bytes, returns: Option<&str>) {
+        self.status = "verified";
+        self.result_text = std::str::from_utf8(&result)
+            .ok()
+            .filter(|t| !t.is_empty() && t.chars().all(|c| !c.is_control()))
+            .map(str::to_owned);
+        if let Some(spec) = returns {
+            match decode_abi(spec, &result) {
+                Ok(values) => self.result_decoded = Some(values),
+                Err(why) => self.warnings.push(why),
+            }
+        }
+        self.result_hex = Some(result);
+    }
+
+    /// Signers and non-signers from the certificate.
+    fn certificate(&mut self, certificate: &[u8], summary: &DevnetSummary) {
+        let (signers, non_signers) = certificate_summary(
+            certificate,
+            summary.executors.len(),
+            summary.curve == "bn254",
+        );
+        self.signers = Some(signers);
+        self.non_signers = Some(non_signers);
+    }
+
+    /// What the devnet noted of an open task: it failed when no result can reach the threshold.
+    fn noted(&mut self, notes: Option<TaskNotes>) {
+        let Some(notes) = notes else { return };
+        if self.status == "created" && notes.failed() {
+            self.status = "failed";
+        }
+        if self.status != "verified" {
+            self.reasons = notes.reasons;
+            self.reasons.extend(notes.error);
+        }
+    }
+
+    /// The result as people read it: the decoded values, else the quoted text, else hex.
+    fn shown_result(&self) -> Option<String> {
+        match (&self.result_decoded, &self.result_text, &self.result_hex) {
+            (Some(values), _, _) => Some(values.join(", ")),
+            (None, Some(text), _) => Some(format!("{text:?}")),
+            (None, None, hex) => hex.as_ref().map(ToString::to_string),
+        }
+    }
+
+    fn print(&self, json: bool) -> eyre::Result<()> {
+        if json {
+            println!("{}", serde_json::to_string_pretty(self)?);
+            return Ok(());
+        }
+        println!(
+            "{:<10} task {} on {} (chain {})",
+            self.status, self.task, self.chain, self.chain_id
+        );
+        if let Some(result) = self.shown_result() {
+            println!("result     {result}");
+        }
+        if let Some(hex) = &self.result_hex {
+            println!("result hex {hex}");
+        }
+        if let Some(latency) = self.latency_ms {
+            println!("latency    {latency} ms (createTask sent to TaskVerified on chain)");
+        }
+        if let (Some(signers), Some(non_signers)) = (self.signers, self.non_signers) {
+            println!("cert       {signers} signers, {non_signers} non-signers");
+        }
+        for reason in &self.reasons {
+            println!("reason     {reason}");
+        }
+        for warning in &self.warnings {
+            eprintln!("warning: {warning}");
+        }
+        Ok(())
+    }
+}
+
+/// Prints `message` as the one error line (and as `{"error": ...}` on stdout with `--json`)
+/// and returns exit code `code`.
+fn fail(json: bool, message: impl std::fmt::Display, code: i32) -> i32 {
+    if json {
+        println!("{}", serde_json::json!({ "error": message.to_string() }));
+    }
+    eprintln!("error: {message}");
+    code
 }
 
 /// The devnet's summary and a read-only connection to each of its chains (`only`, when given).
@@ -222,7 +330,7 @@ async fn connect(
     state: &StateArgs,
     only: Option<ChainArg>,
 ) -> Result<(DevnetSummary, Vec<(ChainSummary, DynProvider)>), String> {
-    let summary = read_summary(&state.state_dir).map_err(|e| e.to_string())?;
+    let summary = read_summary(&state.dir()).map_err(|e| e.to_string())?;
     let mut chains = Vec::new();
     for chain in &summary.chains {
         if only.is_some_and(|c| c.name() != chain.name) {
@@ -266,7 +374,7 @@ pub(crate) fn parse_payload(value: &str) -> Result<Vec<u8>, String> {
     }
     let Some(digits) = value.strip_prefix("0x") else {
         return Err(format!(
-            "--payload {value:?}: give 0x-prefixed hex (e.g. 0x2a) or @file"
+            "--payload {value:?}: give 0x-prefixed hex (e.g. 0x37) or @file"
         ));
     };
     let bytes = hex::decode(digits).map_err(|e| format!("--payload {value:?} is not hex: {e}"))?;
@@ -274,19 +382,6 @@ pub(crate) fn parse_payload(value: &str) -> Result<Vec<u8>, String> {
         return Err("--payload is empty; the mailbox refuses empty payloads".into());
     }
     Ok(bytes)
-}
-
-#[derive(Serialize)]
-struct Shown {
-    task: B256,
-    chain_id: u64,
-    status: &'static str,
-    result_hex: Option<Bytes>,
-    #[serde(flatten)]
-    readable: Readable,
-    latency_ms: u64,
-    signers: usize,
-    non_signers: usize,
 }
 
 impl TaskArgs {
@@ -299,8 +394,11 @@ impl TaskArgs {
     }
 }
 
+/// The `TaskVerified` log of one task, decoded.
+type Verified = alloy::rpc::types::Log<TaskMailbox::TaskVerified>;
+
 impl CreateArgs {
-    async fn run(self) -> eyre::Result<i32> {
+    fn payload(&self) -> Result<Vec<u8>, String> {
         let payload = match (&self.payload, &self.text, &self.abi) {
             (Some(payload), _, _) => parse_payload(payload),
             (None, Some(text), _) if text.is_empty() => {
@@ -309,43 +407,55 @@ impl CreateArgs {
             (None, Some(text), _) => Ok(text.clone().into_bytes()),
             (None, None, Some(abi)) => encode_abi(abi, &self.values),
             (None, None, None) => Err("give --payload, --text or --abi".into()),
-        };
-        if let Some(spec) = &self.returns
-            && let Err(e) = abi_tuple(spec)
-        {
-            eprintln!("error: --returns {e}");
-            return Ok(1);
+        }?;
+        if let Some(spec) = &self.returns {
+            abi_tuple(spec).map_err(|e| format!("--returns {e}"))?;
         }
-        let payload = match payload {
+        Ok(payload)
+    }
+
+    async fn run(self) -> eyre::Result<i32> {
+        let json = self.state.json;
+        let payload = match self.payload() {
             Ok(payload) => payload,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(1);
-            }
+            Err(message) => return Ok(fail(json, message, 1)),
         };
-        let summary = match read_summary(&self.state.state_dir) {
+        let summary = match read_summary(&self.state.dir()) {
             Ok(summary) => summary,
-            Err(error) => {
-                eprintln!("error: {error}");
-                return Ok(1);
-            }
+            Err(error) => return Ok(fail(json, error, 1)),
         };
         let name = self.chain.name();
         let Some(chain) = summary.chains.iter().find(|c| c.name == name) else {
-            eprintln!("error: this devnet runs no {name}");
-            return Ok(1);
+            return Ok(fail(json, format!("this devnet runs no {name}"), 1));
+        };
+        let gone = || {
+            format!(
+                "the devnet's {name} at {} does not answer; is `ponos devnet up` still running?",
+                chain.rpc_url
+            )
         };
         let signer = PrivateKeySigner::from_bytes(&summary.task_creator_key)?;
         let provider = ProviderBuilder::new()
             .wallet(EthereumWallet::from(signer))
             .connect_http(chain.rpc_url.parse()?);
-        if provider.get_chain_id().await.is_err() {
-            eprintln!(
-                "error: the devnet's {name} at {} does not answer; is `ponos devnet up` still running?",
-                chain.rpc_url
-            );
-            return Ok(1);
-        }
+        // TaskVerified is pushed over the node's WebSocket as its block is mined: the latency
+        // is the chain's, not a polling interval's. Subscribed before the task exists.
+        let ws_url = chain.rpc_url.replacen("http", "ws", 1);
+        let Ok(ws) = ProviderBuilder::new()
+            .connect_ws(alloy::providers::WsConnect::new(ws_url))
+            .await
+        else {
+            return Ok(fail(json, gone(), 1));
+        };
+        let filter = alloy::rpc::types::Filter::new()
+            .address(chain.task_mailbox)
+            .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
+            .topic3(summary.avs.into_word());
+        let Ok(subscription) = ws.subscribe_logs(&filter).await else {
+            return Ok(fail(json, gone(), 1));
+        };
+        let mut verified = subscription.into_stream();
+
         let mailbox = TaskMailbox::new(chain.task_mailbox, &provider);
         let params = task_mailbox::ITaskMailboxTypes::TaskParams {
             refundCollector: summary.task_creator,
@@ -353,209 +463,182 @@ impl CreateArgs {
                 avs: summary.avs,
                 id: ponos_devnet::EXECUTOR_SET,
             },
-            payload: payload.into(),
+            payload: payload.clone().into(),
         };
         let started = Instant::now();
-        let receipt = mailbox
+        let pending = match mailbox
             .createTask(params)
             .from(summary.task_creator)
             .send()
-            .await?
-            .get_receipt()
-            .await?;
-        let task = receipt
+            .await
+        {
+            Ok(pending) => pending,
+            Err(error) => return Ok(fail(json, format!("createTask: {error}"), 1)),
+        };
+        // The devnet mines each transaction as it arrives: the receipt is there at once.
+        let tx = *pending.tx_hash();
+        let receipt = loop {
+            if let Some(receipt) = provider.get_transaction_receipt(tx).await? {
+                break receipt;
+            }
+            tokio::time::sleep(Duration::from_millis(2)).await;
+        };
+        let Some(task) = receipt
             .inner
             .logs()
             .iter()
             .find_map(|l| l.log_decode::<TaskMailbox::TaskCreated>().ok())
             .map(|l| l.inner.data.taskHash)
-            .ok_or_else(|| eyre::eyre!("createTask emitted no TaskCreated"))?;
-        if !self.state.json {
-            eprintln!("task {task} created on {name}; waiting for TaskVerified");
+        else {
+            return Ok(fail(
+                json,
+                format!("createTask {tx} reverted or emitted no TaskCreated"),
+                1,
+            ));
+        };
+        let mut report = TaskReport::new(task, chain, payload.into());
+        report.block = receipt.block_number;
+        if !json {
+            eprintln!("task {task} created on {name}; waiting for its fate");
         }
-        let until = Instant::now() + Duration::from_secs(self.timeout);
-        loop {
-            if mailbox.getTaskStatus(task).call().await? == 2 {
-                break;
-            }
-            if Instant::now() >= until {
-                eprintln!(
-                    "error: task {task} was not verified within {} s",
-                    self.timeout
-                );
-                return Ok(2);
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let latency_ms = started.elapsed().as_millis() as u64;
-        let result = mailbox.getTaskResult(task).call().await?;
-        let filter = alloy::rpc::types::Filter::new()
-            .address(chain.task_mailbox)
-            .event_signature(
-                <TaskMailbox::TaskVerified as alloy::sol_types::SolEvent>::SIGNATURE_HASH,
-            )
-            .topic2(task)
-            .from_block(receipt.block_number.unwrap_or_default());
-        // The node may index the block's logs a moment after its state.
-        let mut certificate = Bytes::new();
-        for _ in 0..100 {
-            let logs = provider.get_logs(&filter).await?;
-            if let Some(event) = logs
-                .first()
-                .and_then(|l| l.log_decode::<TaskMailbox::TaskVerified>().ok())
-            {
-                certificate = event.inner.data.executorCert;
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
-        let (signers, non_signers) = certificate_summary(
-            &certificate,
-            summary.executors.len(),
-            summary.curve == "bn254",
-        );
-        let readable = match Readable::new(&result, self.returns.as_deref()) {
-            Ok(readable) => readable,
-            Err(message) => {
-                eprintln!("error: task {task} verified, but {message}");
-                return Ok(1);
+
+        let deadline = tokio::time::sleep(Duration::from_secs(self.timeout));
+        tokio::pin!(deadline);
+        let mut notes_tick = tokio::time::interval(Duration::from_millis(20));
+        let code = loop {
+            tokio::select! {
+                log = verified.next() => {
+                    let Some(log) = log else {
+                        return Ok(fail(json, gone(), 1));
+                    };
+                    let Ok(event) = log.log_decode::<TaskMailbox::TaskVerified>() else {
+                        continue;
+                    };
+                    if event.inner.data.taskHash != task {
+                        continue;
+                    }
+                    report.latency_ms = Some(started.elapsed().as_millis() as u64);
+                    let Verified { inner, .. } = event;
+                    report.certificate(&inner.data.executorCert, &summary);
+                    report.verified(inner.data.result, self.returns.as_deref());
+                    break 0;
+                }
+                _ = notes_tick.tick() => {
+                    let notes = read_notes(&self.state.dir(), task);
+                    if notes.as_ref().is_some_and(TaskNotes::failed) {
+                        report.noted(notes);
+                        if report.reasons.iter().any(|r| r.contains("expired")) {
+                            report.status = "expired";
+                        }
+                        break 2;
+                    }
+                }
+                () = &mut deadline => {
+                    report.noted(read_notes(&self.state.dir(), task));
+                    report.warnings.push(format!(
+                        "not verified within {} s (--timeout); the aggregator goes on until the task's deadline",
+                        self.timeout
+                    ));
+                    break 2;
+                }
             }
         };
-        let shown = Shown {
-            task,
-            chain_id: chain.chain_id,
-            status: "verified",
-            readable,
-            result_hex: Some(result),
-            latency_ms,
-            signers,
-            non_signers,
-        };
-        if self.state.json {
-            println!("{}", serde_json::to_string_pretty(&shown)?);
-        } else {
-            println!("verified   task {task} on chain {}", shown.chain_id);
-            if let Some(text) = shown.readable.display() {
-                println!("result     {text}");
-            }
-            println!(
-                "result hex {}",
-                shown
-                    .result_hex
-                    .as_ref()
-                    .map(|b| b.to_string())
-                    .unwrap_or_default()
-            );
-            println!("latency    {latency_ms} ms (createTask to TaskVerified)");
-            println!(
-                "cert       {} {} signers, {} non-signers",
-                summary.curve, signers, non_signers
-            );
+        report.print(json)?;
+        if code != 0 && !json {
+            eprintln!("error: task {task} is {}", report.status);
         }
-        Ok(0)
+        Ok(code)
     }
 }
 
-#[derive(Serialize)]
-struct TaskRow {
+/// The report of `task` on `chain`, read from the mailbox and the devnet's notes; `None` when
+/// the chain has no such task.
+async fn read_report(
+    summary: &DevnetSummary,
+    state: &StateArgs,
+    chain: &ChainSummary,
+    provider: &DynProvider,
     task: B256,
-    chain: String,
-    chain_id: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    block: Option<u64>,
-    status: &'static str,
-    payload_hex: Bytes,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    result_hex: Option<Bytes>,
-    #[serde(flatten)]
-    readable: Readable,
+    returns: Option<&str>,
+) -> eyre::Result<Option<TaskReport>> {
+    let mailbox = TaskMailbox::new(chain.task_mailbox, provider);
+    let info = mailbox.getTaskInfo(task).call().await?;
+    if info.status == 0 {
+        return Ok(None);
+    }
+    let mut report = TaskReport::new(task, chain, info.payload);
+    report.status = status_name(info.status);
+    if info.status == 2 {
+        report.verified(info.result, returns);
+        let filter = alloy::rpc::types::Filter::new()
+            .address(chain.task_mailbox)
+            .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
+            .topic2(task)
+            .from_block(0);
+        if let Some(event) = provider
+            .get_logs(&filter)
+            .await?
+            .first()
+            .and_then(|l| l.log_decode::<TaskMailbox::TaskVerified>().ok())
+        {
+            report.certificate(&event.inner.data.executorCert, summary);
+        }
+    }
+    report.noted(read_notes(&state.dir(), task));
+    Ok(Some(report))
 }
 
 impl StatusArgs {
     async fn run(self) -> eyre::Result<i32> {
+        let json = self.state.json;
         let task: B256 = match self.task.parse() {
             Ok(task) => task,
             Err(_) => {
-                eprintln!(
-                    "error: {:?} is not a task hash (0x followed by 64 hex digits)",
+                let message = format!(
+                    "{:?} is not a task hash (0x followed by 64 hex digits, from `ponos task list`)",
                     self.task
                 );
-                return Ok(1);
+                return Ok(fail(json, message, 1));
             }
         };
-        let (_, chains) = match connect(&self.state, self.chain).await {
+        if let Some(spec) = &self.returns
+            && let Err(e) = abi_tuple(spec)
+        {
+            return Ok(fail(json, format!("--returns {e}"), 1));
+        }
+        let (summary, chains) = match connect(&self.state, self.chain).await {
             Ok(connected) => connected,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(1);
-            }
+            Err(message) => return Ok(fail(json, message, 1)),
         };
         for (chain, provider) in &chains {
-            let mailbox = TaskMailbox::new(chain.task_mailbox, provider);
-            let info = mailbox.getTaskInfo(task).call().await?;
-            if info.status == 0 {
-                continue;
-            }
-            let result = (info.status == 2).then_some(info.result);
-            let readable = match result
-                .as_deref()
-                .map(|r| Readable::new(r, self.returns.as_deref()))
-            {
-                Some(Err(message)) => {
-                    eprintln!("error: {message}");
-                    return Ok(1);
-                }
-                Some(Ok(readable)) => readable,
-                None => Readable::default(),
-            };
-            let row = TaskRow {
+            if let Some(report) = read_report(
+                &summary,
+                &self.state,
+                chain,
+                provider,
                 task,
-                chain: chain.name.clone(),
-                chain_id: chain.chain_id,
-                block: None,
-                status: status_name(info.status),
-                payload_hex: info.payload,
-                result_hex: result,
-                readable,
-            };
-            if self.state.json {
-                println!("{}", serde_json::to_string_pretty(&row)?);
-            } else {
-                println!(
-                    "task       {task} on {} (chain {})",
-                    row.chain, row.chain_id
-                );
-                println!("status     {}", row.status);
-                println!(
-                    "created    {} (unix s) by {}",
-                    info.creationTime, info.creator
-                );
-                println!("payload    {}", row.payload_hex);
-                if let Some(text) = row.readable.display() {
-                    println!("result     {text}");
-                }
-                if let Some(hex) = &row.result_hex {
-                    println!("result hex {hex}");
-                }
+                self.returns.as_deref(),
+            )
+            .await?
+            {
+                report.print(json)?;
+                return Ok(0);
             }
-            return Ok(0);
         }
-        eprintln!(
-            "error: no task {task} on this devnet's {}",
+        let message = format!(
+            "no task {task} on this devnet's {}",
             self.chain.map_or("chains", ChainArg::name)
         );
-        Ok(1)
+        Ok(fail(json, message, 1))
     }
 }
 
 impl ListArgs {
     async fn run(self) -> eyre::Result<i32> {
+        let json = self.state.json;
         let (summary, chains) = match connect(&self.state, self.chain).await {
             Ok(connected) => connected,
-            Err(message) => {
-                eprintln!("error: {message}");
-                return Ok(1);
-            }
+            Err(message) => return Ok(fail(json, message, 1)),
         };
         let mut rows = Vec::new();
         for (chain, provider) in &chains {
@@ -564,40 +647,25 @@ impl ListArgs {
                 .event_signature(TaskMailbox::TaskCreated::SIGNATURE_HASH)
                 .topic3(summary.avs.into_word())
                 .from_block(0);
-            let mailbox = TaskMailbox::new(chain.task_mailbox, provider);
             for log in provider.get_logs(&filter).await? {
-                let block = log.block_number.unwrap_or_default();
                 let Ok(event) = log.log_decode::<TaskMailbox::TaskCreated>() else {
                     continue;
                 };
                 let task = event.inner.data.taskHash;
-                let status = mailbox.getTaskStatus(task).call().await?;
-                let result = if status == 2 {
-                    Some(mailbox.getTaskResult(task).call().await?)
-                } else {
-                    None
-                };
-                rows.push(TaskRow {
-                    task,
-                    chain: chain.name.clone(),
-                    chain_id: chain.chain_id,
-                    block: Some(block),
-                    status: status_name(status),
-                    payload_hex: event.inner.data.payload.clone(),
-                    readable: result
-                        .as_deref()
-                        .and_then(|r| Readable::new(r, None).ok())
-                        .unwrap_or_default(),
-                    result_hex: result,
-                });
+                if let Some(mut report) =
+                    read_report(&summary, &self.state, chain, provider, task, None).await?
+                {
+                    report.block = log.block_number;
+                    rows.push(report);
+                }
             }
         }
-        if self.state.json {
+        if json {
             println!("{}", serde_json::to_string_pretty(&rows)?);
             return Ok(0);
         }
         if rows.is_empty() {
-            println!("no tasks yet; create one with `ponos task create --payload 0x2a`");
+            println!("no tasks yet; create one with `ponos task create --text 7`");
             return Ok(0);
         }
         println!(
@@ -611,9 +679,8 @@ impl ListArgs {
                 row.block.unwrap_or_default(),
                 row.task.to_string(),
                 row.status,
-                row.readable
-                    .display()
-                    .or_else(|| row.result_hex.as_ref().map(ToString::to_string))
+                row.shown_result()
+                    .or_else(|| row.reasons.first().cloned())
                     .unwrap_or_default()
             );
         }

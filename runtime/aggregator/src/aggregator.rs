@@ -15,12 +15,13 @@ use alloy::{
 };
 use ponos_store::{AggregatorStore, OperatorAnswer, SubmissionRecord, TaskRecord, TaskStatus};
 use tokio::{
-    sync::{Semaphore, mpsc, watch},
+    sync::{Semaphore, broadcast, mpsc, watch},
     task::{AbortHandle, JoinHandle, JoinSet},
 };
 use tracing::{info, warn};
 
 use crate::{
+    TaskUpdate,
     AggregatorError,
     chain::TaskChain,
     metrics::{AggregatorMetrics, Stage},
@@ -139,6 +140,7 @@ impl Aggregator {
                 l1: l1_provider,
                 max_result_bytes: config.max_result_bytes,
                 metrics: metrics.clone(),
+                updates: broadcast::channel(crate::updates::CAPACITY).0,
             },
             limit: Arc::new(Semaphore::new(config.max_concurrent_tasks.max(1))),
             sessions: Mutex::default(),
@@ -221,6 +223,11 @@ impl Aggregator {
 }
 
 impl<S: AggregatorStore> AggregatorHandle<S> {
+    /// Updates on tasks as they run: operator failures, stalled tasks, ends.
+    pub fn subscribe(&self) -> broadcast::Receiver<TaskUpdate> {
+        self.inner.ctx.updates.subscribe()
+    }
+
     /// Starts serving `avs` (its tasks from now on are picked up).
     pub fn register_avs(&self, avs: Address) -> bool {
         self.inner
@@ -427,6 +434,10 @@ async fn run<S: AggregatorStore>(inner: &Arc<Inner<S>>, mut task: TaskRecord) {
     if let Err(error) = &outcome {
         task.error = Some(error.to_string());
     }
+    let _ = inner.ctx.updates.send(TaskUpdate::Ended {
+        task: hash,
+        error: outcome.as_ref().err().map(ToString::to_string),
+    });
     task.updated_at_ms = now_ms();
     match record(inner, &task) {
         // Withdrawn meanwhile: the withdrawal counted it.

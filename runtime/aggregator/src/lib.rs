@@ -17,9 +17,11 @@ pub mod pool;
 pub mod retry;
 pub mod sender;
 pub mod session;
+pub mod updates;
 pub mod view;
 pub mod watcher;
 
 pub use aggregator::{Aggregator, AggregatorConfig, AggregatorHandle};
 pub use chain::{ChainConfig, TaskChain};
 pub use error::AggregatorError;
+pub use updates::TaskUpdate;

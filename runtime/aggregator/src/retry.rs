@@ -62,6 +62,23 @@ pub enum Retry {
     AtCap,
 }
 
+/// Whether an error status settles the operator's answer for now: it refused the task, or its
+/// performer failed, panicked or ran out of time. Unreachable, restarting or overloaded
+/// executors are not settled: they may answer at the next ask. A task whose operators are
+/// settled against it cannot meet its threshold unless one of them changes (it is still asked
+/// until the deadline).
+pub const fn settles(code: Code) -> bool {
+    !matches!(
+        code,
+        Code::Ok
+            | Code::Unavailable
+            | Code::ResourceExhausted
+            | Code::Aborted
+            | Code::Cancelled
+            | Code::AlreadyExists
+    )
+}
+
 /// How soon an operator that answered `code` is asked again. Nothing an executor says ends
 /// the task before its deadline: every error is asked again, some sooner than others.
 pub const fn after_status(code: Code) -> Retry {

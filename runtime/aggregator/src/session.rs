@@ -27,7 +27,10 @@ use ponos_proto::hourglass::{
     TaskResult, TaskSubmission, executor_service_client::ExecutorServiceClient,
 };
 use ponos_store::{OperatorAnswer, TaskRecord};
-use tokio::task::JoinSet;
+use tokio::{
+    sync::{broadcast, mpsc},
+    task::JoinSet,
+};
 use tracing::{debug, warn};
 
 use crate::{
@@ -35,6 +38,7 @@ use crate::{
     metrics::AggregatorMetrics,
     pool::ExecutorPool,
     retry::{self, Backoff},
+    updates::TaskUpdate,
     view::{Operator, OperatorKey, OperatorSetView},
 };
 
@@ -63,6 +67,8 @@ pub struct SessionContext {
     pub metrics: Arc<AggregatorMetrics>,
     /// Reads operators' current sockets on L1 (for executors that moved).
     pub l1: DynProvider,
+    /// Where operator failures and stalled tasks are announced.
+    pub updates: broadcast::Sender<TaskUpdate>,
 }
 
 /// An operator's socket as L1's registrar has it now; `None` when it cannot be read.
@@ -220,18 +226,27 @@ pub async fn run(
 
     let mut requests = JoinSet::new();
     let mut asked = answered;
+    let mut fate = Fate::new(view);
+    for stored in &kept {
+        if let Some(index) = view.operators.iter().position(|o| o.address == stored.operator) {
+            fate.answered(index);
+        }
+    }
+    let (failures, mut failed) = mpsc::unbounded_channel();
     for operator in &view.operators {
         if kept.iter().any(|a| a.operator == operator.address) {
             continue;
         }
         if operator.socket.is_empty() {
             warn!(target: "ponos::aggregator", operator = %operator.address, "operator registered no socket; counted as a non-signer");
+            fate.failed(ctx, task.task_hash, operator.address, "registered no socket".into(), true);
             continue;
         }
         let client = match ctx.pool.client(&operator.socket) {
             Ok(client) => client,
             Err(reason) => {
                 warn!(target: "ponos::aggregator", operator = %operator.address, %reason, "cannot reach operator");
+                fate.failed(ctx, task.task_hash, operator.address, reason.to_string(), true);
                 continue;
             }
         };
@@ -247,9 +262,12 @@ pub async fn run(
             max_result_bytes: ctx.max_result_bytes,
             registrar: view.registrar,
             deadline,
+            failures: failures.clone(),
         };
         requests.spawn(ask.run(client, ctx.clone()));
     }
+    drop(failures);
+    fate.check(ctx, task.task_hash, &groups);
 
     let mut unsaved = false;
     let mut flush =
@@ -257,6 +275,11 @@ pub async fn run(
     loop {
         let next = tokio::select! {
             next = requests.join_next() => next,
+            Some((operator, reason, settled)) = failed.recv() => {
+                fate.failed(ctx, task.task_hash, operator, reason, settled);
+                fate.check(ctx, task.task_hash, &groups);
+                continue;
+            }
             _ = flush.tick() => {
                 if unsaved {
                     persist(&kept);
@@ -277,11 +300,16 @@ pub async fn run(
             Ok(answer) => answer,
             Err(reason) => {
                 debug!(target: "ponos::aggregator", task = %task.task_hash, %operator, %reason, "no usable answer");
+                fate.failed(ctx, task.task_hash, operator, reason.clone(), true);
+                fate.check(ctx, task.task_hash, &groups);
                 reasons.push((operator, reason));
                 continue;
             }
         };
         answered += 1;
+        if let Some(index) = view.operators.iter().position(|o| o.address == operator) {
+            fate.answered(index);
+        }
         kept.push(raw);
         unsaved = true;
         add(&mut groups, answer);
@@ -311,6 +339,108 @@ pub async fn run(
             .collect::<Vec<_>>()
             .join("; "),
     })
+}
+
+/// Where an operator stands in a running session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    /// Asked, and may still answer.
+    Open,
+    /// Its answer is in.
+    Answered,
+    /// Settled against the task for now (see [`retry::settles`]).
+    Settled,
+}
+
+/// What is known of a task's fate while its session runs: who answered, who is settled against
+/// it and why, and whether any result can still reach the threshold.
+struct Fate<'a> {
+    view: &'a OperatorSetView,
+    standing: Vec<Standing>,
+    reasons: Vec<(Address, String)>,
+    stalled: bool,
+}
+
+impl<'a> Fate<'a> {
+    fn new(view: &'a OperatorSetView) -> Self {
+        Self {
+            view,
+            standing: vec![Standing::Open; view.operators.len()],
+            reasons: Vec::new(),
+            stalled: false,
+        }
+    }
+
+    fn answered(&mut self, index: usize) {
+        if let Some(standing) = self.standing.get_mut(index) {
+            *standing = Standing::Answered;
+        }
+    }
+
+    /// Notes a failed attempt and announces it when the operator says something new.
+    fn failed(
+        &mut self,
+        ctx: &SessionContext,
+        task: B256,
+        operator: Address,
+        reason: String,
+        settled: bool,
+    ) {
+        if let Some(index) = self.view.operators.iter().position(|o| o.address == operator)
+            && self.standing[index] == Standing::Open
+            && settled
+        {
+            self.standing[index] = Standing::Settled;
+        }
+        match self.reasons.iter_mut().find(|(o, _)| *o == operator) {
+            Some((_, known)) if *known == reason => return,
+            Some((_, known)) => known.clone_from(&reason),
+            None => self.reasons.push((operator, reason.clone())),
+        }
+        let _ = ctx.updates.send(TaskUpdate::OperatorFailed {
+            task,
+            operator,
+            reason,
+            settled,
+        });
+    }
+
+    /// Announces, once, that no result can reach the threshold with the operators still open.
+    fn check(&mut self, ctx: &SessionContext, task: B256, groups: &HashMap<B256, Group>) {
+        if self.stalled || !stalled(self.view, &self.standing, groups) {
+            return;
+        }
+        self.stalled = true;
+        let reasons: Vec<String> = self
+            .reasons
+            .iter()
+            .map(|(operator, reason)| format!("{operator}: {reason}"))
+            .collect();
+        warn!(target: "ponos::aggregator", task = %task, reasons = %reasons.join("; "), "no result can reach the threshold now; asking again until the deadline");
+        let _ = ctx.updates.send(TaskUpdate::Stalled { task, reasons });
+    }
+}
+
+/// Whether no result can reach the threshold: neither a result already given nor a new one can
+/// gather enough weight from its answers plus every operator still open.
+fn stalled(view: &OperatorSetView, standing: &[Standing], groups: &HashMap<B256, Group>) -> bool {
+    let mut open = vec![U256::ZERO; view.total_weights.len()];
+    for (operator, _) in view
+        .operators
+        .iter()
+        .zip(standing)
+        .filter(|(_, s)| **s == Standing::Open)
+    {
+        for (total, own) in open.iter_mut().zip(&operator.weights) {
+            *total += *own;
+        }
+    }
+    let reachable = |weight: &[U256]| {
+        let with_open: Vec<U256> = weight.iter().zip(&open).map(|(w, o)| *w + *o).collect();
+        meets_threshold(&with_open, &view.total_weights, view.threshold_bps)
+    };
+    !reachable(&vec![U256::ZERO; open.len()])
+        && !groups.values().any(|group| reachable(&group.weight(view)))
 }
 
 /// Files `answer` with the others for the same result.
@@ -359,6 +489,8 @@ struct Ask {
     max_result_bytes: usize,
     registrar: Address,
     deadline: Instant,
+    /// Failed attempts, as they happen: `(operator, reason, settled)`.
+    failures: mpsc::UnboundedSender<(Address, String, bool)>,
 }
 
 /// An operator's checked answer with what it sent, or why there is none.
@@ -430,6 +562,9 @@ impl Ask {
             if Instant::now() + wait >= self.deadline {
                 return (address, Err(reason));
             }
+            let _ = self
+                .failures
+                .send((address, reason.clone(), retry::settles(status.code())));
             debug!(target: "ponos::aggregator", task = %self.task_hash, operator = %address, %reason, retry_in = ?wait, "asking again");
             ctx.metrics.operator_retries.inc();
             tokio::time::sleep(wait).await;

@@ -3,7 +3,11 @@
 
 use std::{path::PathBuf, process::Stdio};
 
-use tokio::process::{Child, Command};
+use tokio::{
+    io::{AsyncBufReadExt as _, AsyncRead, BufReader},
+    process::{Child, Command},
+};
+use tracing::info;
 
 use crate::{ExecutorError, performer::free_port};
 
@@ -34,6 +38,15 @@ fn die_with_parent(command: &mut Command) {
     let _ = command;
 }
 
+/// Forwards what the performer on `port` writes to `stream` into the executor's log, a line per
+/// event (target `ponos::performer`), until it closes the stream.
+async fn forward(output: impl AsyncRead + Unpin, port: u16, stream: &'static str) {
+    let mut lines = BufReader::new(output).lines();
+    while let Ok(Some(line)) = lines.next_line().await {
+        info!(target: "ponos::performer", port, stream, "{line}");
+    }
+}
+
 /// A running performer process; killed when dropped, and when the executor is killed.
 #[derive(Debug)]
 pub struct PerformerProcess {
@@ -55,12 +68,20 @@ impl PerformerProcess {
             .env("PERFORMER_PORT", port.to_string())
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
             .kill_on_drop(true);
         die_with_parent(&mut command);
-        let child = command.spawn().map_err(|e| ExecutorError::Process {
+        let mut child = command.spawn().map_err(|e| ExecutorError::Process {
             binary: binary.display().to_string(),
             reason: e.to_string(),
         })?;
+        if let Some(stdout) = child.stdout.take() {
+            tokio::spawn(forward(stdout, port, "stdout"));
+        }
+        if let Some(stderr) = child.stderr.take() {
+            tokio::spawn(forward(stderr, port, "stderr"));
+        }
         Ok(Self {
             binary,
             child,

@@ -16,17 +16,13 @@ use crate::ExecutorError;
 /// The target performer binaries are built for: the gnu target with a static C runtime.
 const TARGET: &str = "x86_64-unknown-linux-gnu";
 
-/// Builds `package` of the Cargo workspace at `workspace` as a statically linked release binary
-/// (into `target_dir`) and returns its path.
-///
-/// The binary lands at [`static_binary_path`]`(target_dir, package)`.
-pub async fn build_static_binary(
-    workspace: &Path,
-    package: &str,
-    target_dir: &Path,
-) -> Result<PathBuf, ExecutorError> {
-    info!(target: "ponos::executor", package, "building a static performer binary");
-    let output = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+/// The cargo command that builds `package` of the Cargo workspace at `workspace` as a
+/// statically linked release binary into `target_dir`, landing at
+/// [`static_binary_path`]`(target_dir, package)`. Its output is the caller's to route (a
+/// terminal shows cargo's own progress).
+pub fn static_build_command(workspace: &Path, package: &str, target_dir: &Path) -> Command {
+    let mut command = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    command
         .current_dir(workspace)
         .args([
             "build",
@@ -39,7 +35,21 @@ pub async fn build_static_binary(
         ])
         .arg("--target-dir")
         .arg(target_dir)
-        .env("RUSTFLAGS", "-C target-feature=+crt-static")
+        .env("RUSTFLAGS", "-C target-feature=+crt-static");
+    command
+}
+
+/// Builds `package` of the Cargo workspace at `workspace` as a statically linked release binary
+/// (into `target_dir`) and returns its path; cargo's output is kept for the error only.
+///
+/// The binary lands at [`static_binary_path`]`(target_dir, package)`.
+pub async fn build_static_binary(
+    workspace: &Path,
+    package: &str,
+    target_dir: &Path,
+) -> Result<PathBuf, ExecutorError> {
+    info!(target: "ponos::executor", package, "building a static performer binary");
+    let output = static_build_command(workspace, package, target_dir)
         .stdout(Stdio::null())
         .output()
         .await
@@ -52,6 +62,11 @@ pub async fn build_static_binary(
             tail.into_iter().rev().collect::<Vec<_>>().join("\n")
         )));
     }
+    built_binary(target_dir, package)
+}
+
+/// The binary a static build of `package` produced, or why there is none.
+pub fn built_binary(target_dir: &Path, package: &str) -> Result<PathBuf, ExecutorError> {
     let binary = static_binary_path(target_dir, package);
     if !binary.is_file() {
         return Err(ExecutorError::Build(format!(

@@ -5,7 +5,9 @@
 mod image;
 
 pub use bollard::Docker;
-pub use image::{build_image, build_static_binary, static_binary_path};
+pub use image::{
+    build_image, build_static_binary, built_binary, static_binary_path, static_build_command,
+};
 
 use std::collections::HashMap;
 
