@@ -11,7 +11,9 @@ use cmd::Command;
 /// (anvil chains, the TaskMailbox contract stack, an aggregator and executors) and deploys it to
 /// Ethereum and Base.
 #[derive(Debug, Parser)]
-#[command(after_help = "Examples:\n  ponos doctor                    # anvil, forge, cast, solc and Docker ready?\n  ponos new my-avs && cd my-avs   # a performer, contracts, tests, ponos.toml\n  ponos build                     # contracts, the performer binary, its image\n  ponos devnet up --detach        # chains, contracts, operators, aggregator\n  ponos task create --text 7      # the verified result: 49")]
+#[command(
+    after_help = "Examples:\n  ponos doctor                    # anvil, forge, cast, solc and Docker ready?\n  ponos new my-avs && cd my-avs   # a performer, contracts, tests, ponos.toml\n  ponos build                     # contracts, the performer binary, its image\n  ponos devnet up --detach        # chains, contracts, operators, aggregator\n  ponos task create --text 7      # the verified result: 49"
+)]
 #[command(
     name = "ponos",
     version,

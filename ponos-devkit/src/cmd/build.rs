@@ -24,7 +24,9 @@ use tokio::{
 /// the performer compiles (its progress bar on a terminal, a line per crate otherwise).
 /// Docker is checked before anything compiles when an image is wanted.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ponos build\n  ponos build --no-image        # machines without Docker\n  ponos build --no-contracts    # only the performer")]
+#[command(
+    after_help = "Examples:\n  ponos build\n  ponos build --no-image        # machines without Docker\n  ponos build --no-contracts    # only the performer"
+)]
 pub(crate) struct BuildArgs {
     /// Skip the image (the binary still builds).
     #[arg(long)]
@@ -40,7 +42,11 @@ pub(crate) struct BuildArgs {
 /// Runs `command`, printing its output lines prefixed with `label` (stdout when `show_stdout`,
 /// stderr always) and returning its last stderr lines when it fails.
 async fn stream(label: &str, mut command: Command, show_stdout: bool) -> Result<(), String> {
-    let program = command.as_std().get_program().to_string_lossy().into_owned();
+    let program = command
+        .as_std()
+        .get_program()
+        .to_string_lossy()
+        .into_owned();
     let mut child = command
         .stdout(if show_stdout {
             Stdio::piped()

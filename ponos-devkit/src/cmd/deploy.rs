@@ -30,7 +30,9 @@ use ponos_devkit::project::load_project;
 ///
 /// The key comes from PRIVATE_KEY (hex). Compile the contracts first (`ponos build`).
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC --dry-run\n  PRIVATE_KEY=0x... ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC\n  PRIVATE_KEY=0x... ponos deploy --network base-sepolia --rpc-url $BASE_SEPOLIA_RPC\n  PRIVATE_KEY=0x... ponos deploy --network staging --sandbox --rpc-url http://10.0.0.5:8545 \\\n      --operator-sockets 10.0.0.6:9090,10.0.0.7:9090")]
+#[command(
+    after_help = "Examples:\n  ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC --dry-run\n  PRIVATE_KEY=0x... ponos deploy --network sepolia --rpc-url $SEPOLIA_RPC\n  PRIVATE_KEY=0x... ponos deploy --network base-sepolia --rpc-url $BASE_SEPOLIA_RPC\n  PRIVATE_KEY=0x... ponos deploy --network staging --sandbox --rpc-url http://10.0.0.5:8545 \\\n      --operator-sockets 10.0.0.6:9090,10.0.0.7:9090"
+)]
 pub(crate) struct DeployArgs {
     /// The network: ethereum, base, sepolia, base-sepolia, or any name with --sandbox.
     #[arg(long)]

@@ -20,12 +20,16 @@ enum DevnetCommand {
     /// Start anvil for L1 (31337) and L2 (31338), deploy the TaskMailbox stack, set up the AVS
     /// with N operators, push operator tables to both chains, and run the aggregator and N
     /// executors in this process until Ctrl-C.
-    #[command(after_help = "Examples:\n  ponos devnet up --detach                     # the project's performer binary (ponos build)\n  ponos devnet up --runtime docker --executors 8 --detach\n  ponos devnet up --runtime in-process --curve ecdsa --no-l2   # built-in echo performer")]
+    #[command(
+        after_help = "Examples:\n  ponos devnet up --detach                     # the project's performer binary (ponos build)\n  ponos devnet up --runtime docker --executors 8 --detach\n  ponos devnet up --runtime in-process --curve ecdsa --no-l2   # built-in echo performer"
+    )]
     Up(UpArgs),
     /// Show the devnet running in the state directory.
     Status(StateArgs),
     /// Print the devnet's logs: all of them, or one component's.
-    #[command(after_help = "Examples:\n  ponos devnet logs\n  ponos devnet logs aggregator --follow")]
+    #[command(
+        after_help = "Examples:\n  ponos devnet logs\n  ponos devnet logs aggregator --follow"
+    )]
     Logs(LogsArgs),
     /// Stop the devnet running in the state directory.
     Down(StateArgs),
@@ -401,9 +405,7 @@ impl UpArgs {
         }
         eprintln!("devnet: stopping");
         devnet.stop().await;
-        let _ = std::fs::remove_file(
-            state_dir.join(ponos_devkit::devnet::SUMMARY_FILE),
-        );
+        let _ = std::fs::remove_file(state_dir.join(ponos_devkit::devnet::SUMMARY_FILE));
         Ok(0)
     }
 }

@@ -24,7 +24,9 @@ pub(crate) const DEFAULT_SOLC_VERSION: &str = "0.8.30";
 /// The exit code is 0 when everything is ready and 1 when something required is missing, so
 /// `ponos doctor` can gate a CI job. `script/setup` in the Ponos checkout installs everything.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ponos doctor\n  ponos doctor --json | jq '.checks[] | select(.ok | not)'\n  ponos doctor --root my-avs")]
+#[command(
+    after_help = "Examples:\n  ponos doctor\n  ponos doctor --json | jq '.checks[] | select(.ok | not)'\n  ponos doctor --root my-avs"
+)]
 pub(crate) struct DoctorArgs {
     /// Print one JSON document on stdout instead of a table.
     #[arg(long)]

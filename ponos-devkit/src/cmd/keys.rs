@@ -22,7 +22,9 @@ pub(crate) struct KeysArgs {
 #[derive(Debug, Subcommand)]
 enum KeysCommand {
     /// Generate a key and write its keystore.
-    #[command(after_help = "Examples:\n  PONOS_KEYSTORE_PASSWORD=... ponos keys new --type bn254 --name operator\n  PONOS_KEYSTORE_PASSWORD=... ponos keys new --type ecdsa --name aggregator --dir keys")]
+    #[command(
+        after_help = "Examples:\n  PONOS_KEYSTORE_PASSWORD=... ponos keys new --type bn254 --name operator\n  PONOS_KEYSTORE_PASSWORD=... ponos keys new --type ecdsa --name aggregator --dir keys"
+    )]
     New(NewKey),
     /// Write a keystore for an existing private key, read from an environment variable.
     ///

@@ -157,7 +157,9 @@ const PONOS_CONTRACTS: &[(&str, &str)] = &[
 /// npm (`package.json`), and the Ponos crates from crates.io; until those are published, a
 /// machine-local `.cargo/config.toml` (git-ignored) points cargo at a Ponos checkout.
 #[derive(Debug, Args)]
-#[command(after_help = "Examples:\n  ponos new my-avs\n  ponos new my-avs --curve ecdsa --dir ~/code\n  ponos new my-avs --ponos-path ~/src/ponos     # build against this checkout")]
+#[command(
+    after_help = "Examples:\n  ponos new my-avs\n  ponos new my-avs --curve ecdsa --dir ~/code\n  ponos new my-avs --ponos-path ~/src/ponos     # build against this checkout"
+)]
 pub(crate) struct NewArgs {
     /// The AVS's name: letters, digits and dashes, starting with a letter (e.g. my-avs).
     name: String,
@@ -224,7 +226,9 @@ fn context(name: &str, curve: &'static str, ponos_path: Option<&Path>) -> Result
         crate_name,
         type_name,
         curve,
-        ponos_path: ponos_path.map(|p| p.display().to_string()).unwrap_or_default(),
+        ponos_path: ponos_path
+            .map(|p| p.display().to_string())
+            .unwrap_or_default(),
     })
 }
 
@@ -373,14 +377,24 @@ mod tests {
     #[test]
     fn every_template_renders() {
         let dir = std::env::temp_dir().join(format!("ponos-new-{}", std::process::id()));
-        let c = context("price-oracle", "ecdsa", Some(Path::new("/home/dev/ponos-checkout"))).unwrap();
+        let c = context(
+            "price-oracle",
+            "ecdsa",
+            Some(Path::new("/home/dev/ponos-checkout")),
+        )
+        .unwrap();
         let files = render(&dir, &c, true).unwrap();
         assert_eq!(files.len(), TEMPLATES.len() + 1 + PONOS_CONTRACTS.len());
         // Only the git-ignored cargo configuration names the checkout.
         for file in &files {
             let text = std::fs::read_to_string(file).unwrap();
             let local = file.ends_with(".cargo/config.toml");
-            assert_eq!(text.contains("/home/dev/ponos-checkout"), local, "{}", file.display());
+            assert_eq!(
+                text.contains("/home/dev/ponos-checkout"),
+                local,
+                "{}",
+                file.display()
+            );
         }
         let ignored = std::fs::read_to_string(dir.join(".gitignore")).unwrap();
         assert!(ignored.lines().any(|l| l == "/.cargo/config.toml"));

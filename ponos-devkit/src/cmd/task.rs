@@ -18,8 +18,8 @@ use ponos_devkit::devnet::{
     notes::{TaskNotes, read_notes},
     read_summary,
 };
-use tokio_stream::StreamExt as _;
 use serde::Serialize;
+use tokio_stream::StreamExt as _;
 
 use super::devnet::StateArgs;
 
@@ -40,12 +40,16 @@ enum TaskCommand {
     ///
     /// Exit codes: 0 verified, 1 bad input or no devnet, 2 not verified (failed, expired, or
     /// still open at --timeout).
-    #[command(after_help = "Examples:\n  ponos task create --text 7\n  ponos task create --payload 0x37                  # the same bytes, as hex\n  ponos task create --payload @input.txt --chain l2 --json\n  ponos task create --abi uint256 7 --returns uint256")]
+    #[command(
+        after_help = "Examples:\n  ponos task create --text 7\n  ponos task create --payload 0x37                  # the same bytes, as hex\n  ponos task create --payload @input.txt --chain l2 --json\n  ponos task create --abi uint256 7 --returns uint256"
+    )]
     Create(CreateArgs),
     /// Show one task: where it is, its status, and its result once verified.
     ///
     /// Exit codes: 0 found, 1 bad input, no devnet, or no such task.
-    #[command(after_help = "Examples:\n  ponos task status 0x3f…e1                         # a hash from task create or task list\n  ponos task status 0x3f…e1 --returns uint256 --json")]
+    #[command(
+        after_help = "Examples:\n  ponos task status 0x3f…e1                         # a hash from task create or task list\n  ponos task status 0x3f…e1 --returns uint256 --json"
+    )]
     Status(StatusArgs),
     /// List the devnet's tasks, oldest first, with their status.
     #[command(after_help = "Examples:\n  ponos task list\n  ponos task list --chain l2 --json")]

@@ -452,7 +452,10 @@ mod tests {
         .unwrap();
         assert!(failed.result.is_empty());
         let shown = Error::NotVerified(Box::new(failed)).to_string();
-        assert!(shown.contains("failed; 0xabc: performer refused: not a number"), "{shown}");
+        assert!(
+            shown.contains("failed; 0xabc: performer refused: not a number"),
+            "{shown}"
+        );
         assert_eq!(hex(b"7"), "0x37");
     }
 }

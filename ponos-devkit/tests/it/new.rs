@@ -1,9 +1,15 @@
 //! `ponos new`, `ponos build`, then the new project's own tests: forge for its contracts, cargo
-//! for its performer and its end-to-end devnet tests (anvil L1 and L2, tasks verified on both,
-//! with the in-process performer and with the Docker image `ponos build` made). Then a devnet
-//! from the command line in the project: its contracts and its static performer binary.
+//! for its performer and its end-to-end devnet tests through ponos-testkit (anvil L1 and L2,
+//! tasks verified on both with the performer binary and with the Docker image `ponos build`
+//! made, a refused task failing with its reason). Then a devnet from the command line in the
+//! project: its contracts, its static performer binary, and every `task create` example the
+//! help prints.
 
-use std::{path::Path, process::Command};
+use std::{
+    path::Path,
+    process::Command,
+    time::{Duration, Instant},
+};
 
 use crate::ponos;
 
@@ -25,10 +31,32 @@ fn a_new_project_passes_its_own_tests() {
         "performer/src/lib.rs",
         "contracts/src/PriceOracleTaskHook.sol",
         "contracts/src/PriceOracleRegistrar.sol",
+        "contracts/lib/ponos/src/avs/TaskAVSRegistrarBase.sol",
+        "package.json",
         "Cargo.lock",
     ] {
         assert!(project.join(file).is_file(), "{file} was written");
     }
+    // Nothing the project would commit names a path outside it: only the git-ignored cargo
+    // configuration names the Ponos checkout.
+    let checkout = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .canonicalize()
+        .unwrap();
+    let ignored = std::fs::read_to_string(project.join(".gitignore")).unwrap();
+    for file in committed_files(&project, &project, &ignored) {
+        let text = std::fs::read(&file).unwrap();
+        let text = String::from_utf8_lossy(&text);
+        assert!(
+            !text.contains(checkout.to_str().unwrap())
+                && !text.contains(dir.path().to_str().unwrap()),
+            "{} names an absolute path",
+            file.display()
+        );
+    }
+    let local = std::fs::read_to_string(project.join(".cargo/config.toml")).unwrap();
+    assert!(local.contains(checkout.to_str().unwrap()), "{local}");
 
     // The name is taken now, and bad names are refused, each with one line.
     let again = ponos(
@@ -75,6 +103,7 @@ fn a_new_project_passes_its_own_tests() {
     let cargo = Command::new(env!("CARGO"))
         .args(["test", "--offline", "--", "--include-ignored"])
         .env("CARGO_TARGET_DIR", &target)
+        .env("PONOS", env!("CARGO_BIN_EXE_ponos"))
         .current_dir(&project)
         .output()
         .expect("cargo runs");
@@ -87,6 +116,8 @@ fn a_new_project_passes_its_own_tests() {
     for test in [
         "tasks_on_l1_and_l2_are_verified ... ok",
         "tasks_on_l1_and_l2_are_verified_with_the_docker_performer ... ok",
+        "a_task_the_performer_refuses_fails_with_its_reason ... ok",
+        "squares_text_and_abi_numbers_and_refuses_the_rest ... ok",
     ] {
         assert!(stdout.contains(test), "{stdout}");
     }
@@ -103,7 +134,6 @@ fn a_new_project_passes_its_own_tests() {
             "--runtime",
             "process",
             "--detach",
-            "--no-l2",
             "--root",
             root,
             "--state-dir",
@@ -131,6 +161,7 @@ fn a_new_project_passes_its_own_tests() {
     );
     let shown: serde_json::Value = serde_json::from_slice(&task.stdout).unwrap();
     assert_eq!(shown["result_text"], "49");
+
     let summary = ponos_devkit::devnet::read_summary(Path::new(state)).unwrap();
     let counted = Command::new("cast")
         .args([
@@ -143,6 +174,76 @@ fn a_new_project_passes_its_own_tests() {
         .output()
         .expect("cast runs (script/setup installs it)");
     assert_eq!(String::from_utf8_lossy(&counted.stdout).trim(), "1");
+    // A payload the performer refuses: the fate is known at once, with the performer's words.
+    let started = Instant::now();
+    let refused = ponos(
+        &[
+            "task",
+            "create",
+            "--text",
+            "seven",
+            "--json",
+            "--state-dir",
+            state,
+        ],
+        |_| {},
+    );
+    let took = started.elapsed();
+    assert_eq!(refused.status.code(), Some(2));
+    let report: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(report["status"], "failed", "{report}");
+    let reasons = report["reasons"].as_array().unwrap();
+    assert_eq!(reasons.len(), 4, "{report}");
+    assert!(
+        reasons
+            .iter()
+            .all(|r| r.as_str().unwrap().contains("must be a decimal number")),
+        "{report}"
+    );
+    assert!(took < Duration::from_secs(2), "the refusal took {took:?}");
+    let status = ponos(
+        &[
+            "task",
+            "status",
+            report["task"].as_str().unwrap(),
+            "--json",
+            "--state-dir",
+            state,
+        ],
+        |_| {},
+    );
+    let status: serde_json::Value = serde_json::from_slice(&status.stdout).unwrap();
+    assert_eq!(status["status"], "failed");
+    assert_eq!(status["reasons"], report["reasons"]);
+
+    // Every example `ponos task create --help` prints works on the project as generated.
+    std::fs::write(project.join("input.txt"), "7").unwrap();
+    let help = ponos(&["task", "create", "--help"], |_| {});
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let examples: Vec<&str> = help
+        .lines()
+        .skip_while(|l| !l.starts_with("Examples:"))
+        .filter_map(|l| l.trim().strip_prefix("ponos "))
+        .collect();
+    assert!(examples.len() >= 4, "{help}");
+    for example in examples {
+        let example = example.split(" #").next().unwrap();
+        let mut args = shell_words(example);
+        args.extend(["--state-dir".into(), state.into()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = ponos(&args, |cmd| {
+            cmd.current_dir(&project);
+        });
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "ponos {example}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let said = String::from_utf8_lossy(&out.stdout);
+        assert!(said.contains("49"), "ponos {example}: {said}");
+    }
     let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
     assert_eq!(down.status.code(), Some(0));
 }
@@ -162,4 +263,45 @@ fn project_commands_outside_a_project_say_so_in_one_line() {
         assert!(stderr.contains("no ponos.toml"), "{args:?}: {stderr}");
         assert!(stderr.contains("ponos new"), "{args:?}: {stderr}");
     }
+}
+
+/// The files under `dir` a `git add .` in `root` would take, by the `.gitignore` patterns
+/// `ponos new` writes (anchored paths only).
+fn committed_files(root: &Path, dir: &Path, ignored: &str) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let relative = format!("/{}", path.strip_prefix(root).unwrap().display());
+        if ignored.lines().any(|pattern| pattern == relative) || relative == "/.git" {
+            continue;
+        }
+        if path.is_dir() {
+            files.extend(committed_files(root, &path, ignored));
+        } else {
+            files.push(path);
+        }
+    }
+    files
+}
+
+/// Splits a command line as a shell would for the examples (double quotes, no escapes).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    for c in line.chars() {
+        match c {
+            '"' => quoted = !quoted,
+            ' ' if !quoted => {
+                if !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                }
+            }
+            c => word.push(c),
+        }
+    }
+    if !word.is_empty() {
+        words.push(word);
+    }
+    words
 }

@@ -21,8 +21,7 @@ use tokio::{
 use tracing::{info, warn};
 
 use crate::{
-    TaskUpdate,
-    AggregatorError,
+    AggregatorError, TaskUpdate,
     chain::TaskChain,
     metrics::{AggregatorMetrics, Stage},
     pool::{ExecutorPool, ExecutorTls},

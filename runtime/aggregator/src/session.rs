@@ -228,7 +228,11 @@ pub async fn run(
     let mut asked = answered;
     let mut fate = Fate::new(view);
     for stored in &kept {
-        if let Some(index) = view.operators.iter().position(|o| o.address == stored.operator) {
+        if let Some(index) = view
+            .operators
+            .iter()
+            .position(|o| o.address == stored.operator)
+        {
             fate.answered(index);
         }
     }
@@ -239,14 +243,26 @@ pub async fn run(
         }
         if operator.socket.is_empty() {
             warn!(target: "ponos::aggregator", operator = %operator.address, "operator registered no socket; counted as a non-signer");
-            fate.failed(ctx, task.task_hash, operator.address, "registered no socket".into(), true);
+            fate.failed(
+                ctx,
+                task.task_hash,
+                operator.address,
+                "registered no socket".into(),
+                true,
+            );
             continue;
         }
         let client = match ctx.pool.client(&operator.socket) {
             Ok(client) => client,
             Err(reason) => {
                 warn!(target: "ponos::aggregator", operator = %operator.address, %reason, "cannot reach operator");
-                fate.failed(ctx, task.task_hash, operator.address, reason.to_string(), true);
+                fate.failed(
+                    ctx,
+                    task.task_hash,
+                    operator.address,
+                    reason.to_string(),
+                    true,
+                );
                 continue;
             }
         };
@@ -386,7 +402,11 @@ impl<'a> Fate<'a> {
         reason: String,
         settled: bool,
     ) {
-        if let Some(index) = self.view.operators.iter().position(|o| o.address == operator)
+        if let Some(index) = self
+            .view
+            .operators
+            .iter()
+            .position(|o| o.address == operator)
             && self.standing[index] == Standing::Open
             && settled
         {

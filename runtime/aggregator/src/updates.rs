@@ -44,9 +44,9 @@ impl TaskUpdate {
     /// The task it is about.
     pub const fn task(&self) -> B256 {
         match self {
-            Self::OperatorFailed { task, .. } | Self::Stalled { task, .. } | Self::Ended { task, .. } => {
-                *task
-            }
+            Self::OperatorFailed { task, .. }
+            | Self::Stalled { task, .. }
+            | Self::Ended { task, .. } => *task,
         }
     }
 }
