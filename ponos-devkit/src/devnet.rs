@@ -230,6 +230,39 @@ pub struct DevnetSummary {
     /// `ponos devnet up` or `down` stops them.
     #[serde(default)]
     pub anvil_pids: Vec<u32>,
+    /// The performer binary the executors run (process performers), and when it was built.
+    #[serde(default)]
+    pub performer_binary: Option<BinaryStamp>,
+}
+
+/// A binary and its modification time: a devnet that runs an older build than the one on disk
+/// says so.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BinaryStamp {
+    /// Its path.
+    pub path: PathBuf,
+    /// Its modification time, in milliseconds since the Unix epoch.
+    pub modified_ms: u64,
+}
+
+impl BinaryStamp {
+    /// The stamp of `path` as it is on disk now.
+    pub fn of(path: &Path) -> Option<Self> {
+        let modified = std::fs::metadata(path).ok()?.modified().ok()?;
+        let modified_ms = modified
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_millis() as u64;
+        Some(Self {
+            path: path.to_path_buf(),
+            modified_ms,
+        })
+    }
+
+    /// Whether the binary on disk was rebuilt since this stamp was taken.
+    pub fn is_stale(&self) -> bool {
+        Self::of(&self.path).is_some_and(|now| now.modified_ms > self.modified_ms)
+    }
 }
 
 /// The performer id prefix of the containers devnet process `pid` starts.
@@ -275,19 +308,25 @@ impl std::fmt::Debug for Devnet {
 
 /// The executors' keys: deterministic, so a devnet is reproducible.
 /// Starts an aggregator for `avs` in-process: operator sets read from `l1`, tasks watched on
-/// `task_chains` from their first block (dev chains: fast polling, block stamping), results
-/// signed by `tx_signer` (a funded account on every task chain).
+/// `task_chains` from their first block (dev chains: block stamping; with a WebSocket
+/// endpoint beside a chain, new heads wake the watcher and polling is a slow fallback, else it
+/// polls fast), results signed by `tx_signer` (a funded account on every task chain).
 pub async fn start_aggregator(
     l1: &Chain,
-    task_chains: &[&Chain],
+    task_chains: &[(&Chain, Option<&str>)],
     avs: Address,
     identity: AggregatorIdentity,
     tx_signer: PrivateKeySigner,
 ) -> Result<AggregatorHandle<MemoryAggregatorStore>, DevnetError> {
     let mut chains = Vec::new();
-    for chain in task_chains {
+    for (chain, ws_url) in task_chains {
         let watch = ChainConfig {
-            poll_interval: Duration::from_millis(20),
+            poll_interval: if ws_url.is_some() {
+                Duration::from_secs(1)
+            } else {
+                Duration::from_millis(20)
+            },
+            ws_url: ws_url.map(str::to_owned),
             start_block: Some(0),
             development: true,
             ..ChainConfig::new(chain.chain_id, chain.stack.task_mailbox)
@@ -493,8 +532,9 @@ impl Devnet {
             executors.push(executor);
         }
 
-        let task_chains: Vec<&Chain> = std::iter::once(&l1.chain)
-            .chain(l2.iter().map(|c| &c.chain))
+        let task_chains: Vec<(&Chain, Option<&str>)> = std::iter::once(&l1)
+            .chain(l2.iter())
+            .map(|c| (&c.chain, Some(c.ws_endpoint.as_str())))
             .collect();
         let aggregator_handle = start_aggregator(
             &l1.chain,
@@ -542,6 +582,10 @@ impl Devnet {
             anvil_pids: std::iter::once(l1.pid())
                 .chain(l2.as_ref().map(LocalChain::pid))
                 .collect(),
+            performer_binary: match &performers {
+                Performers::Runtime(PerformerRuntime::Process(binary)) => BinaryStamp::of(binary),
+                _ => None,
+            },
         };
         if let Some(dir) = &config.state_dir {
             write_summary(dir, &summary)?;

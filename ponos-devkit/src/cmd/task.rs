@@ -502,6 +502,12 @@ impl CreateArgs {
         };
         let mut report = TaskReport::new(task, chain, payload.into());
         report.block = receipt.block_number;
+        if let Some(stamp) = summary.performer_binary.as_ref().filter(|s| s.is_stale()) {
+            report.warnings.push(format!(
+                "{} was rebuilt after the devnet started: the devnet still runs the old build; restart it (`ponos devnet down`, then `ponos devnet up`) to serve the new one",
+                stamp.path.display()
+            ));
+        }
         if !json {
             eprintln!("task {task} created on {name}; waiting for its fate");
         }

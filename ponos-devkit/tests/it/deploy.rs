@@ -264,7 +264,7 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
     }
     let aggregator = start_aggregator(
         &chain,
-        &[&chain],
+        &[(&chain, None)],
         avs,
         AggregatorIdentity {
             address: avs,

@@ -244,6 +244,36 @@ fn a_new_project_passes_its_own_tests() {
         let said = String::from_utf8_lossy(&out.stdout);
         assert!(said.contains("49"), "ponos {example}: {said}");
     }
+    // A performer rebuilt after the devnet started: every task says the devnet serves the old one.
+    let binary =
+        project.join("target/performer/x86_64-unknown-linux-gnu/release/price-oracle-performer");
+    // (Read-only: a running executable cannot be opened for writing; its owner may still set
+    // its times.)
+    std::fs::File::open(&binary)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() + Duration::from_secs(5))
+        .unwrap();
+    let stale = ponos(
+        &[
+            "task",
+            "create",
+            "--text",
+            "3",
+            "--json",
+            "--state-dir",
+            state,
+        ],
+        |_| {},
+    );
+    let stale: serde_json::Value = serde_json::from_slice(&stale.stdout).unwrap();
+    assert_eq!(stale["result_text"], "9");
+    assert!(
+        stale["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("still runs the old build"),
+        "{stale}"
+    );
     let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
     assert_eq!(down.status.code(), Some(0));
 }

@@ -109,30 +109,48 @@ fn verdict(
     }
 }
 
-/// Transactions waiting for their receipt, and the scanner that finds them.
+/// Transactions waiting for their receipt, and the scanner that finds them. The scanner reads
+/// the chain only while a transaction waits; idle, it sleeps until the next one registers.
 #[derive(Debug, Default)]
 struct ReceiptBook {
     waiting: std::sync::Mutex<HashMap<B256, mpsc::Sender<(B256, TransactionReceipt)>>>,
     scanner: std::sync::Mutex<Option<JoinHandle<()>>>,
+    wake: Arc<tokio::sync::Notify>,
 }
 
 impl ReceiptBook {
-    /// Starts the block scanner unless it runs.
+    fn is_idle(&self) -> bool {
+        self.waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_empty()
+    }
+
+    /// Wakes the block scanner, starting it unless it runs.
     fn ensure_scanning(self: &Arc<Self>, provider: &DynProvider, chain_id: u64, poll: Duration) {
+        // A permit is kept when the scanner is busy: it looks again before it sleeps.
+        self.wake.notify_one();
         let mut scanner = self.scanner.lock().unwrap_or_else(|e| e.into_inner());
         if scanner.as_ref().is_some_and(|s| !s.is_finished()) {
             return;
         }
         let book = Arc::downgrade(self);
+        let wake = self.wake.clone();
         let provider = provider.clone();
         *scanner = Some(tokio::spawn(async move {
             let mut next: Option<u64> = None;
-            while let Some(book) = book.upgrade() {
-                match book.scan(&provider, &mut next).await {
-                    Ok(()) => {}
-                    Err(error) => {
-                        warn!(target: "ponos::aggregator", chain = chain_id, %error, "scanning blocks for receipts");
-                    }
+            loop {
+                let Some(book) = book.upgrade() else { return };
+                if book.is_idle() {
+                    // Whoever registers next checks its receipt directly first; the scan
+                    // then starts a block below the head, for a receipt mined in between.
+                    next = None;
+                    drop(book);
+                    wake.notified().await;
+                    continue;
+                }
+                if let Err(error) = book.scan(&provider, &mut next).await {
+                    warn!(target: "ponos::aggregator", chain = chain_id, %error, "scanning blocks for receipts");
                 }
                 drop(book);
                 tokio::time::sleep(poll).await;
@@ -147,17 +165,7 @@ impl ReceiptBook {
         next: &mut Option<u64>,
     ) -> Result<(), alloy::transports::TransportError> {
         let head = provider.get_block_number().await?;
-        if self
-            .waiting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .is_empty()
-        {
-            // Nobody waits; whoever comes next checks its receipt directly first.
-            *next = Some(head + 1);
-            return Ok(());
-        }
-        let mut block = next.unwrap_or(head);
+        let mut block = next.unwrap_or(head.saturating_sub(1));
         while block <= head {
             let receipts = provider
                 .get_block_receipts(block.into())
