@@ -534,8 +534,17 @@ impl CreateArgs {
                     break 0;
                 }
                 _ = notes_tick.tick() => {
-                    let notes = read_notes(&self.state.dir(), task);
+                    let mut notes = read_notes(&self.state.dir(), task);
                     if notes.as_ref().is_some_and(TaskNotes::failed) {
+                        // The first refusals settle it; the other operators' words follow
+                        // within milliseconds: wait briefly to show them all.
+                        let settle = Instant::now() + Duration::from_millis(300);
+                        while notes.as_ref().is_some_and(|n| n.reasons.len() < summary.executors.len() && !n.ended)
+                            && Instant::now() < settle
+                        {
+                            tokio::time::sleep(Duration::from_millis(20)).await;
+                            notes = read_notes(&self.state.dir(), task).or(notes);
+                        }
                         report.noted(notes);
                         if report.reasons.iter().any(|r| r.contains("expired")) {
                             report.status = "expired";

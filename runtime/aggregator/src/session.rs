@@ -561,7 +561,7 @@ impl Ask {
             };
             ctx.metrics
                 .operator_answer(address, started.elapsed(), false);
-            let reason = format!("{}: {}", status.code(), status.message());
+            let reason = format!("{:?}: {}", status.code(), status.message());
             // Unreachable: the operator may have moved since the view was read (its new socket
             // is on L1 before the view is refreshed); ask at the socket L1 has now.
             if status.code() == tonic::Code::Unavailable
