@@ -53,6 +53,7 @@ use ponos_performer::Performer;
 use ponos_store::MemoryAggregatorStore;
 use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
+use tracing::info;
 
 pub mod notes;
 
@@ -429,6 +430,7 @@ impl Devnet {
         } else {
             (LocalChain::start_with(&l1_options).await?, None)
         };
+        info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "chains up, stack deployed");
         let accounts = l1.accounts.clone();
         let (admin, avs, aggregator) = (accounts[0], accounts[1], accounts[2]);
         let creator_index = accounts.len() - 1;
@@ -468,6 +470,7 @@ impl Devnet {
         };
         let l2_chains: Vec<_> = l2.iter().map(|c| c.chain.clone()).collect();
         let provisioned = provision_avs(&l1.chain, &l2_chains, &spec).await?;
+        info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "AVS set up");
 
         let docker = match &performers {
             Performers::Runtime(PerformerRuntime::Docker(_)) => {
@@ -536,6 +539,7 @@ impl Devnet {
             .chain(l2.iter())
             .map(|c| (&c.chain, Some(c.ws_endpoint.as_str())))
             .collect();
+        info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "executors serving");
         let aggregator_handle = start_aggregator(
             &l1.chain,
             &task_chains,
@@ -548,6 +552,7 @@ impl Devnet {
                 .map_err(|e| DevnetError::Invalid(format!("anvil's account key: {e}")))?,
         )
         .await?;
+        info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "aggregator watching");
         let notes = Notebook::new(config.state_dir.as_deref());
         tokio::spawn(notes.clone().follow(aggregator_handle.subscribe()));
 
