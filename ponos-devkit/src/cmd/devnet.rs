@@ -172,7 +172,8 @@ impl DevnetArgs {
             DevnetCommand::Up(args) => args.run().await,
             DevnetCommand::Logs(args) => args.run().await,
             DevnetCommand::Down(args) => {
-                let summary = match read_summary(&args.dir()) {
+                let dir = args.dir();
+                let summary = match read_summary(&dir) {
                     Ok(summary) => summary,
                     Err(error) => {
                         eprintln!("error: {error}");
@@ -180,19 +181,16 @@ impl DevnetArgs {
                     }
                 };
                 if !process_alive(summary.pid) {
-                    let summary_file = args.dir().join(ponos_devkit::devnet::SUMMARY_FILE);
+                    let summary_file = dir.join(ponos_devkit::devnet::SUMMARY_FILE);
                     if let Some(cleaned) = clean_up_after(&summary).await {
                         let _ = std::fs::remove_file(summary_file);
                         eprintln!(
                             "devnet: the devnet in {} had been killed; cleaned up {cleaned}",
-                            args.dir().display()
+                            dir.display()
                         );
                         return Ok(0);
                     }
-                    eprintln!(
-                        "error: the devnet in {} is not running",
-                        args.dir().display()
-                    );
+                    eprintln!("error: the devnet in {} is not running", dir.display());
                     let _ = std::fs::remove_file(summary_file);
                     return Ok(1);
                 }
@@ -200,9 +198,7 @@ impl DevnetArgs {
                     eprintln!(
                         "error: process {} is not the devnet that wrote {}; remove the file if the devnet is gone",
                         summary.pid,
-                        args.dir()
-                            .join(ponos_devkit::devnet::SUMMARY_FILE)
-                            .display()
+                        dir.join(ponos_devkit::devnet::SUMMARY_FILE).display()
                     );
                     return Ok(1);
                 }
@@ -222,7 +218,8 @@ impl DevnetArgs {
                 Ok(0)
             }
             DevnetCommand::Status(args) => {
-                let summary = match read_summary(&args.dir()) {
+                let dir = args.dir();
+                let summary = match read_summary(&dir) {
                     Ok(summary) => summary,
                     Err(error) => {
                         eprintln!("error: {error}");
@@ -232,7 +229,7 @@ impl DevnetArgs {
                 if !process_alive(summary.pid) {
                     eprintln!(
                         "error: the devnet in {} is not running (its process {} is gone); start one with `ponos devnet up`",
-                        args.dir().display(),
+                        dir.display(),
                         summary.pid
                     );
                     return Ok(1);

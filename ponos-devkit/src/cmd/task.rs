@@ -331,10 +331,10 @@ fn fail(json: bool, message: impl std::fmt::Display, code: i32) -> i32 {
 
 /// The devnet's summary and a read-only connection to each of its chains (`only`, when given).
 async fn connect(
-    state: &StateArgs,
+    dir: &std::path::Path,
     only: Option<ChainArg>,
 ) -> Result<(DevnetSummary, Vec<(ChainSummary, DynProvider)>), String> {
-    let summary = read_summary(&state.dir()).map_err(|e| e.to_string())?;
+    let summary = read_summary(dir).map_err(|e| e.to_string())?;
     let mut chains = Vec::new();
     for chain in &summary.chains {
         if only.is_some_and(|c| c.name() != chain.name) {
@@ -424,7 +424,9 @@ impl CreateArgs {
             Ok(payload) => payload,
             Err(message) => return Ok(fail(json, message, 1)),
         };
-        let summary = match read_summary(&self.state.dir()) {
+        // Resolved once: it walks up to the project root.
+        let dir = self.state.dir();
+        let summary = match read_summary(&dir) {
             Ok(summary) => summary,
             Err(error) => return Ok(fail(json, error, 1)),
         };
@@ -534,7 +536,7 @@ impl CreateArgs {
                     break 0;
                 }
                 _ = notes_tick.tick() => {
-                    let mut notes = read_notes(&self.state.dir(), task);
+                    let mut notes = read_notes(&dir, task);
                     if notes.as_ref().is_some_and(TaskNotes::failed) {
                         // The first refusals settle it; the other operators' words follow
                         // within milliseconds: wait briefly to show them all.
@@ -543,7 +545,7 @@ impl CreateArgs {
                             && Instant::now() < settle
                         {
                             tokio::time::sleep(Duration::from_millis(20)).await;
-                            notes = read_notes(&self.state.dir(), task).or(notes);
+                            notes = read_notes(&dir, task).or(notes);
                         }
                         report.noted(notes);
                         if report.reasons.iter().any(|r| r.contains("expired")) {
@@ -553,7 +555,7 @@ impl CreateArgs {
                     }
                 }
                 () = &mut deadline => {
-                    report.noted(read_notes(&self.state.dir(), task));
+                    report.noted(read_notes(&dir, task));
                     report.warnings.push(format!(
                         "not verified within {} s (--timeout); the aggregator goes on until the task's deadline",
                         self.timeout
@@ -574,7 +576,7 @@ impl CreateArgs {
 /// the chain has no such task.
 async fn read_report(
     summary: &DevnetSummary,
-    state: &StateArgs,
+    dir: &std::path::Path,
     chain: &ChainSummary,
     provider: &DynProvider,
     task: B256,
@@ -603,7 +605,7 @@ async fn read_report(
             report.certificate(&event.inner.data.executorCert, summary);
         }
     }
-    report.noted(read_notes(&state.dir(), task));
+    report.noted(read_notes(dir, task));
     Ok(Some(report))
 }
 
@@ -625,14 +627,15 @@ impl StatusArgs {
         {
             return Ok(fail(json, format!("--returns {e}"), 1));
         }
-        let (summary, chains) = match connect(&self.state, self.chain).await {
+        let dir = self.state.dir();
+        let (summary, chains) = match connect(&dir, self.chain).await {
             Ok(connected) => connected,
             Err(message) => return Ok(fail(json, message, 1)),
         };
         for (chain, provider) in &chains {
             if let Some(report) = read_report(
                 &summary,
-                &self.state,
+                &dir,
                 chain,
                 provider,
                 task,
@@ -655,7 +658,8 @@ impl StatusArgs {
 impl ListArgs {
     async fn run(self) -> eyre::Result<i32> {
         let json = self.state.json;
-        let (summary, chains) = match connect(&self.state, self.chain).await {
+        let dir = self.state.dir();
+        let (summary, chains) = match connect(&dir, self.chain).await {
             Ok(connected) => connected,
             Err(message) => return Ok(fail(json, message, 1)),
         };
@@ -672,7 +676,7 @@ impl ListArgs {
                 };
                 let task = event.inner.data.taskHash;
                 if let Some(mut report) =
-                    read_report(&summary, &self.state, chain, provider, task, None).await?
+                    read_report(&summary, &dir, chain, provider, task, None).await?
                 {
                     report.block = log.block_number;
                     rows.push(report);

@@ -228,13 +228,7 @@ pub async fn run(
     let mut asked = answered;
     let mut fate = Fate::new(view);
     for stored in &kept {
-        if let Some(index) = view
-            .operators
-            .iter()
-            .position(|o| o.address == stored.operator)
-        {
-            fate.answered(index);
-        }
+        fate.answered(stored.operator);
     }
     let (failures, mut failed) = mpsc::unbounded_channel();
     for operator in &view.operators {
@@ -323,9 +317,7 @@ pub async fn run(
             }
         };
         answered += 1;
-        if let Some(index) = view.operators.iter().position(|o| o.address == operator) {
-            fate.answered(index);
-        }
+        fate.answered(operator);
         kept.push(raw);
         unsaved = true;
         add(&mut groups, answer);
@@ -387,8 +379,18 @@ impl<'a> Fate<'a> {
         }
     }
 
-    fn answered(&mut self, index: usize) {
-        if let Some(standing) = self.standing.get_mut(index) {
+    /// Where `operator` stands, when it is in the set.
+    fn standing(&mut self, operator: Address) -> Option<&mut Standing> {
+        let index = self
+            .view
+            .operators
+            .iter()
+            .position(|o| o.address == operator)?;
+        self.standing.get_mut(index)
+    }
+
+    fn answered(&mut self, operator: Address) {
+        if let Some(standing) = self.standing(operator) {
             *standing = Standing::Answered;
         }
     }
@@ -402,15 +404,11 @@ impl<'a> Fate<'a> {
         reason: String,
         settled: bool,
     ) {
-        if let Some(index) = self
-            .view
-            .operators
-            .iter()
-            .position(|o| o.address == operator)
-            && self.standing[index] == Standing::Open
-            && settled
+        if settled
+            && let Some(standing) = self.standing(operator)
+            && *standing == Standing::Open
         {
-            self.standing[index] = Standing::Settled;
+            *standing = Standing::Settled;
         }
         match self.reasons.iter_mut().find(|(o, _)| *o == operator) {
             Some((_, known)) if *known == reason => return,
