@@ -28,6 +28,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
     sol_types::SolValue,
 };
+use bollard::Docker;
 use ponos_aggregator::{
     Aggregator, AggregatorConfig, AggregatorHandle, ChainConfig, TaskChain,
     sender::SenderConfig,
@@ -55,9 +56,13 @@ use serde::{Deserialize, Serialize};
 use tokio::net::TcpListener;
 use tracing::info;
 
+pub mod control;
 pub mod notes;
 
 use notes::{Notebook, TaskNotes};
+
+/// The most executors a devnet runs.
+pub const MAX_EXECUTORS: usize = 128;
 
 /// The summary file a devnet writes into its state directory.
 pub const SUMMARY_FILE: &str = "devnet.json";
@@ -234,6 +239,24 @@ pub struct DevnetSummary {
     /// The performer binary the executors run (process performers), and when it was built.
     #[serde(default)]
     pub performer_binary: Option<BinaryStamp>,
+    /// How the executors run their performer: `process`, `docker`, or `in-process` (the
+    /// built-in one, which cannot be reloaded).
+    #[serde(default)]
+    pub performer_runtime: String,
+    /// How many performer builds the devnet has run: 1 at start, one more per reload.
+    #[serde(default)]
+    pub performer_generation: u64,
+}
+
+/// What a performer reload did.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Reloaded {
+    /// The performer generation serving now (1 is the one the devnet started with).
+    pub generation: u64,
+    /// The executors that switched to it.
+    pub executors: usize,
+    /// From the reload request to every executor serving the new performer.
+    pub swap_ms: u64,
 }
 
 /// A binary and its modification time: a devnet that runs an older build than the one on disk
@@ -294,15 +317,22 @@ pub struct Devnet {
     l2: Option<LocalChain>,
     _executors: Vec<LocalExecutor>,
     supervisors: Vec<Supervisor>,
+    /// How the supervised performers run (none for in-process performers).
+    supervised: Option<Supervised>,
     aggregator: AggregatorHandle<MemoryAggregatorStore>,
     notes: Notebook,
-    summary: DevnetSummary,
+    state_dir: Option<PathBuf>,
+    /// What runs; reloads change the performer fields. The lock also keeps reloads one at a
+    /// time.
+    summary: tokio::sync::Mutex<DevnetSummary>,
+    /// The summary as the devnet started.
+    started: DevnetSummary,
 }
 
 impl std::fmt::Debug for Devnet {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Devnet")
-            .field("summary", &self.summary)
+            .field("summary", &self.started)
             .finish_non_exhaustive()
     }
 }
@@ -379,7 +409,7 @@ fn operator_key(curve: Curve, index: usize) -> OperatorKey {
 
 enum Performers<P> {
     InProcess(P),
-    Runtime(PerformerRuntime),
+    Supervised(Supervised),
 }
 
 impl Devnet {
@@ -397,7 +427,19 @@ impl Devnet {
         config: DevnetConfig,
         runtime: PerformerRuntime,
     ) -> Result<Self, DevnetError> {
-        Self::launch::<NoPerformer>(config, Performers::Runtime(runtime)).await
+        let supervised = match runtime {
+            PerformerRuntime::Process(binary) => Supervised::Process(binary),
+            PerformerRuntime::Docker(image) => Supervised::Docker {
+                docker: ponos_executor::docker::connect().await.map_err(|e| {
+                    DevnetError::Performer {
+                        index: 0,
+                        reason: format!("{e} (is Docker running? `ponos doctor` checks)"),
+                    }
+                })?,
+                image,
+            },
+        };
+        Self::launch::<NoPerformer>(config, Performers::Supervised(supervised)).await
     }
 
     async fn launch<P: Performer + Clone>(
@@ -405,21 +447,26 @@ impl Devnet {
         performers: Performers<P>,
     ) -> Result<Self, DevnetError> {
         let started = Instant::now();
-        if config.executors == 0 || config.executors > 24 {
+        if config.executors == 0 || config.executors > MAX_EXECUTORS {
             return Err(DevnetError::Invalid(format!(
-                "--executors {}: a devnet runs 1 to 24 executors",
+                "--executors {}: a devnet runs 1 to {MAX_EXECUTORS} executors",
                 config.executors
             )));
         }
+        // Roles, then one account per operator, then the task creator: the same accounts on
+        // every chain.
+        let extra_accounts = config.executors.saturating_sub(24);
         let l1_options = ChainOptions {
             chain_id: 31337,
             port: config.l1_port,
             fork_url: config.fork_url.clone(),
+            extra_accounts,
         };
         let l2_options = ChainOptions {
             chain_id: 31338,
             port: config.l2_port,
             fork_url: None,
+            extra_accounts,
         };
         let (l1, l2) = if config.l2 {
             let (l1, l2) = tokio::try_join!(
@@ -472,68 +519,49 @@ impl Devnet {
         let provisioned = provision_avs(&l1.chain, &l2_chains, &spec).await?;
         info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "AVS set up");
 
-        let docker = match &performers {
-            Performers::Runtime(PerformerRuntime::Docker(_)) => {
-                Some(ponos_executor::docker::connect().await.map_err(|e| {
-                    DevnetError::Performer {
-                        index: 0,
-                        reason: format!("{e} (is Docker running? `ponos doctor` checks)"),
-                    }
-                })?)
-            }
-            _ => None,
-        };
-        let mut executors = Vec::new();
-        let mut supervisors = Vec::new();
+        // Every executor and its performer start at once.
+        let mut starting = tokio::task::JoinSet::new();
         for (i, (listener, operator)) in listeners.into_iter().zip(&operators).enumerate() {
-            let executor = match &performers {
+            let (chain, address, key) = (l1.chain.clone(), operator.address, operator.key.clone());
+            match &performers {
                 Performers::InProcess(performer) => {
-                    LocalExecutor::start(
-                        listener,
-                        &l1.chain,
-                        avs,
-                        operator.address,
-                        operator.key.clone(),
-                        performer.clone(),
-                    )
-                    .await?
+                    let performer = performer.clone();
+                    starting.spawn(async move {
+                        let executor =
+                            LocalExecutor::start(listener, &chain, avs, address, key, performer)
+                                .await?;
+                        Ok::<_, DevnetError>((i, executor, None))
+                    });
                 }
-                Performers::Runtime(runtime) => {
-                    let launch = match runtime {
-                        PerformerRuntime::Process(binary) => Launch::Process {
-                            binary: binary.clone(),
-                            env: Vec::new(),
-                        },
-                        PerformerRuntime::Docker(image) => Launch::Docker {
-                            docker: docker.clone().expect("connected above"),
-                            spec: Box::new(ContainerSpec {
-                                performer_id: format!(
-                                    "{}{i}",
-                                    container_prefix(std::process::id())
-                                ),
-                                ..ContainerSpec::new(image.clone())
-                            }),
-                        },
-                    };
-                    let supervisor = Supervisor::start(launch, SupervisorConfig::default())
-                        .await
-                        .map_err(|e| DevnetError::Performer {
-                            index: i,
-                            reason: e.to_string(),
-                        })?;
-                    supervisors.push(supervisor.clone());
-                    LocalExecutor::serve(
-                        listener,
-                        &l1.chain,
-                        avs,
-                        operator.address,
-                        operator.key.clone(),
-                        PerformerHandle::Supervised(supervisor),
-                    )?
+                Performers::Supervised(supervised) => {
+                    let launch = supervised.launch(i, 1);
+                    starting.spawn(async move {
+                        let supervisor = Supervisor::start(launch, SupervisorConfig::default())
+                            .await
+                            .map_err(|e| DevnetError::Performer {
+                                index: i,
+                                reason: e.to_string(),
+                            })?;
+                        let performer = PerformerHandle::Supervised(supervisor.clone());
+                        let executor =
+                            LocalExecutor::serve(listener, &chain, avs, address, key, performer)?;
+                        Ok((i, executor, Some(supervisor)))
+                    });
                 }
-            };
-            executors.push(executor);
+            }
         }
+        let mut serving = Vec::with_capacity(operators.len());
+        while let Some(joined) = starting.join_next().await {
+            let started = joined
+                .map_err(|e| DevnetError::Invalid(format!("starting an executor: {e}")))??;
+            serving.push(started);
+        }
+        serving.sort_by_key(|(i, ..)| *i);
+        let (executors, supervisors): (Vec<_>, Vec<_>) = serving
+            .into_iter()
+            .map(|(_, executor, supervisor)| (executor, supervisor))
+            .unzip();
+        let supervisors: Vec<Supervisor> = supervisors.into_iter().flatten().collect();
 
         let task_chains: Vec<(&Chain, Option<&str>)> = std::iter::once(&l1)
             .chain(l2.iter())
@@ -588,9 +616,16 @@ impl Devnet {
                 .chain(l2.as_ref().map(LocalChain::pid))
                 .collect(),
             performer_binary: match &performers {
-                Performers::Runtime(PerformerRuntime::Process(binary)) => BinaryStamp::of(binary),
+                Performers::Supervised(Supervised::Process(binary)) => BinaryStamp::of(binary),
                 _ => None,
             },
+            performer_runtime: match &performers {
+                Performers::Supervised(Supervised::Process(_)) => "process",
+                Performers::Supervised(Supervised::Docker { .. }) => "docker",
+                Performers::InProcess(_) => "in-process",
+            }
+            .into(),
+            performer_generation: 1,
         };
         if let Some(dir) = &config.state_dir {
             write_summary(dir, &summary)?;
@@ -600,15 +635,83 @@ impl Devnet {
             l2,
             _executors: executors,
             supervisors,
+            supervised: match performers {
+                Performers::Supervised(supervised) => Some(supervised),
+                Performers::InProcess(_) => None,
+            },
             aggregator: aggregator_handle,
             notes,
-            summary,
+            state_dir: config.state_dir,
+            summary: tokio::sync::Mutex::new(summary.clone()),
+            started: summary,
         })
     }
 
-    /// What is running, and where.
+    /// What is running, and where, as the devnet started.
     pub fn summary(&self) -> &DevnetSummary {
-        &self.summary
+        &self.started
+    }
+
+    /// Swaps the performer build on disk (the binary, or the image under its tag) in on every
+    /// executor, blue/green: each starts the new build beside the old one, sends new tasks to it
+    /// once it is healthy, and stops the old one after its tasks finish. Chains, contracts,
+    /// operators and the aggregator keep running. When the new build does not start, the
+    /// executors keep the old one and the error says why.
+    pub async fn reload(&self) -> Result<Reloaded, DevnetError> {
+        let started = Instant::now();
+        let Some(supervised) = &self.supervised else {
+            return Err(DevnetError::Invalid(
+                "this devnet runs the built-in in-process performer: there is nothing to reload \
+                 (start it with `--runtime process` or `--runtime docker`)"
+                    .into(),
+            ));
+        };
+        let mut summary = self.summary.lock().await;
+        if let Supervised::Process(binary) = supervised
+            && !binary.is_file()
+        {
+            return Err(DevnetError::Invalid(format!(
+                "performer binary {} not found (build it with `ponos build`)",
+                binary.display()
+            )));
+        }
+        let generation = summary.performer_generation + 1;
+        let stamp = match supervised {
+            Supervised::Process(binary) => BinaryStamp::of(binary),
+            Supervised::Docker { .. } => None,
+        };
+        let mut upgrades = tokio::task::JoinSet::new();
+        for (index, supervisor) in self.supervisors.iter().enumerate() {
+            let (supervisor, launch) = (supervisor.clone(), supervised.launch(index, generation));
+            upgrades.spawn(async move { (index, supervisor.upgrade(launch).await) });
+        }
+        let mut failed = Vec::new();
+        while let Some(joined) = upgrades.join_next().await {
+            match joined {
+                Ok((_, Ok(()))) => {}
+                Ok((index, Err(error))) => failed.push((index, error.to_string())),
+                Err(error) => failed.push((usize::MAX, error.to_string())),
+            }
+        }
+        if failed.len() < self.supervisors.len() {
+            summary.performer_generation = generation;
+            if failed.is_empty() {
+                summary.performer_binary = stamp;
+            }
+            if let Some(dir) = &self.state_dir {
+                write_summary(dir, &summary)?;
+            }
+        }
+        if let Some((index, reason)) = failed.into_iter().min_by_key(|(index, _)| *index) {
+            return Err(DevnetError::Performer { index, reason });
+        }
+        let swap_ms = started.elapsed().as_millis() as u64;
+        info!(target: "ponos::devnet", generation, swap_ms, "performer reloaded");
+        Ok(Reloaded {
+            generation,
+            executors: self.supervisors.len(),
+            swap_ms,
+        })
     }
 
     /// The L1.
@@ -637,7 +740,7 @@ impl Devnet {
         };
         let started = Instant::now();
         let task = target
-            .create_task(self.summary.task_creator, self.summary.avs, payload.into())
+            .create_task(self.started.task_creator, self.started.avs, payload.into())
             .await?;
         let failed = async {
             loop {
@@ -659,8 +762,8 @@ impl Devnet {
         let latency_ms = started.elapsed().as_millis() as u64;
         let (signers, non_signers) = certificate_summary(
             &certificate,
-            self.summary.executors.len(),
-            self.summary.curve == "bn254",
+            self.started.executors.len(),
+            self.started.curve == "bn254",
         );
         Ok(TaskOutcome {
             task,
@@ -672,11 +775,45 @@ impl Devnet {
         })
     }
 
-    /// Stops the aggregator, the performers, the executors and the chains.
-    pub async fn stop(self) {
+    /// Stops the aggregator and the performers; the executors and the chains stop when the
+    /// devnet is dropped.
+    pub async fn stop(&self) {
         self.aggregator.shutdown(Duration::from_secs(2)).await;
-        for supervisor in self.supervisors {
-            supervisor.shutdown().await;
+        for supervisor in &self.supervisors {
+            supervisor.clone().shutdown().await;
+        }
+    }
+}
+
+/// Supervised performers: what each executor starts.
+enum Supervised {
+    Process(PathBuf),
+    Docker { docker: Docker, image: String },
+}
+
+impl Supervised {
+    /// How executor `index` starts generation `generation` of the performer (containers of
+    /// later generations carry it in their id: blue and green run side by side).
+    fn launch(&self, index: usize, generation: u64) -> Launch {
+        match self {
+            Self::Process(binary) => Launch::Process {
+                binary: binary.clone(),
+                env: Vec::new(),
+            },
+            Self::Docker { docker, image } => {
+                let prefix = container_prefix(std::process::id());
+                Launch::Docker {
+                    docker: docker.clone(),
+                    spec: Box::new(ContainerSpec {
+                        performer_id: if generation == 1 {
+                            format!("{prefix}{index}")
+                        } else {
+                            format!("{prefix}{index}-{generation}")
+                        },
+                        ..ContainerSpec::new(image.clone())
+                    }),
+                }
+            }
         }
     }
 }

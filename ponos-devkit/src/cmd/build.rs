@@ -9,7 +9,7 @@ use std::{
 };
 
 use clap::Args;
-use ponos_devkit::project::{PERFORMER_TARGET, load_project};
+use ponos_devkit::project::{PERFORMER_TARGET, ProjectFile, load_project};
 use tokio::{
     io::{AsyncBufReadExt, BufReader},
     process::Command,
@@ -154,50 +154,65 @@ impl BuildArgs {
             );
         }
 
-        let started = Instant::now();
-        let crate_name = &project.performer.crate_name;
-        // Bring the lock file up to date with the workspace (the build itself is --locked).
-        let resolve = command(
-            "cargo",
-            &root,
-            &["metadata", "--format-version", "1", "--quiet"],
-        );
-        stream("cargo", resolve, false).await?;
-        println!("performer: compiling {crate_name} (release, statically linked)");
-        let target = root.join(PERFORMER_TARGET);
-        let mut build = ponos_executor::docker::static_build_command(&root, crate_name, &target);
-        if std::io::stderr().is_terminal() {
-            // cargo draws its own progress bar on the terminal.
-            let status = build
-                .status()
-                .await
-                .map_err(|e| format!("running cargo: {e}"))?;
-            if !status.success() {
-                return Err(format!("cargo build of {crate_name} failed ({status})"));
-            }
-        } else {
-            stream("cargo", build, false).await?;
-        }
-        let binary =
-            ponos_executor::docker::built_binary(&target, crate_name).map_err(|e| e.to_string())?;
-        println!(
-            "performer: {} (static) in {:.1} s",
-            binary.display(),
-            started.elapsed().as_secs_f64()
-        );
-
+        let binary = performer(&root, &project).await?;
         if let Some(docker) = docker {
-            let started = Instant::now();
-            println!("image: building {} (FROM scratch)", project.performer.image);
-            ponos_executor::docker::build_image(&docker, &binary, &project.performer.image)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "image: {} (FROM scratch) in {:.1} s",
-                project.performer.image,
-                started.elapsed().as_secs_f64()
-            );
+            image(&docker, &binary, &project).await?;
         }
         Ok(())
     }
+}
+
+/// Compiles the project's performer (release, statically linked) and returns the binary.
+pub(crate) async fn performer(root: &Path, project: &ProjectFile) -> Result<PathBuf, String> {
+    let started = Instant::now();
+    let crate_name = &project.performer.crate_name;
+    // Bring the lock file up to date with the workspace (the build itself is --locked).
+    let resolve = command(
+        "cargo",
+        root,
+        &["metadata", "--format-version", "1", "--quiet"],
+    );
+    stream("cargo", resolve, false).await?;
+    println!("performer: compiling {crate_name} (release, statically linked)");
+    let target = root.join(PERFORMER_TARGET);
+    let mut build = ponos_executor::docker::static_build_command(root, crate_name, &target);
+    if std::io::stderr().is_terminal() {
+        // cargo draws its own progress bar on the terminal.
+        let status = build
+            .status()
+            .await
+            .map_err(|e| format!("running cargo: {e}"))?;
+        if !status.success() {
+            return Err(format!("cargo build of {crate_name} failed ({status})"));
+        }
+    } else {
+        stream("cargo", build, false).await?;
+    }
+    let binary =
+        ponos_executor::docker::built_binary(&target, crate_name).map_err(|e| e.to_string())?;
+    println!(
+        "performer: {} (static) in {:.1} s",
+        binary.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(binary)
+}
+
+/// Builds the performer's `FROM scratch` image around `binary`, under the project's tag.
+pub(crate) async fn image(
+    docker: &bollard::Docker,
+    binary: &Path,
+    project: &ProjectFile,
+) -> Result<(), String> {
+    let started = Instant::now();
+    println!("image: building {} (FROM scratch)", project.performer.image);
+    ponos_executor::docker::build_image(docker, binary, &project.performer.image)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!(
+        "image: {} (FROM scratch) in {:.1} s",
+        project.performer.image,
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }

@@ -1,10 +1,16 @@
 //! `ponos devnet`: a whole devnet in this process, and its status.
 
-use std::path::{Path, PathBuf};
+mod reload;
+
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use clap::{Args, Subcommand, ValueEnum};
 use ponos_devkit::devnet::{
-    AvsContracts, Curve, Devnet, DevnetConfig, DevnetSummary, PerformerRuntime, read_summary,
+    AvsContracts, Curve, Devnet, DevnetConfig, DevnetSummary, PerformerRuntime, control,
+    read_summary,
 };
 use ponos_performer::{Performer, PerformerError, Task};
 
@@ -21,11 +27,12 @@ enum DevnetCommand {
     /// with N operators, push operator tables to both chains, and run the aggregator and N
     /// executors in this process until Ctrl-C.
     #[command(
-        after_help = "Examples:\n  ponos devnet up --detach                     # the project's performer binary (ponos build)\n  ponos devnet up --runtime docker --executors 8 --detach\n  ponos devnet up --runtime in-process --curve ecdsa --no-l2   # built-in echo performer"
+        after_help = "Examples:\n  ponos devnet up --detach                     # the project's performer binary (ponos build)\n  ponos devnet up --watch                      # rebuild and swap the performer in on every save\n  ponos devnet up --runtime docker --executors 8 --detach\n  ponos devnet up --runtime in-process --curve ecdsa --no-l2   # built-in echo performer"
     )]
     Up(UpArgs),
     /// Show the devnet running in the state directory.
     Status(StateArgs),
+    Reload(reload::ReloadArgs),
     /// Print the devnet's logs: all of them, or one component's.
     #[command(
         after_help = "Examples:\n  ponos devnet logs\n  ponos devnet logs aggregator --follow"
@@ -78,7 +85,8 @@ const LOG_FILE: &str = "devnet.log";
 
 #[derive(Debug, Args)]
 struct UpArgs {
-    /// Executors (operators) in the executor set [default: `[devnet] executors`, else 4].
+    /// Executors (operators) in the executor set, 1 to 128 [default: `[devnet] executors`,
+    /// else 4].
     #[arg(long)]
     executors: Option<usize>,
     /// The executor set's curve [default: the project's, else bn254].
@@ -122,6 +130,10 @@ struct UpArgs {
     /// Start in the background and return once the devnet is ready.
     #[arg(long)]
     detach: bool,
+    /// Watch the project's performer crate: after each save, rebuild it and swap it in on the
+    /// running executors (what `ponos devnet reload` does by hand).
+    #[arg(long)]
+    watch: bool,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -171,6 +183,7 @@ impl DevnetArgs {
             DevnetCommand::Up(args) if args.detach => args.detach().await,
             DevnetCommand::Up(args) => args.run().await,
             DevnetCommand::Logs(args) => args.run().await,
+            DevnetCommand::Reload(args) => args.run().await,
             DevnetCommand::Down(args) => {
                 let dir = args.dir();
                 let summary = match read_summary(&dir) {
@@ -319,6 +332,32 @@ impl UpArgs {
                 return Ok(1);
             }
         };
+        // Both are set up before the devnet starts: nothing sent or saved once it is ready is
+        // missed.
+        let watch = if self.watch {
+            let project = ponos_devkit::project::load_project(&self.root);
+            match (project, self.runtime) {
+                (_, RuntimeArg::InProcess) => {
+                    eprintln!(
+                        "error: --watch rebuilds the project's performer; the built-in in-process one has nothing to rebuild (use --runtime process or docker)"
+                    );
+                    return Ok(1);
+                }
+                (Err(why), _) => {
+                    eprintln!("error: --watch rebuilds the project's performer: {why}");
+                    return Ok(1);
+                }
+                (Ok((root, project)), _) => match reload::Watch::start(root, project) {
+                    Ok(watch) => Some(watch),
+                    Err(why) => {
+                        eprintln!("error: --watch: {why}");
+                        return Ok(1);
+                    }
+                },
+            }
+        } else {
+            None
+        };
         let defaults = setup.devnet;
         let l2 = match (self.l2, self.no_l2) {
             (_, true) => false,
@@ -342,6 +381,11 @@ impl UpArgs {
             eprintln!("error: {message}");
             return Ok(1);
         }
+        let control = control::ControlSocket::bind(&state_dir)
+            .inspect_err(|error| {
+                eprintln!("devnet: `ponos devnet reload` will not reach this devnet: {error}");
+            })
+            .ok();
         if matches!(self.runtime, RuntimeArg::Docker)
             && let Err(error) = ponos_executor::docker::connect().await
         {
@@ -384,12 +428,20 @@ impl UpArgs {
             }
         };
         let devnet = match devnet {
-            Ok(devnet) => devnet,
+            Ok(devnet) => Arc::new(devnet),
             Err(error) => {
                 eprintln!("error: {error}");
                 return Ok(1);
             }
         };
+        let mut background = Vec::new();
+        if let Some(control) = control {
+            background.push(control.serve(devnet.clone()));
+        }
+        if let Some(watch) = watch {
+            let image = matches!(self.runtime, RuntimeArg::Docker);
+            background.push(watch.run(devnet.clone(), image));
+        }
         print_summary(devnet.summary(), self.state.json)?;
         eprintln!(
             "devnet: ready in {} ms; create a task with `ponos task create --text 7`; Ctrl-C stops",
@@ -401,8 +453,12 @@ impl UpArgs {
             _ = term.recv() => {}
         }
         eprintln!("devnet: stopping");
+        for handle in background {
+            handle.abort();
+        }
         devnet.stop().await;
         let _ = std::fs::remove_file(state_dir.join(ponos_devkit::devnet::SUMMARY_FILE));
+        let _ = std::fs::remove_file(state_dir.join(control::CONTROL_SOCKET));
         Ok(0)
     }
 }

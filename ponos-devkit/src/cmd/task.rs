@@ -506,7 +506,7 @@ impl CreateArgs {
         report.block = receipt.block_number;
         if let Some(stamp) = summary.performer_binary.as_ref().filter(|s| s.is_stale()) {
             report.warnings.push(format!(
-                "{} was rebuilt after the devnet started: the devnet still runs the old build; restart it (`ponos devnet down`, then `ponos devnet up`) to serve the new one",
+                "{} was rebuilt after the devnet last loaded it: the devnet still runs the old build; `ponos devnet reload` swaps the new one in",
                 stamp.path.display()
             ));
         }

@@ -913,12 +913,12 @@ impl Deployer {
                 .with_from(self.deployer)
                 .with_to(operator.address)
                 .with_value(U256::from(SANDBOX_OPERATOR_FUNDS));
-            let receipt = self
+            let pending = self
                 .provider
                 .send_transaction(tx)
                 .await
-                .map_err(|e| fail(format!("funding {}: {e}", operator.address)))?
-                .get_receipt()
+                .map_err(|e| fail(format!("funding {}: {e}", operator.address)))?;
+            let receipt = ponos_chain::receipt::receipt_of(pending)
                 .await
                 .map_err(|e| fail(format!("funding {}: {e}", operator.address)))?;
             if !receipt.status() {

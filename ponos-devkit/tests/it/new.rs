@@ -274,8 +274,104 @@ fn a_new_project_passes_its_own_tests() {
             .contains("still runs the old build"),
         "{stale}"
     );
+
+    // The edit loop by hand: square → cube, `ponos devnet reload` rebuilds and swaps it in on the
+    // running devnet; the next task gets the new answer and no warning.
+    let lib = project.join("performer/src/lib.rs");
+    let square = std::fs::read_to_string(&lib).unwrap();
+    let cube = square.replace(
+        ".checked_mul(n)\n",
+        ".checked_mul(n)\n            .and_then(|square| square.checked_mul(n))\n",
+    );
+    assert_ne!(cube, square, "the performer squares with checked_mul");
+    std::fs::write(&lib, &cube).unwrap();
+    let reload = ponos(
+        &["devnet", "reload", "--root", root, "--state-dir", state],
+        |_| {},
+    );
+    let said = String::from_utf8_lossy(&reload.stderr);
+    assert_eq!(reload.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("performer generation 2 serving on 4 executors"),
+        "{said}"
+    );
+    let cubed = create_json(state, "3");
+    assert_eq!(cubed["result_text"], "27", "{cubed}");
+    assert_eq!(cubed["warnings"], serde_json::json!([]), "{cubed}");
     let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
     assert_eq!(down.status.code(), Some(0));
+
+    // The edit loop on every save: `devnet up --watch`. A save that does not compile leaves the
+    // running build serving; the next good save is swapped in.
+    let up = ponos(
+        &[
+            "devnet",
+            "up",
+            "--detach",
+            "--watch",
+            "--no-l2",
+            "--root",
+            root,
+            "--state-dir",
+            state,
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let log = Path::new(state).join("devnet.log");
+    std::fs::write(&lib, cube.replace("fn handle_task", "fn handle_task(")).unwrap();
+    wait_for_line(&log, "performer build failed");
+    assert_eq!(create_json(state, "3")["result_text"], "27");
+    std::fs::write(&lib, &square).unwrap();
+    wait_for_line(&log, "performer reloaded generation=2");
+    let squared = create_json(state, "3");
+    assert_eq!(squared["result_text"], "9", "{squared}");
+    assert_eq!(squared["warnings"], serde_json::json!([]), "{squared}");
+    let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
+    assert_eq!(down.status.code(), Some(0));
+}
+
+/// `ponos task create --text TEXT --json` on the devnet in `state`, as JSON.
+fn create_json(state: &str, text: &str) -> serde_json::Value {
+    let out = ponos(
+        &[
+            "task",
+            "create",
+            "--text",
+            text,
+            "--json",
+            "--state-dir",
+            state,
+        ],
+        |_| {},
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "task create: {e}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+/// Waits until `log` has a line containing `needle` (a rebuild takes seconds; the bound is
+/// only there so a broken watcher fails the test instead of hanging it).
+fn wait_for_line(log: &Path, needle: &str) {
+    let until = Instant::now() + Duration::from_secs(300);
+    while !std::fs::read_to_string(log).is_ok_and(|text| text.contains(needle)) {
+        assert!(
+            Instant::now() < until,
+            "no `{needle}` in {}: {}",
+            log.display(),
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
 
 #[test]

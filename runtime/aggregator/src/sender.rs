@@ -198,6 +198,9 @@ impl Drop for ReceiptBook {
     }
 }
 
+/// A shape's gas limit, once estimated.
+type GasCell = Arc<Mutex<Option<u64>>>;
+
 /// The sender's nonces.
 #[derive(Debug, Default)]
 struct Nonces {
@@ -221,8 +224,9 @@ pub struct TxSender {
     nonces: Mutex<Nonces>,
     metrics: Arc<AggregatorMetrics>,
     /// Gas limits by (mailbox, certificate size, result size): results of one shape cost the
-    /// same to verify and store, so the node's (expensive) estimate runs once per shape.
-    gas_estimates: Mutex<HashMap<(Address, usize, usize), u64>>,
+    /// same to verify and store, so the node's (expensive) estimate runs once per shape. One
+    /// cell per shape: submissions of a shape that arrive together wait for one estimate.
+    gas_estimates: std::sync::Mutex<HashMap<(Address, usize, usize), GasCell>>,
     receipts: Arc<ReceiptBook>,
     fee_estimate: Mutex<Option<(Instant, alloy::eips::eip1559::Eip1559Estimation)>>,
     /// The latest timestamp asked of the node for its next block: asks only ever rise, so
@@ -248,7 +252,7 @@ impl TxSender {
             nonces: Mutex::new(Nonces::default()),
             metrics,
             stamped: Mutex::new(0),
-            gas_estimates: Mutex::default(),
+            gas_estimates: std::sync::Mutex::default(),
             receipts: Arc::default(),
             fee_estimate: Mutex::default(),
         }
@@ -403,7 +407,7 @@ impl TxSender {
                 // Out of gas with a limit from another task of the same shape (its hook may
                 // charge differently): estimate afresh next time.
                 if receipt.gas_used >= gas * 95 / 100 {
-                    self.gas_estimates.lock().await.remove(&shape);
+                    *self.gas_cell(&shape).lock().await = None;
                 }
                 let reason = self
                     .revert_reason(&request, receipt.block_number)
@@ -547,7 +551,9 @@ impl TxSender {
         shape: &(Address, usize, usize),
         task: B256,
     ) -> Result<u64, AggregatorError> {
-        if let Some(gas) = self.gas_by_shape(shape).await {
+        let cell = self.gas_cell(shape);
+        let mut known = cell.lock().await;
+        if let Some(gas) = *known {
             return Ok(gas);
         }
         let estimated = self
@@ -562,7 +568,7 @@ impl TxSender {
                 )
             })?;
         let gas = estimated + estimated * self.config.gas_margin_percent / 100;
-        self.gas_estimates.lock().await.insert(*shape, gas);
+        *known = Some(gas);
         Ok(gas)
     }
 
@@ -651,8 +657,14 @@ impl TxSender {
         Ok(fees)
     }
 
-    async fn gas_by_shape(&self, shape: &(Address, usize, usize)) -> Option<u64> {
-        self.gas_estimates.lock().await.get(shape).copied()
+    /// The gas estimate cell of `shape`.
+    fn gas_cell(&self, shape: &(Address, usize, usize)) -> GasCell {
+        self.gas_estimates
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(*shape)
+            .or_default()
+            .clone()
     }
 
     async fn take_nonce(&self) -> Result<u64, AggregatorError> {

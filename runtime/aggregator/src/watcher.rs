@@ -32,11 +32,20 @@ pub enum ChainEvent {
     },
 }
 
+/// While new heads arrive over a WebSocket subscription, the watcher polls only this often.
+const POLL_WHILE_SUBSCRIBED: Duration = Duration::from_secs(30);
+
 /// Follows new heads over a WebSocket subscription and wakes the watcher on each; reconnects
-/// with backoff. The watcher keeps polling at its interval as well, so a dropped subscription
-/// costs latency, never tasks.
-async fn follow_heads(chain_id: u64, url: String, heads: Arc<tokio::sync::Notify>) {
+/// with backoff. `live` says whether the subscription stands: the watcher then polls rarely,
+/// else at its interval, so a dropped subscription costs latency, never tasks.
+async fn follow_heads(
+    chain_id: u64,
+    url: String,
+    heads: Arc<tokio::sync::Notify>,
+    live: Arc<std::sync::atomic::AtomicBool>,
+) {
     use alloy::providers::{ProviderBuilder, WsConnect};
+    use std::sync::atomic::Ordering;
     let mut backoff = Duration::from_millis(500);
     loop {
         match ProviderBuilder::new()
@@ -49,9 +58,13 @@ async fn follow_heads(chain_id: u64, url: String, heads: Arc<tokio::sync::Notify
                     debug!(target: "ponos::aggregator", chain = chain_id, "following new heads over WebSocket");
                     let mut stream = subscription.into_stream();
                     use tokio_stream::StreamExt as _;
+                    live.store(true, Ordering::SeqCst);
                     while stream.next().await.is_some() {
                         heads.notify_one();
                     }
+                    live.store(false, Ordering::SeqCst);
+                    // Blocks may have come while nobody listened.
+                    heads.notify_one();
                     warn!(target: "ponos::aggregator", chain = chain_id, "new-head subscription ended; reconnecting");
                 }
                 Err(error) => {
@@ -83,6 +96,8 @@ pub struct Watcher<S> {
     metrics: Arc<AggregatorMetrics>,
     cursor: Option<(u64, B256)>,
     avss: Option<AvsSet>,
+    /// The head the last tick saw.
+    last_head: Option<u64>,
 }
 
 impl<S: AggregatorStore> Watcher<S> {
@@ -94,6 +109,7 @@ impl<S: AggregatorStore> Watcher<S> {
             metrics,
             cursor: None,
             avss: None,
+            last_head: None,
         }
     }
 
@@ -112,18 +128,22 @@ impl<S: AggregatorStore> Watcher<S> {
     ) {
         let id = self.chain.id();
         let heads = Arc::new(tokio::sync::Notify::new());
+        let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let subscription = self
             .chain
             .config
             .ws_url
             .clone()
-            .map(|url| tokio::spawn(follow_heads(id, url, heads.clone())));
+            .map(|url| tokio::spawn(follow_heads(id, url, heads.clone(), live.clone())));
         let mut failures = 0u32;
+        // Whether a new head (or a start, or an error) woke this tick: then the last block is
+        // checked for a reorg even if the head number did not move.
+        let mut woken = true;
         loop {
             if *shutdown.borrow() {
                 break;
             }
-            let wait = match self.tick().await {
+            let wait = match self.step(woken).await {
                 Ok((found, caught_up)) => {
                     failures = 0;
                     for event in found {
@@ -131,10 +151,12 @@ impl<S: AggregatorStore> Watcher<S> {
                             break;
                         }
                     }
-                    if caught_up {
-                        self.chain.config.poll_interval
-                    } else {
+                    if !caught_up {
                         Duration::ZERO
+                    } else if live.load(std::sync::atomic::Ordering::SeqCst) {
+                        self.chain.config.poll_interval.max(POLL_WHILE_SUBSCRIBED)
+                    } else {
+                        self.chain.config.poll_interval
                     }
                 }
                 Err(error) => {
@@ -146,12 +168,13 @@ impl<S: AggregatorStore> Watcher<S> {
                         .min(Duration::from_secs(30))
                 }
             };
+            woken = wait.is_zero() || failures > 0;
             if wait.is_zero() {
                 continue;
             }
             tokio::select! {
                 _ = tokio::time::sleep(wait) => {}
-                _ = heads.notified() => {}
+                _ = heads.notified() => woken = true,
                 _ = shutdown.changed() => {}
             }
         }
@@ -163,6 +186,13 @@ impl<S: AggregatorStore> Watcher<S> {
     /// One step: reorg check, then at most one range of blocks. Returns the events and whether
     /// the watcher has caught up with the head.
     pub async fn tick(&mut self) -> Result<(Vec<ChainEvent>, bool), AggregatorError> {
+        self.step(true).await
+    }
+
+    /// [`tick`](Self::tick), where a quiet poll (`woken` false) with the head where the last
+    /// step left it costs one call: nothing was mined, so nothing was reorganised either (a
+    /// new head at the same height comes with a head notification, or with the next block).
+    async fn step(&mut self, woken: bool) -> Result<(Vec<ChainEvent>, bool), AggregatorError> {
         let id = self.chain.id();
         let provider = &self.chain.provider;
         let config = &self.chain.config;
@@ -176,6 +206,10 @@ impl<S: AggregatorStore> Watcher<S> {
             .await
             .map_err(|e| AggregatorError::rpc(id, "reading the head", e))?;
         let safe = head.saturating_sub(config.confirmations);
+        let unmoved = self.last_head.replace(head) == Some(head);
+        if !woken && unmoved && self.cursor.is_some_and(|(number, _)| number >= safe) {
+            return Ok((events, true));
+        }
 
         if let Some((number, hash)) = self.cursor
             && self.block_hash(number).await? != Some(hash)

@@ -123,29 +123,55 @@ where
     P: Provider<N>,
     N: Network,
 {
-    let deploy = |contract: &'static str| move |source| DeployError::Deploy { contract, source };
-
-    let allocation_manager = AllocationManager::deploy(provider)
-        .await
-        .map_err(deploy("AllocationManager"))?;
-    let key_registrar = KeyRegistrar::deploy(
+    let allocation_manager = AllocationManager::new(
+        deployed(
+            "AllocationManager",
+            AllocationManager::deploy_builder(provider),
+        )
+        .await?,
         provider,
-        *allocation_manager.address(),
-        STACK_VERSION.into(),
-    )
-    .await
-    .map_err(deploy("KeyRegistrar"))?;
+    );
+    let key_registrar = KeyRegistrar::new(
+        deployed(
+            "KeyRegistrar",
+            KeyRegistrar::deploy_builder(
+                provider,
+                *allocation_manager.address(),
+                STACK_VERSION.into(),
+            ),
+        )
+        .await?,
+        provider,
+    );
     let sender = config.deployer;
-    let updater = OperatorTableUpdater::deploy(provider, sender)
-        .await
-        .map_err(deploy("OperatorTableUpdater"))?;
-    let bn254 = BN254CertificateVerifier::deploy(provider, *updater.address())
-        .await
-        .map_err(deploy("BN254CertificateVerifier"))?;
-    let ecdsa =
-        ECDSACertificateVerifier::deploy(provider, *updater.address(), STACK_VERSION.into())
-            .await
-            .map_err(deploy("ECDSACertificateVerifier"))?;
+    let updater = OperatorTableUpdater::new(
+        deployed(
+            "OperatorTableUpdater",
+            OperatorTableUpdater::deploy_builder(provider, sender),
+        )
+        .await?,
+        provider,
+    );
+    let bn254 = BN254CertificateVerifier::new(
+        deployed(
+            "BN254CertificateVerifier",
+            BN254CertificateVerifier::deploy_builder(provider, *updater.address()),
+        )
+        .await?,
+        provider,
+    );
+    let ecdsa = ECDSACertificateVerifier::new(
+        deployed(
+            "ECDSACertificateVerifier",
+            ECDSACertificateVerifier::deploy_builder(
+                provider,
+                *updater.address(),
+                STACK_VERSION.into(),
+            ),
+        )
+        .await?,
+        provider,
+    );
 
     let step = "wiring the verifiers into the table updater";
     confirm(
@@ -163,26 +189,36 @@ where
 
     let max_task_sla = U96::try_from(config.max_task_sla)
         .map_err(|_| DeployError::InvalidMaxTaskSla(config.max_task_sla))?;
-    let implementation =
-        TaskMailbox::deploy(provider, *bn254.address(), *ecdsa.address(), max_task_sla)
-            .await
-            .map_err(deploy("TaskMailbox"))?;
-    let proxy_admin = ProxyAdmin::deploy(provider)
-        .await
-        .map_err(deploy("ProxyAdmin"))?;
+    let implementation = TaskMailbox::new(
+        deployed(
+            "TaskMailbox",
+            TaskMailbox::deploy_builder(provider, *bn254.address(), *ecdsa.address(), max_task_sla),
+        )
+        .await?,
+        provider,
+    );
+    let proxy_admin = ProxyAdmin::new(
+        deployed("ProxyAdmin", ProxyAdmin::deploy_builder(provider)).await?,
+        provider,
+    );
     let initialize = TaskMailbox::initializeCall {
         _owner: config.admin,
         _feeSplit: 0,
         _feeSplitCollector: config.admin,
     };
-    let proxy = TransparentUpgradeableProxy::deploy(
+    let proxy = TransparentUpgradeableProxy::new(
+        deployed(
+            "TransparentUpgradeableProxy",
+            TransparentUpgradeableProxy::deploy_builder(
+                provider,
+                *implementation.address(),
+                *proxy_admin.address(),
+                initialize.abi_encode().into(),
+            ),
+        )
+        .await?,
         provider,
-        *implementation.address(),
-        *proxy_admin.address(),
-        initialize.abi_encode().into(),
-    )
-    .await
-    .map_err(deploy("TransparentUpgradeableProxy"))?;
+    );
     if sender != config.admin {
         let step = "handing the proxy admin to the admin";
         confirm(
@@ -192,22 +228,32 @@ where
         .await?;
     }
 
-    let bn254_calculator = BN254TableCalculator::deploy(
+    let bn254_calculator = BN254TableCalculator::new(
+        deployed(
+            "BN254TableCalculator",
+            BN254TableCalculator::deploy_builder(
+                provider,
+                *allocation_manager.address(),
+                *key_registrar.address(),
+                config.admin,
+            ),
+        )
+        .await?,
         provider,
-        *allocation_manager.address(),
-        *key_registrar.address(),
-        config.admin,
-    )
-    .await
-    .map_err(deploy("BN254TableCalculator"))?;
-    let ecdsa_calculator = ECDSATableCalculator::deploy(
+    );
+    let ecdsa_calculator = ECDSATableCalculator::new(
+        deployed(
+            "ECDSATableCalculator",
+            ECDSATableCalculator::deploy_builder(
+                provider,
+                *allocation_manager.address(),
+                *key_registrar.address(),
+                config.admin,
+            ),
+        )
+        .await?,
         provider,
-        *allocation_manager.address(),
-        *key_registrar.address(),
-        config.admin,
-    )
-    .await
-    .map_err(deploy("ECDSATableCalculator"))?;
+    );
 
     Ok(StackAddresses {
         allocation_manager: *allocation_manager.address(),
@@ -224,13 +270,40 @@ where
 }
 
 /// Waits for a sent transaction's receipt and fails on a revert.
+/// Sends a contract's deployment and returns its address once mined.
+async fn deployed<P, N>(
+    contract: &'static str,
+    builder: alloy::contract::CallBuilder<P, (), N>,
+) -> Result<Address, DeployError>
+where
+    P: Provider<N>,
+    N: Network,
+{
+    let pending = builder
+        .send()
+        .await
+        .map_err(|source| DeployError::Deploy { contract, source })?;
+    let receipt = crate::receipt::receipt_of(pending)
+        .await
+        .map_err(|source| DeployError::Pending {
+            step: contract,
+            source,
+        })?;
+    match receipt.contract_address() {
+        Some(address) if receipt.status() => Ok(address),
+        _ => Err(DeployError::Reverted {
+            step: contract,
+            tx_hash: receipt.transaction_hash(),
+        }),
+    }
+}
+
 async fn confirm<N: Network>(
     step: &'static str,
     sent: Result<PendingTransactionBuilder<N>, alloy::contract::Error>,
 ) -> Result<(), DeployError> {
     let pending = sent.map_err(|source| DeployError::Setup { step, source })?;
-    let receipt = pending
-        .get_receipt()
+    let receipt = crate::receipt::receipt_of(pending)
         .await
         .map_err(|source| DeployError::Pending { step, source })?;
     if receipt.status() {

@@ -4,12 +4,16 @@
 use std::{sync::Arc, time::Duration};
 
 use alloy::{
-    network::EthereumWallet,
+    network::{Ethereum, EthereumWallet},
     primitives::{Address, B256, Bytes},
-    providers::{DynProvider, Provider, ProviderBuilder},
-    rpc::types::Filter,
+    providers::{
+        DynProvider, Provider, ProviderBuilder, SendableTx,
+        fillers::{FillerControlFlow, TxFiller},
+    },
+    rpc::types::{Filter, TransactionRequest},
     signers::local::PrivateKeySigner,
     sol_types::SolEvent,
+    transports::TransportResult,
 };
 use alloy_node_bindings::{Anvil, AnvilInstance};
 use ponos_chain::{
@@ -40,6 +44,8 @@ pub struct ChainOptions {
     pub port: Option<u16>,
     /// Fork this JSON-RPC endpoint's chain (its latest block) instead of starting empty.
     pub fork_url: Option<String>,
+    /// Funded accounts beyond the 32 every chain has (one per operator past 24).
+    pub extra_accounts: usize,
 }
 
 impl ChainOptions {
@@ -49,6 +55,59 @@ impl ChainOptions {
             chain_id,
             ..Self::default()
         }
+    }
+}
+
+/// Gas for transactions on a local anvil: a fixed limit and fee cap instead of an
+/// `eth_estimateGas` and an `eth_feeHistory` per transaction. A call that reverts is mined and
+/// reverts in its receipt instead of failing its estimate.
+#[derive(Debug, Clone, Copy)]
+struct DevGas;
+
+impl DevGas {
+    /// Below EIP-7825's per-transaction cap (2^24) and anvil's block gas limit.
+    const LIMIT: u64 = 16_000_000;
+    /// anvil's base fee starts at 1 gwei and falls while blocks are nearly empty.
+    const MAX_FEE: u128 = 10_000_000_000;
+    const PRIORITY_FEE: u128 = 1_000_000_000;
+}
+
+impl TxFiller<Ethereum> for DevGas {
+    type Fillable = ();
+
+    fn status(&self, tx: &TransactionRequest) -> FillerControlFlow {
+        if tx.gas.is_some() && (tx.gas_price.is_some() || tx.max_fee_per_gas.is_some()) {
+            FillerControlFlow::Finished
+        } else {
+            FillerControlFlow::Ready
+        }
+    }
+
+    fn fill_sync(&self, tx: &mut SendableTx<Ethereum>) {
+        if let Some(tx) = tx.as_mut_builder() {
+            tx.gas.get_or_insert(Self::LIMIT);
+            if tx.gas_price.is_none() && tx.max_fee_per_gas.is_none() {
+                tx.max_fee_per_gas = Some(Self::MAX_FEE);
+                tx.max_priority_fee_per_gas = Some(Self::PRIORITY_FEE);
+            }
+        }
+    }
+
+    async fn prepare<P: Provider<Ethereum>>(
+        &self,
+        _: &P,
+        _: &TransactionRequest,
+    ) -> TransportResult<Self::Fillable> {
+        Ok(())
+    }
+
+    async fn fill(
+        &self,
+        _: Self::Fillable,
+        mut tx: SendableTx<Ethereum>,
+    ) -> TransportResult<SendableTx<Ethereum>> {
+        self.fill_sync(&mut tx);
+        Ok(tx)
     }
 }
 
@@ -79,9 +138,10 @@ impl LocalChain {
         let chain_id = options.chain_id;
         // 32 funded accounts (roles, operators, task creators); history in memory, never on
         // disk (anvil otherwise writes old states under ~/.foundry).
+        let accounts = (32 + options.extra_accounts).to_string();
         let mut anvil = Anvil::new().chain_id(chain_id).args([
             "--accounts",
-            "32",
+            &accounts,
             "--prune-history",
             "1000000",
         ]);
@@ -97,7 +157,12 @@ impl LocalChain {
         if let Some(url) = &options.fork_url {
             anvil = anvil.fork(url.clone());
         }
-        let anvil = anvil.try_spawn().map_err(|e| {
+        // Spawning waits for anvil to say it listens: off the async threads, so that chains
+        // started together start in parallel.
+        let spawned = tokio::task::spawn_blocking(move || anvil.try_spawn())
+            .await
+            .map_err(|e| ProvisionError::step("starting anvil", e))?;
+        let anvil = spawned.map_err(|e| {
             let what = match &options.fork_url {
                 Some(url) => format!("starting anvil forked from {url} (does it answer?)"),
                 None => "starting anvil (run script/setup to install it)".into(),
@@ -110,7 +175,13 @@ impl LocalChain {
         for signer in &signers[1..] {
             wallet.register_signer(signer.clone());
         }
+        // Nonces counted here and fixed gas: one JSON-RPC call per transaction sent instead of
+        // four (nonce, gas estimate, fee history, send).
         let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_chain_id(chain_id)
+            .with_cached_nonce_management()
+            .filler(DevGas)
             .wallet(wallet)
             .connect_http(anvil.endpoint_url())
             .erased();
@@ -181,8 +252,8 @@ impl Chain {
             .from(creator)
             .send()
             .await
-            .map_err(|e| ProvisionError::step(step, e))?
-            .get_receipt()
+            .map_err(|e| ProvisionError::step(step, e))?;
+        let receipt = ponos_chain::receipt::receipt_of(receipt)
             .await
             .map_err(|e| ProvisionError::step(step, e))?;
         if !receipt.status() {

@@ -14,6 +14,7 @@ use ponos_chain::{
         OperatorTableUpdater, TaskAVSRegistrar, TaskMailbox, allocation_manager,
         operator_table_updater, task_avs_registrar, task_mailbox,
     },
+    receipt::receipt_of,
     sandbox::{STACK_VERSION, StackAddresses},
 };
 use ponos_crypto::{bn254, digest::KeyRegistrarDomain, ecdsa, types};
@@ -153,19 +154,23 @@ impl ProvisionError {
 macro_rules! send {
     ($step:expr, $call:expr, $from:expr) => {{
         let step: String = $step.into();
-        let pending = $call
-            .from($from)
+        let call = $call.from($from);
+        let pending = call
             .send()
             .await
             .map_err(|e| ProvisionError::step(step.clone(), e))?;
-        let receipt = pending
-            .get_receipt()
+        let receipt = receipt_of(pending)
             .await
             .map_err(|e| ProvisionError::step(step.clone(), e))?;
         if !receipt.status() {
-            return Err(ProvisionError::Reverted {
-                step,
-                tx: receipt.transaction_hash(),
+            // Sent without an estimate: replay it on the state it ran on for the reason.
+            let before = receipt.block_number().unwrap_or_default().saturating_sub(1);
+            return Err(match call.call_raw().block(before.into()).await {
+                Err(error) => ProvisionError::step(step, error),
+                Ok(_) => ProvisionError::Reverted {
+                    step,
+                    tx: receipt.transaction_hash(),
+                },
             });
         }
     }};
@@ -225,20 +230,27 @@ async fn deploy_code(
     let tx = TransactionRequest::default()
         .with_from(from)
         .with_deploy_code(code);
-    let receipt = chain
+    let pending = chain
         .provider
-        .send_transaction(tx)
+        .send_transaction(tx.clone())
         .await
-        .map_err(|e| ProvisionError::step(step.clone(), e))?
-        .get_receipt()
+        .map_err(|e| ProvisionError::step(step.clone(), e))?;
+    let receipt = receipt_of(pending)
         .await
         .map_err(|e| ProvisionError::step(step.clone(), e))?;
     match receipt.contract_address {
         Some(address) if receipt.status() => Ok(address),
-        _ => Err(ProvisionError::Reverted {
-            step,
-            tx: receipt.transaction_hash,
-        }),
+        _ => {
+            // Sent without an estimate: replay it on the state it ran on for the reason.
+            let before = receipt.block_number.unwrap_or_default().saturating_sub(1);
+            Err(match chain.provider.call(tx).block(before.into()).await {
+                Err(error) => ProvisionError::step(step, error),
+                Ok(_) => ProvisionError::Reverted {
+                    step,
+                    tx: receipt.transaction_hash,
+                },
+            })
+        }
     }
 }
 
@@ -385,8 +397,10 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
         spec.aggregator
     );
 
-    // The executors: keys, sockets, weights.
+    // The executors: keys, sockets, weights. Each operator registers from its own account, all
+    // of them at once.
     let executor_set = set(avs, EXECUTOR_SET);
+    let mut registrations = tokio::task::JoinSet::new();
     for operator in &spec.operators {
         let (key_data, proof): (Bytes, Bytes) = match &operator.key {
             OperatorKey::Bn254(key) => {
@@ -407,19 +421,28 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
                 (key.address().to_vec().into(), proof.to_vec().into())
             }
         };
-        send!(
-            format!("registering the key of operator {}", operator.address),
-            registry.registerKey(operator.address, to(&executor_set), key_data, proof),
-            operator.address
-        );
-        send!(
-            format!(
-                "registering operator {} in the executor set",
-                operator.address
-            ),
-            manager.registerForOperatorSets(operator.address, join(EXECUTOR_SET, &operator.socket)),
-            operator.address
-        );
+        let (provider, address) = (provider.clone(), operator.address);
+        let (key_registrar, allocation_manager) = (stack.key_registrar, stack.allocation_manager);
+        let params = join(EXECUTOR_SET, &operator.socket);
+        let executor_set = executor_set.clone();
+        registrations.spawn(async move {
+            let manager = AllocationManager::new(allocation_manager, &provider);
+            let registry = KeyRegistrar::new(key_registrar, &provider);
+            send!(
+                format!("registering the key of operator {address}"),
+                registry.registerKey(address, to(&executor_set), key_data, proof),
+                address
+            );
+            send!(
+                format!("registering operator {address} in the executor set"),
+                manager.registerForOperatorSets(address, params),
+                address
+            );
+            Ok::<(), ProvisionError>(())
+        });
+    }
+    while let Some(registered) = registrations.join_next().await {
+        registered.map_err(|e| ProvisionError::step("registering operators", e))??;
     }
     let addresses: Vec<Address> = spec.operators.iter().map(|o| o.address).collect();
     let weights: Vec<U256> = spec.operators.iter().map(|o| o.weight).collect();
