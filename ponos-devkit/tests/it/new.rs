@@ -334,6 +334,62 @@ fn a_new_project_passes_its_own_tests() {
     assert_eq!(squared["warnings"], serde_json::json!([]), "{squared}");
     let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
     assert_eq!(down.status.code(), Some(0));
+
+    // Docker performers: a reload rebuilds the image and swaps in new containers, and what the
+    // containers write is in `devnet logs performer`.
+    let up = ponos(
+        &[
+            "devnet",
+            "up",
+            "--runtime",
+            "docker",
+            "--detach",
+            "--no-l2",
+            "--root",
+            root,
+            "--state-dir",
+            state,
+        ],
+        |_| {},
+    );
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    assert_eq!(create_json(state, "3")["result_text"], "9");
+    let talking = cube.replace(
+        "let n = number.value();",
+        "let n = number.value();\n        eprintln!(\"cubing {n}\");",
+    );
+    assert_ne!(talking, cube);
+    std::fs::write(&lib, &talking).unwrap();
+    let reload = ponos(
+        &["devnet", "reload", "--root", root, "--state-dir", state],
+        |_| {},
+    );
+    let said = String::from_utf8_lossy(&reload.stderr);
+    assert_eq!(reload.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("performer generation 2 serving on 4 executors"),
+        "{said}"
+    );
+    assert_eq!(create_json(state, "3")["result_text"], "27");
+    wait_for_line(&log, "cubing 3");
+    let logs = ponos(
+        &["devnet", "logs", "performer", "--state-dir", state],
+        |_| {},
+    );
+    let logs = String::from_utf8_lossy(&logs.stdout);
+    assert!(
+        logs.lines()
+            .any(|l| l.contains("ponos::performer") && l.contains("cubing 3")),
+        "{logs}"
+    );
+    let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
+    assert_eq!(down.status.code(), Some(0));
+    std::fs::write(&lib, &square).unwrap();
 }
 
 /// `ponos task create --text TEXT --json` on the devnet in `state`, as JSON.

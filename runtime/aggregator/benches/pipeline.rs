@@ -5,7 +5,9 @@
 //! beforehand), for comparison. Run: `cargo bench -p ponos-aggregator --bench pipeline`;
 //! `PONOS_BENCH_RATE=5` paces task creation at 5 per second instead of one burst;
 //! `PONOS_BENCH_RESTARTS=5` measures instead the time from a restart after a kill to the first
-//! verified task, five times.
+//! verified task, five times; `PONOS_BENCH_COUNT_RPC=200` counts instead the JSON-RPC calls the
+//! aggregator makes (through a counting proxy in front of each chain, by method) over a burst of
+//! 200 tasks and then 10 s idle.
 
 #[path = "../tests/it/harness.rs"]
 #[allow(
@@ -189,6 +191,89 @@ async fn pipeline(n: usize) -> (f64, u64, u64, u64) {
     )
 }
 
+/// JSON-RPC calls the aggregator makes, counted by a proxy in front of each chain, by method:
+/// over a burst of `n` tasks on L1 (production polling: 1 s watcher, 500 ms sender), then over
+/// 10 s idle.
+async fn rpc_counts(n: usize) {
+    use alloy::providers::ProviderBuilder;
+    use ponos_devnet::proxy::{CountingProxy, Counts};
+
+    let net = network_with_threshold(Curve::Bn254, &[Behaviour::Honest; 4], 10_000).await;
+    let port = |endpoint: &str| -> u16 { endpoint.rsplit(':').next().unwrap().parse().unwrap() };
+    let l1 = CountingProxy::start(([127, 0, 0, 1], port(&net.l1.endpoint)).into())
+        .await
+        .unwrap();
+    let l2 = CountingProxy::start(([127, 0, 0, 1], port(&net.l2.endpoint)).into())
+        .await
+        .unwrap();
+    let providers = [&l1, &l2].map(|proxy| {
+        ProviderBuilder::new()
+            .connect_http(proxy.url().parse().unwrap())
+            .erased()
+    });
+    let mut config = net
+        .aggregator_config_through(providers, Duration::from_secs(1))
+        .await;
+    config.sender.poll_interval = Duration::from_millis(500);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(RedbAggregatorStore::open(dir.path().join("aggregator.redb")).unwrap());
+    let aggregator = Aggregator::start(config, store.clone()).await.unwrap();
+    let at_start = (l1.counts(), l2.counts());
+    let txs = create_tasks(&net, &net.l1, n).await;
+    created(&net.l1, &txs).await;
+    while store
+        .tasks_with_status(&[TaskStatus::Verified])
+        .unwrap()
+        .len()
+        < n
+    {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let after_burst = (l1.counts(), l2.counts());
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let after_idle = (l1.counts(), l2.counts());
+    aggregator.shutdown(Duration::from_secs(1)).await;
+
+    let diff = |later: &Counts, earlier: &Counts| -> Counts {
+        later
+            .iter()
+            .map(|(m, c)| (m.clone(), c - earlier.get(m).copied().unwrap_or(0)))
+            .filter(|(_, c)| *c > 0)
+            .collect()
+    };
+    let burst_l1 = diff(&after_burst.0, &at_start.0);
+    let burst_l2 = diff(&after_burst.1, &at_start.1);
+    let idle_l1 = diff(&after_idle.0, &after_burst.0);
+    let idle_l2 = diff(&after_idle.1, &after_burst.1);
+    let total = |c: &Counts| c.values().sum::<u64>();
+    println!("JSON-RPC calls by the aggregator, {n} tasks in one burst on L1 (counting proxy)");
+    println!(
+        "| method | L1 | per task | L2 (no tasks) |
+|---|---:|---:|---:|"
+    );
+    let methods: std::collections::BTreeSet<&String> =
+        burst_l1.keys().chain(burst_l2.keys()).collect();
+    for method in methods {
+        let on_l1 = burst_l1.get(method).copied().unwrap_or(0);
+        println!(
+            "| {method} | {on_l1} | {:.2} | {} |",
+            on_l1 as f64 / n as f64,
+            burst_l2.get(method).copied().unwrap_or(0)
+        );
+    }
+    println!(
+        "| **all** | {} | **{:.2}** | {} |",
+        total(&burst_l1),
+        total(&burst_l1) as f64 / n as f64,
+        total(&burst_l2)
+    );
+    println!(
+        "idle, 10 s: L1 {:.1}/s {idle_l1:?}, L2 {:.1}/s {idle_l2:?}",
+        total(&idle_l1) as f64 / 10.0,
+        total(&idle_l2) as f64 / 10.0
+    );
+}
+
 /// Time from an aggregator's restart to its first verified task: a burst of `n` tasks, the
 /// aggregator killed (no shutdown path) once a few landed, restarted on its store; measured
 /// from the restart call to the first task the restarted aggregator records as verified.
@@ -352,6 +437,17 @@ async fn raw_rate(n: usize) -> f64 {
 }
 
 fn main() {
+    if let Ok(n) = std::env::var("PONOS_BENCH_COUNT_RPC") {
+        let n: usize = n
+            .parse()
+            .expect("PONOS_BENCH_COUNT_RPC is a number of tasks");
+        tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(rpc_counts(n));
+        return;
+    }
     let n: usize = std::env::var("PONOS_BENCH_TASKS")
         .ok()
         .and_then(|v| v.parse().ok())

@@ -8,6 +8,7 @@
 
 mod local;
 mod provision;
+pub mod proxy;
 
 pub use local::{ChainOptions, LocalChain, LocalExecutor};
 

@@ -274,25 +274,38 @@ impl Net {
 
     /// The aggregator's configuration for this network.
     pub(crate) async fn aggregator_config(&self) -> AggregatorConfig {
+        let providers = [self.l1.provider().clone(), self.l2.provider().clone()];
+        self.aggregator_config_through(providers, Duration::from_millis(50))
+            .await
+    }
+
+    /// The aggregator's configuration for this network, reaching L1 and L2 through `providers`
+    /// and polling every `poll`.
+    pub(crate) async fn aggregator_config_through(
+        &self,
+        providers: [alloy::providers::DynProvider; 2],
+        poll: Duration,
+    ) -> AggregatorConfig {
         let mut chains = Vec::new();
-        for chain in [&self.l1, &self.l2] {
+        for (chain, provider) in [&self.l1, &self.l2].into_iter().zip(&providers) {
             let config = ChainConfig {
-                poll_interval: Duration::from_millis(50),
+                poll_interval: poll,
                 start_block: Some(0),
                 development: true,
                 ..ChainConfig::new(chain.id(), chain.chain.stack.task_mailbox)
             };
             chains.push(
-                TaskChain::connect(config, chain.provider().clone())
+                TaskChain::connect(config, provider.clone())
                     .await
                     .expect("chain connects"),
             );
         }
         let stack = &self.l1.chain.stack;
+        let [l1_provider, _] = providers;
         AggregatorConfig {
             l1: L1 {
                 chain_id: self.l1.id(),
-                provider: self.l1.provider().clone(),
+                provider: l1_provider,
                 contracts: L1Contracts {
                     allocation_manager: stack.allocation_manager,
                     key_registrar: stack.key_registrar,
@@ -312,7 +325,7 @@ impl Net {
             max_concurrent_tasks: 256,
             max_result_bytes: 1 << 20,
             sender: SenderConfig {
-                poll_interval: Duration::from_millis(50),
+                poll_interval: poll,
                 ..SenderConfig::default()
             },
             submission_margin: Duration::from_secs(5),

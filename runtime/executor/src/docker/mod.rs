@@ -20,6 +20,7 @@ use bollard::{
     },
 };
 use tokio_stream::StreamExt as _;
+use tracing::info;
 
 use crate::{ExecutorError, performer::free_port};
 
@@ -254,10 +255,33 @@ pub async fn start(
             source,
         });
     }
+    tokio::spawn(forward_logs(docker.clone(), created.id.clone(), port));
     Ok(RunningContainer {
         id: created.id,
         port,
     })
+}
+
+/// Forwards what the container on `port` writes into the executor's log, a line per event
+/// (target `ponos::performer`, as for process performers), until the container stops.
+async fn forward_logs(docker: Docker, id: String, port: u16) {
+    let options = LogsOptionsBuilder::default()
+        .follow(true)
+        .stdout(true)
+        .stderr(true)
+        .build();
+    let mut output = docker.logs(&id, Some(options));
+    while let Some(Ok(chunk)) = output.next().await {
+        let (stream, message) = match chunk {
+            bollard::container::LogOutput::StdErr { message } => ("stderr", message),
+            bollard::container::LogOutput::StdOut { message }
+            | bollard::container::LogOutput::Console { message } => ("stdout", message),
+            bollard::container::LogOutput::StdIn { .. } => continue,
+        };
+        for line in String::from_utf8_lossy(&message).lines() {
+            info!(target: "ponos::performer", port, stream, "{line}");
+        }
+    }
 }
 
 impl RunningContainer {
