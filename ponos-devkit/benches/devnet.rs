@@ -33,6 +33,15 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// L1 for even tasks, L2 for odd ones.
+fn alternate(i: usize) -> ChainRef {
+    if i % 2 == 0 {
+        ChainRef::L1
+    } else {
+        ChainRef::L2
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
     sorted[rank.clamp(1, sorted.len()) - 1]
@@ -75,11 +84,7 @@ async fn paced(runtime: PerformerRuntime, tasks: usize, rate: f64) -> Vec<f64> {
     for i in 0..tasks {
         tick.tick().await;
         let devnet = devnet.clone();
-        let chain = if i % 2 == 0 {
-            ChainRef::L1
-        } else {
-            ChainRef::L2
-        };
+        let chain = alternate(i);
         running.spawn(async move {
             let n = i + 2;
             let outcome = devnet
@@ -144,11 +149,7 @@ async fn footprint(runtime: PerformerRuntime, tasks: usize) {
             running.join_next().await.unwrap().expect("the task runs");
         }
         let devnet = devnet.clone();
-        let chain = if i % 2 == 0 {
-            ChainRef::L1
-        } else {
-            ChainRef::L2
-        };
+        let chain = alternate(i);
         running.spawn(async move {
             devnet
                 .create_task(chain, (i + 2).to_string().into_bytes())
@@ -198,11 +199,7 @@ async fn latencies(runtime: PerformerRuntime, tasks: usize) -> Vec<f64> {
         .expect("the devnet starts");
     let mut latencies = Vec::with_capacity(tasks);
     for i in 0..tasks {
-        let chain = if i % 2 == 0 {
-            ChainRef::L1
-        } else {
-            ChainRef::L2
-        };
+        let chain = alternate(i);
         let n = i + 2;
         let outcome = devnet
             .create_task(chain, n.to_string().into_bytes())

@@ -127,22 +127,7 @@ fn a_new_project_passes_its_own_tests() {
     let state = dir.path().join("devnet");
     let state = state.to_str().unwrap();
     let root = project.to_str().unwrap();
-    let up = ponos(
-        &[
-            "devnet",
-            "up",
-            "--runtime",
-            "process",
-            "--detach",
-            "--root",
-            root,
-            "--state-dir",
-            state,
-        ],
-        |_| {},
-    );
-    let said = String::from_utf8_lossy(&up.stderr);
-    assert_eq!(up.status.code(), Some(0), "{said}");
+    let said = devnet_up(root, state, &["--runtime", "process"]);
     assert!(
         said.contains("deploying PriceOracleRegistrar and PriceOracleTaskHook"),
         "{said}"
@@ -285,44 +270,15 @@ fn a_new_project_passes_its_own_tests() {
     );
     assert_ne!(cube, square, "the performer squares with checked_mul");
     std::fs::write(&lib, &cube).unwrap();
-    let reload = ponos(
-        &["devnet", "reload", "--root", root, "--state-dir", state],
-        |_| {},
-    );
-    let said = String::from_utf8_lossy(&reload.stderr);
-    assert_eq!(reload.status.code(), Some(0), "{said}");
-    assert!(
-        said.contains("performer generation 2 serving on 4 executors"),
-        "{said}"
-    );
+    devnet_reload(root, state, 2);
     let cubed = create_json(state, "3");
     assert_eq!(cubed["result_text"], "27", "{cubed}");
     assert_eq!(cubed["warnings"], serde_json::json!([]), "{cubed}");
-    let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
-    assert_eq!(down.status.code(), Some(0));
+    devnet_down(state);
 
     // The edit loop on every save: `devnet up --watch`. A save that does not compile leaves the
     // running build serving; the next good save is swapped in.
-    let up = ponos(
-        &[
-            "devnet",
-            "up",
-            "--detach",
-            "--watch",
-            "--no-l2",
-            "--root",
-            root,
-            "--state-dir",
-            state,
-        ],
-        |_| {},
-    );
-    assert_eq!(
-        up.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    devnet_up(root, state, &["--watch", "--no-l2"]);
     let log = Path::new(state).join("devnet.log");
     std::fs::write(&lib, cube.replace("fn handle_task", "fn handle_task(")).unwrap();
     wait_for_line(&log, "performer build failed");
@@ -332,32 +288,11 @@ fn a_new_project_passes_its_own_tests() {
     let squared = create_json(state, "3");
     assert_eq!(squared["result_text"], "9", "{squared}");
     assert_eq!(squared["warnings"], serde_json::json!([]), "{squared}");
-    let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
-    assert_eq!(down.status.code(), Some(0));
+    devnet_down(state);
 
     // Docker performers: a reload rebuilds the image and swaps in new containers, and what the
     // containers write is in `devnet logs performer`.
-    let up = ponos(
-        &[
-            "devnet",
-            "up",
-            "--runtime",
-            "docker",
-            "--detach",
-            "--no-l2",
-            "--root",
-            root,
-            "--state-dir",
-            state,
-        ],
-        |_| {},
-    );
-    assert_eq!(
-        up.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&up.stderr)
-    );
+    devnet_up(root, state, &["--runtime", "docker", "--no-l2"]);
     assert_eq!(create_json(state, "3")["result_text"], "9");
     let talking = cube.replace(
         "let n = number.value();",
@@ -365,16 +300,7 @@ fn a_new_project_passes_its_own_tests() {
     );
     assert_ne!(talking, cube);
     std::fs::write(&lib, &talking).unwrap();
-    let reload = ponos(
-        &["devnet", "reload", "--root", root, "--state-dir", state],
-        |_| {},
-    );
-    let said = String::from_utf8_lossy(&reload.stderr);
-    assert_eq!(reload.status.code(), Some(0), "{said}");
-    assert!(
-        said.contains("performer generation 2 serving on 4 executors"),
-        "{said}"
-    );
+    devnet_reload(root, state, 2);
     assert_eq!(create_json(state, "3")["result_text"], "27");
     wait_for_line(&log, "cubing 3");
     let logs = ponos(
@@ -387,9 +313,53 @@ fn a_new_project_passes_its_own_tests() {
             .any(|l| l.contains("ponos::performer") && l.contains("cubing 3")),
         "{logs}"
     );
-    let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
-    assert_eq!(down.status.code(), Some(0));
+    devnet_down(state);
     std::fs::write(&lib, &square).unwrap();
+}
+
+/// `ponos devnet up --detach ARGS` for the project at `root`, which must start; what it said.
+fn devnet_up(root: &str, state: &str, args: &[&str]) -> String {
+    let mut all = vec![
+        "devnet",
+        "up",
+        "--detach",
+        "--root",
+        root,
+        "--state-dir",
+        state,
+    ];
+    all.extend_from_slice(args);
+    let up = ponos(&all, |_| {});
+    let said = String::from_utf8_lossy(&up.stderr).into_owned();
+    assert_eq!(up.status.code(), Some(0), "devnet up {args:?}: {said}");
+    said
+}
+
+/// `ponos devnet reload`, which must put performer `generation` on all four executors.
+fn devnet_reload(root: &str, state: &str, generation: u64) {
+    let reload = ponos(
+        &["devnet", "reload", "--root", root, "--state-dir", state],
+        |_| {},
+    );
+    let said = String::from_utf8_lossy(&reload.stderr);
+    assert_eq!(reload.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains(&format!(
+            "performer generation {generation} serving on 4 executors"
+        )),
+        "{said}"
+    );
+}
+
+/// `ponos devnet down`, which must stop the devnet in `state`.
+fn devnet_down(state: &str) {
+    let down = ponos(&["devnet", "down", "--state-dir", state], |_| {});
+    assert_eq!(
+        down.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
 }
 
 /// `ponos task create --text TEXT --json` on the devnet in `state`, as JSON.

@@ -118,6 +118,18 @@ async fn created(chain: &LocalChain, txs: &[(B256, u64)]) -> Vec<(B256, u32, u64
     out
 }
 
+/// Waits until the store holds `n` verified tasks.
+async fn until_verified(store: &RedbAggregatorStore, n: usize) {
+    while store
+        .tasks_with_status(&[TaskStatus::Verified])
+        .unwrap()
+        .len()
+        < n
+    {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 fn percentile(sorted: &[u64], p: f64) -> u64 {
     let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
     sorted[i]
@@ -221,14 +233,7 @@ async fn rpc_counts(n: usize) {
     let at_start = (l1.counts(), l2.counts());
     let txs = create_tasks(&net, &net.l1, n).await;
     created(&net.l1, &txs).await;
-    while store
-        .tasks_with_status(&[TaskStatus::Verified])
-        .unwrap()
-        .len()
-        < n
-    {
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    until_verified(&store, n).await;
     let after_burst = (l1.counts(), l2.counts());
     tokio::time::sleep(Duration::from_secs(10)).await;
     let after_idle = (l1.counts(), l2.counts());
@@ -294,14 +299,7 @@ async fn restarts(n: usize, runs: usize) -> Vec<u64> {
             .unwrap();
         let txs = create_tasks(&net, &net.l1, n).await;
         created(&net.l1, &txs).await;
-        while store
-            .tasks_with_status(&[TaskStatus::Verified])
-            .unwrap()
-            .len()
-            < before + 5
-        {
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        until_verified(&store, before + 5).await;
         aggregator.kill();
         drop(store);
         // The killed sessions let go of the store a moment after they are aborted.
