@@ -35,7 +35,7 @@ fn env_usize(name: &str, default: usize) -> usize {
 
 /// L1 for even tasks, L2 for odd ones.
 fn alternate(i: usize) -> ChainRef {
-    if i % 2 == 0 {
+    if i.is_multiple_of(2) {
         ChainRef::L1
     } else {
         ChainRef::L2

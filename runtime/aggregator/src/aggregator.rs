@@ -175,9 +175,18 @@ impl Aggregator {
         let (shutdown, stopped) = watch::channel(false);
         let (events_tx, mut events_rx) = mpsc::channel(1024);
         let mut tasks = JoinSet::new();
+        // When L1 is also a task chain, its watcher's heads drive the socket follower.
+        let l1_id = inner.views.l1().chain_id;
+        let mut l1_heads = None;
         for chain in inner.chains.values() {
-            let watcher = Watcher::new(chain.clone(), inner.store.clone(), inner.metrics.clone())
-                .serving(inner.avss.clone());
+            let mut watcher =
+                Watcher::new(chain.clone(), inner.store.clone(), inner.metrics.clone())
+                    .serving(inner.avss.clone());
+            if chain.id() == l1_id {
+                let (heads, followed) = watch::channel(0);
+                watcher = watcher.publishing_heads(heads);
+                l1_heads = Some(followed);
+            }
             tasks.spawn(watcher.run(events_tx.clone(), stopped.clone()));
         }
         drop(events_tx);
@@ -188,7 +197,7 @@ impl Aggregator {
             .min()
             .unwrap_or(Duration::from_secs(1))
             .max(Duration::from_millis(50));
-        tasks.spawn(follow_sockets(inner.clone(), poll, stopped));
+        tasks.spawn(follow_sockets(inner.clone(), poll, l1_heads, stopped));
         let loop_inner = inner.clone();
         let events = tokio::spawn(async move {
             while let Some(event) = events_rx.recv().await {
@@ -625,9 +634,12 @@ async fn load_view<S: AggregatorStore>(
 
 /// Follows `OperatorSocketSet` on L1: an operator that moves its executor announces the new
 /// socket there, and the views holding the old one are forgotten so the next task reads it.
+/// With `heads` (the L1 watcher's), it reads the logs of each new head and never asks for
+/// the head itself; else it polls every `poll`.
 async fn follow_sockets<S: AggregatorStore>(
     inner: Arc<Inner<S>>,
     poll: Duration,
+    mut heads: Option<watch::Receiver<u64>>,
     mut stopped: watch::Receiver<bool>,
 ) {
     use alloy::{providers::Provider as _, rpc::types::Filter, sol_types::SolEvent as _};
@@ -636,7 +648,17 @@ async fn follow_sockets<S: AggregatorStore>(
     let l1 = inner.views.l1();
     let mut last = None;
     loop {
-        match l1.provider.get_block_number().await {
+        let head = match &mut heads {
+            Some(heads) => {
+                tokio::select! {
+                    changed = heads.changed() => if changed.is_err() { return },
+                    _ = stopped.wait_for(|s| *s) => return,
+                }
+                Ok(*heads.borrow_and_update())
+            }
+            None => l1.provider.get_block_number().await,
+        };
+        match head {
             Ok(head) => {
                 let from = last.map_or(head, |l: u64| l + 1);
                 if from <= head {
@@ -666,6 +688,9 @@ async fn follow_sockets<S: AggregatorStore>(
                 inner.metrics.rpc_errors.inc();
                 warn!(target: "ponos::aggregator", chain = l1.chain_id, %error, "reading the L1 head");
             }
+        }
+        if heads.is_some() {
+            continue;
         }
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}

@@ -109,6 +109,10 @@ fn verdict(
     }
 }
 
+/// Blocks the receipt scanner always reads one by one to catch up; past that, and past as many
+/// blocks as transactions wait, it asks for each waiting receipt directly.
+const SCAN_GAP: u64 = 4;
+
 /// Transactions waiting for their receipt, and the scanner that finds them. The scanner reads
 /// the chain only while a transaction waits; idle, it sleeps until the next one registers.
 #[derive(Debug, Default)]
@@ -119,6 +123,31 @@ struct ReceiptBook {
 }
 
 impl ReceiptBook {
+    /// Hands `receipt` to whoever waits for it.
+    fn report(&self, receipt: TransactionReceipt) {
+        let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(tx) = waiting.get(&receipt.transaction_hash) {
+            let _ = tx.try_send((receipt.transaction_hash, receipt));
+        }
+    }
+
+    /// Registers `hashes`: their receipts arrive on the returned channel.
+    fn register(&self, hashes: &[B256]) -> mpsc::Receiver<(B256, TransactionReceipt)> {
+        let (tx, rx) = mpsc::channel(hashes.len().max(1));
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        for hash in hashes {
+            waiting.insert(*hash, tx.clone());
+        }
+        rx
+    }
+
+    fn unregister(&self, hashes: &[B256]) {
+        let mut waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
+        for hash in hashes {
+            waiting.remove(hash);
+        }
+    }
+
     fn is_idle(&self) -> bool {
         self.waiting
             .lock()
@@ -142,9 +171,8 @@ impl ReceiptBook {
             loop {
                 let Some(book) = book.upgrade() else { return };
                 if book.is_idle() {
-                    // Whoever registers next checks its receipt directly first; the scan
-                    // then starts a block below the head, for a receipt mined in between.
-                    next = None;
+                    // The next scan goes on from where this one stopped if few blocks came in
+                    // between, else it looks for the waiting receipts directly first.
                     drop(book);
                     wake.notified().await;
                     continue;
@@ -158,26 +186,42 @@ impl ReceiptBook {
         }));
     }
 
-    /// Reports the receipts of waiting transactions in blocks `next..=head`.
+    /// Reports the receipts of waiting transactions in blocks `next..=head`. When more blocks
+    /// came since the last scan than transactions wait (and more than [`SCAN_GAP`]), or on the
+    /// first scan, it asks for each waiting receipt directly instead, then goes on from the
+    /// head: whichever costs fewer calls.
     async fn scan(
         &self,
         provider: &DynProvider,
         next: &mut Option<u64>,
     ) -> Result<(), alloy::transports::TransportError> {
         let head = provider.get_block_number().await?;
-        let mut block = next.unwrap_or(head.saturating_sub(1));
+        let hashes: Vec<B256> = self
+            .waiting
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect();
+        let mut block = match *next {
+            Some(next) if head.saturating_sub(next) < SCAN_GAP.max(hashes.len() as u64) => next,
+            _ => {
+                for hash in hashes {
+                    if let Some(receipt) = provider.get_transaction_receipt(hash).await? {
+                        self.report(receipt);
+                    }
+                }
+                head
+            }
+        };
         while block <= head {
             let receipts = provider
                 .get_block_receipts(block.into())
                 .await?
                 .unwrap_or_default();
-            let waiting = self.waiting.lock().unwrap_or_else(|e| e.into_inner());
             for receipt in receipts {
-                if let Some(tx) = waiting.get(&receipt.transaction_hash) {
-                    let _ = tx.try_send((receipt.transaction_hash, receipt));
-                }
+                self.report(receipt);
             }
-            drop(waiting);
             block += 1;
             *next = Some(block);
         }
@@ -353,6 +397,7 @@ impl TxSender {
             }
         }
 
+        let mut registered = None;
         if sent.is_empty() {
             if let Some(landed) = self.mined_verdict(mailbox, task).await? {
                 return Ok(landed);
@@ -377,7 +422,11 @@ impl TxSender {
                 .await?;
             sent.push(signed.clone());
             journal(sent)?;
+            // Waiting before it is broadcast: the scanner cannot miss its receipt, and no
+            // direct look is needed.
+            registered = Some(self.receipts.register(&[signed.hash]));
             if let Err(error) = self.provider.send_raw_transaction(&signed.raw).await {
+                self.receipts.unregister(&[signed.hash]);
                 // The nonce was not used: count again from the node. The record stays; a
                 // restart finds its nonce free and broadcasts it, or taken and signs anew.
                 self.reset_nonce().await;
@@ -392,7 +441,10 @@ impl TxSender {
         loop {
             let hashes: Vec<B256> = sent.iter().map(|s| s.hash).collect();
             let replace_at = (Instant::now() + self.config.replace_after).min(deadline);
-            if let Some((hash, receipt)) = self.wait_for_receipts(&hashes, replace_at).await? {
+            if let Some((hash, receipt)) = self
+                .wait_for_receipts(&hashes, replace_at, registered.take())
+                .await?
+            {
                 if receipt.status() {
                     return Ok(Landed::Verified {
                         tx: hash,
@@ -574,27 +626,21 @@ impl TxSender {
 
     /// Waits until one of `hashes` is mined (or `until`): the block scanner reports receipts as
     /// blocks arrive, one `eth_getBlockReceipts` per block however many transactions wait.
+    /// `registered` is the channel of hashes registered before they were broadcast (the
+    /// scanner cannot miss those); others are registered now and looked for once directly.
     async fn wait_for_receipts(
         &self,
         hashes: &[B256],
         until: Instant,
+        registered: Option<mpsc::Receiver<(B256, TransactionReceipt)>>,
     ) -> Result<Option<(B256, TransactionReceipt)>, AggregatorError> {
-        let (tx, mut rx) = mpsc::channel(hashes.len().max(1));
-        {
-            let mut waiting = self
-                .receipts
-                .waiting
-                .lock()
-                .unwrap_or_else(|e| e.into_inner());
-            for hash in hashes {
-                waiting.insert(*hash, tx.clone());
-            }
-        }
+        let look = registered.is_none();
+        let mut rx = registered.unwrap_or_else(|| self.receipts.register(hashes));
         self.receipts
             .ensure_scanning(&self.provider, self.chain_id, self.config.poll_interval);
         // A receipt mined before the registration is not reported: look once directly.
         let mut found = None;
-        for hash in hashes {
+        for hash in hashes.iter().filter(|_| look) {
             if let Some(receipt) = self
                 .provider
                 .get_transaction_receipt(*hash)
@@ -611,14 +657,7 @@ impl TxSender {
                 .ok()
                 .flatten();
         }
-        let mut waiting = self
-            .receipts
-            .waiting
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        for hash in hashes {
-            waiting.remove(hash);
-        }
+        self.receipts.unregister(hashes);
         Ok(found)
     }
 

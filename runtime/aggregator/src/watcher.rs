@@ -98,6 +98,8 @@ pub struct Watcher<S> {
     avss: Option<AvsSet>,
     /// The head the last tick saw.
     last_head: Option<u64>,
+    /// Where each head read goes, for others that follow the chain.
+    heads: Option<watch::Sender<u64>>,
 }
 
 impl<S: AggregatorStore> Watcher<S> {
@@ -110,7 +112,14 @@ impl<S: AggregatorStore> Watcher<S> {
             cursor: None,
             avss: None,
             last_head: None,
+            heads: None,
         }
+    }
+
+    /// Publishes every head it reads on `heads` (changes only).
+    pub fn publishing_heads(mut self, heads: watch::Sender<u64>) -> Self {
+        self.heads = Some(heads);
+        self
     }
 
     /// Records only the tasks of the AVSs in `avss` (read on every scan, so AVSs can be
@@ -207,6 +216,9 @@ impl<S: AggregatorStore> Watcher<S> {
             .map_err(|e| AggregatorError::rpc(id, "reading the head", e))?;
         let safe = head.saturating_sub(config.confirmations);
         let unmoved = self.last_head.replace(head) == Some(head);
+        if let Some(heads) = &self.heads {
+            heads.send_if_modified(|last| std::mem::replace(last, head) != head);
+        }
         if !woken && unmoved && self.cursor.is_some_and(|(number, _)| number >= safe) {
             return Ok((events, true));
         }

@@ -397,8 +397,9 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
         spec.aggregator
     );
 
-    // The executors: keys, sockets, weights. Each operator registers from its own account, all
-    // of them at once.
+    // The executors: keys, sockets, weights. Each operator registers its key from its own
+    // account, all of them at once; then they join the set one after the other, in order, so
+    // that operator i is entry i of the operator table.
     let executor_set = set(avs, EXECUTOR_SET);
     let mut registrations = tokio::task::JoinSet::new();
     for operator in &spec.operators {
@@ -422,20 +423,13 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
             }
         };
         let (provider, address) = (provider.clone(), operator.address);
-        let (key_registrar, allocation_manager) = (stack.key_registrar, stack.allocation_manager);
-        let params = join(EXECUTOR_SET, &operator.socket);
+        let key_registrar = stack.key_registrar;
         let executor_set = executor_set.clone();
         registrations.spawn(async move {
-            let manager = AllocationManager::new(allocation_manager, &provider);
             let registry = KeyRegistrar::new(key_registrar, &provider);
             send!(
                 format!("registering the key of operator {address}"),
                 registry.registerKey(address, to(&executor_set), key_data, proof),
-                address
-            );
-            send!(
-                format!("registering operator {address} in the executor set"),
-                manager.registerForOperatorSets(address, params),
                 address
             );
             Ok::<(), ProvisionError>(())
@@ -443,6 +437,16 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
     }
     while let Some(registered) = registrations.join_next().await {
         registered.map_err(|e| ProvisionError::step("registering operators", e))??;
+    }
+    for operator in &spec.operators {
+        send!(
+            format!(
+                "registering operator {} in the executor set",
+                operator.address
+            ),
+            manager.registerForOperatorSets(operator.address, join(EXECUTOR_SET, &operator.socket)),
+            operator.address
+        );
     }
     let addresses: Vec<Address> = spec.operators.iter().map(|o| o.address).collect();
     let weights: Vec<U256> = spec.operators.iter().map(|o| o.weight).collect();
