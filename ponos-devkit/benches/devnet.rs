@@ -33,13 +33,21 @@ fn env_usize(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
-/// L1 for even tasks, L2 for odd ones.
-fn alternate(i: usize) -> ChainRef {
-    if i.is_multiple_of(2) {
+/// Task `i`: `i + 2` squared, on L1 for even `i` and L2 for odd; checks the result and returns
+/// its latency in ms.
+async fn square(devnet: &Devnet, i: usize) -> f64 {
+    let chain = if i.is_multiple_of(2) {
         ChainRef::L1
     } else {
         ChainRef::L2
-    }
+    };
+    let n = i + 2;
+    let outcome = devnet
+        .create_task(chain, n.to_string().into_bytes())
+        .await
+        .expect("the task is verified");
+    assert_eq!(outcome.result.as_ref(), (n * n).to_string().as_bytes());
+    outcome.latency_ms as f64
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {
@@ -84,16 +92,7 @@ async fn paced(runtime: PerformerRuntime, tasks: usize, rate: f64) -> Vec<f64> {
     for i in 0..tasks {
         tick.tick().await;
         let devnet = devnet.clone();
-        let chain = alternate(i);
-        running.spawn(async move {
-            let n = i + 2;
-            let outcome = devnet
-                .create_task(chain, n.to_string().into_bytes())
-                .await
-                .expect("the task is verified");
-            assert_eq!(outcome.result.as_ref(), (n * n).to_string().as_bytes());
-            outcome.latency_ms as f64
-        });
+        running.spawn(async move { square(&devnet, i).await });
     }
     let mut latencies = Vec::with_capacity(tasks);
     while let Some(latency) = running.join_next().await {
@@ -149,12 +148,8 @@ async fn footprint(runtime: PerformerRuntime, tasks: usize) {
             running.join_next().await.unwrap().expect("the task runs");
         }
         let devnet = devnet.clone();
-        let chain = alternate(i);
         running.spawn(async move {
-            devnet
-                .create_task(chain, (i + 2).to_string().into_bytes())
-                .await
-                .expect("the task is verified");
+            square(&devnet, i).await;
         });
         if (i + 1) % 1000 == 0 {
             eprintln!(
@@ -199,14 +194,7 @@ async fn latencies(runtime: PerformerRuntime, tasks: usize) -> Vec<f64> {
         .expect("the devnet starts");
     let mut latencies = Vec::with_capacity(tasks);
     for i in 0..tasks {
-        let chain = alternate(i);
-        let n = i + 2;
-        let outcome = devnet
-            .create_task(chain, n.to_string().into_bytes())
-            .await
-            .expect("the task is verified");
-        assert_eq!(outcome.result.as_ref(), (n * n).to_string().as_bytes());
-        latencies.push(outcome.latency_ms as f64);
+        latencies.push(square(&devnet, i).await);
     }
     devnet.stop().await;
     latencies.sort_by(f64::total_cmp);
