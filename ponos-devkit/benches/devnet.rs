@@ -12,7 +12,7 @@
 //! 3. Footprint: `PONOS_BENCH_FOOTPRINT` tasks (default 0: skipped; 10000 for the documented
 //!    number), 64 in flight, on a devnet with process performers; then the resident memory of
 //!    every devnet process (this one, which runs the devnet, its anvils and its performers),
-//!    read from `/proc`.
+//!    read from `/proc`. `PONOS_BENCH_ONLY=footprint` runs only this part.
 //!
 //! Run: `cargo bench -p ponos-devkit --bench devnet` (needs anvil and Docker: script/setup).
 
@@ -147,15 +147,22 @@ async fn footprint(runtime: PerformerRuntime, tasks: usize) {
         if running.len() == 64 {
             running.join_next().await.unwrap().expect("the task runs");
         }
-        let devnet = devnet.clone();
+        let task_devnet = devnet.clone();
         running.spawn(async move {
-            square(&devnet, i).await;
+            square(&task_devnet, i).await;
         });
         if (i + 1) % 1000 == 0 {
+            let anvils: Vec<u64> = devnet
+                .summary()
+                .anvil_pids
+                .iter()
+                .map(|p| rss_kb(*p) / 1024)
+                .collect();
             eprintln!(
-                "{} tasks sent in {:.0} s",
+                "{} tasks sent in {:.0} s; devnet {} MB, anvils {anvils:?} MB",
                 i + 1,
-                started.elapsed().as_secs_f64()
+                started.elapsed().as_secs_f64(),
+                rss_kb(std::process::id()) / 1024
             );
         }
     }
@@ -221,6 +228,14 @@ async fn main() {
         .expect("the image builds");
 
     let footprint_tasks = env_usize("PONOS_BENCH_FOOTPRINT", 0);
+    if std::env::var("PONOS_BENCH_ONLY").is_ok_and(|only| only == "footprint") {
+        footprint(
+            PerformerRuntime::Process(binary.clone()),
+            footprint_tasks.max(1),
+        )
+        .await;
+        return;
+    }
     let binary_arg = binary.to_str().unwrap().to_string();
     let runtimes: [(&str, Vec<&str>); 4] = [
         ("in-process", vec!["--runtime", "in-process"]),

@@ -42,8 +42,8 @@ use ponos_crypto::{
 };
 pub use ponos_devnet::Curve;
 use ponos_devnet::{
-    AvsSpec, Chain, ChainOptions, LocalChain, LocalExecutor, OperatorKey, OperatorSpec,
-    ProvisionError, provision_avs,
+    AvsSpec, Chain, ChainOptions, EXECUTOR_SET, LocalChain, LocalExecutor, OperatorKey,
+    OperatorSpec, ProvisionError, provision_avs,
 };
 use ponos_executor::{
     docker::ContainerSpec,
@@ -63,6 +63,13 @@ use notes::{Notebook, TaskNotes};
 
 /// The most executors a devnet runs.
 pub const MAX_EXECUTORS: usize = 128;
+
+/// Past block states each devnet chain keeps. anvil copies the whole state for every block,
+/// and the mailbox's storage grows with every task, so keeping them all costs gigabytes after
+/// a few thousand tasks. The devnet reads one past block, the operator tables' reference, and
+/// reads it as it starts (the aggregator's and executors' views keep the answers); a few
+/// more cover replaying a reverted transaction on the block before it.
+pub const STATE_HISTORY: usize = 8;
 
 /// The summary file a devnet writes into its state directory.
 pub const SUMMARY_FILE: &str = "devnet.json";
@@ -461,12 +468,14 @@ impl Devnet {
             port: config.l1_port,
             fork_url: config.fork_url.clone(),
             extra_accounts,
+            state_history: Some(STATE_HISTORY),
         };
         let l2_options = ChainOptions {
             chain_id: 31338,
             port: config.l2_port,
             fork_url: None,
             extra_accounts,
+            state_history: Some(STATE_HISTORY),
         };
         let (l1, l2) = if config.l2 {
             let (l1, l2) = tokio::try_join!(
@@ -580,6 +589,25 @@ impl Devnet {
                 .map_err(|e| DevnetError::Invalid(format!("anvil's account key: {e}")))?,
         )
         .await?;
+        // What every task is checked against, read while L1 still holds the reference block.
+        let (reference_timestamp, reference_block) = provisioned.reference;
+        let mut loading = tokio::task::JoinSet::new();
+        for executor in &executors {
+            loading.spawn(executor.load_reference(
+                aggregator,
+                EXECUTOR_SET,
+                u64::from(reference_block),
+            ));
+        }
+        for chain_id in aggregator_handle.chain_ids() {
+            aggregator_handle
+                .load_operator_set(chain_id, avs, EXECUTOR_SET, reference_timestamp)
+                .await?;
+        }
+        while let Some(joined) = loading.join_next().await {
+            joined
+                .map_err(|e| DevnetError::Invalid(format!("reading the operator set: {e}")))??;
+        }
         info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "aggregator watching");
         let notes = Notebook::new(config.state_dir.as_deref());
         tokio::spawn(notes.clone().follow(aggregator_handle.subscribe()));

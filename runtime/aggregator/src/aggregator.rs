@@ -236,6 +236,27 @@ impl<S: AggregatorStore> AggregatorHandle<S> {
         self.inner.ctx.updates.subscribe()
     }
 
+    /// Reads (and keeps) the view of `avs`'s operator set `set` that tasks on chain `chain_id`
+    /// pinned at `reference_timestamp` are served with, as the first such task would. Tasks
+    /// never need it done first; a devnet does it as it starts, while its chains still hold
+    /// the reference block's state. `false` when the aggregator does not watch `chain_id`.
+    pub async fn load_operator_set(
+        &self,
+        chain_id: u64,
+        avs: Address,
+        set: u32,
+        reference_timestamp: u32,
+    ) -> Result<bool, AggregatorError> {
+        let Some(chain) = self.inner.chains.get(&chain_id) else {
+            return Ok(false);
+        };
+        self.inner
+            .views
+            .get(chain, avs, set, reference_timestamp)
+            .await?;
+        Ok(true)
+    }
+
     /// Starts serving `avs` (its tasks from now on are picked up).
     pub fn register_avs(&self, avs: Address) -> bool {
         self.inner

@@ -21,7 +21,7 @@ use alloy::{
 use ponos_chain::contracts::TaskMailbox;
 use ponos_store::SubmissionRecord;
 use tokio::{
-    sync::{Mutex, mpsc},
+    sync::{Mutex, mpsc, oneshot},
     task::JoinHandle,
 };
 use tracing::{info, warn};
@@ -242,6 +242,21 @@ impl Drop for ReceiptBook {
     }
 }
 
+/// The most task statuses one batched read asks for (each costs the call about 10k gas).
+pub const STATUS_BATCH: usize = 256;
+
+type StatusAnswer = oneshot::Sender<Result<u8, String>>;
+type StatusAsk = (Address, B256, StatusAnswer);
+
+/// Status reads waiting for the next call.
+#[derive(Debug, Default)]
+struct StatusReads {
+    /// Asked for and not yet read.
+    queue: std::sync::Mutex<Vec<StatusAsk>>,
+    /// Held by the submission that reads for everybody queued.
+    reading: Mutex<()>,
+}
+
 /// A shape's gas limit, once estimated.
 type GasCell = Arc<Mutex<Option<u64>>>;
 
@@ -273,6 +288,7 @@ pub struct TxSender {
     gas_estimates: std::sync::Mutex<HashMap<(Address, usize, usize), GasCell>>,
     receipts: Arc<ReceiptBook>,
     fee_estimate: Mutex<Option<(Instant, alloy::eips::eip1559::Eip1559Estimation)>>,
+    statuses: StatusReads,
     /// The latest timestamp asked of the node for its next block: asks only ever rise, so
     /// concurrent submissions never undo each other's.
     stamped: Mutex<u64>,
@@ -299,6 +315,7 @@ impl TxSender {
             gas_estimates: std::sync::Mutex::default(),
             receipts: Arc::default(),
             fee_estimate: Mutex::default(),
+            statuses: StatusReads::default(),
         }
     }
 
@@ -307,16 +324,41 @@ impl TxSender {
         self.from
     }
 
-    /// Reads the task's status from the mailbox.
+    /// Reads the task's status from the mailbox, at the node's latest block. Submissions that
+    /// ask while a read is on its way are answered together by the next one, in one `eth_call`
+    /// (a burst costs one read per round trip, not one per task).
     pub async fn status(
         &self,
         mailbox: Address,
         task: B256,
     ) -> Result<OnchainStatus, AggregatorError> {
-        let status = TaskMailbox::new(mailbox, &self.provider)
-            .getTaskStatus(task)
-            .call()
-            .await
+        let (answer, mut answered) = oneshot::channel();
+        self.statuses
+            .queue
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((mailbox, task, answer));
+        let status = loop {
+            match answered.try_recv() {
+                Ok(status) => break status,
+                Err(oneshot::error::TryRecvError::Closed) => {
+                    break Err("the read was cancelled".to_string());
+                }
+                Err(oneshot::error::TryRecvError::Empty) => {}
+            }
+            let _reading = self.statuses.reading.lock().await;
+            let asked = std::mem::take(
+                &mut *self
+                    .statuses
+                    .queue
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner()),
+            );
+            if !asked.is_empty() {
+                self.read_statuses(asked).await;
+            }
+        };
+        let status = status
             .map_err(|e| AggregatorError::rpc(self.chain_id, "reading the task status", e))?;
         Ok(match status {
             1 => OnchainStatus::Created,
@@ -324,6 +366,63 @@ impl TxSender {
             3 => OnchainStatus::Expired,
             _ => OnchainStatus::None,
         })
+    }
+
+    /// Reads the statuses `asked` for and answers each: one `getTaskStatus` for a lone task, a
+    /// [`TaskStatusReader`](ponos_chain::contracts::TaskStatusReader) call per mailbox and up
+    /// to [`STATUS_BATCH`] tasks otherwise.
+    async fn read_statuses(&self, asked: Vec<StatusAsk>) {
+        let mut by_mailbox: HashMap<Address, Vec<(B256, StatusAnswer)>> = HashMap::new();
+        for (mailbox, task, answer) in asked {
+            by_mailbox.entry(mailbox).or_default().push((task, answer));
+        }
+        for (mailbox, mut asks) in by_mailbox {
+            while !asks.is_empty() {
+                let rest = asks.split_off(asks.len().min(STATUS_BATCH));
+                let batch = std::mem::replace(&mut asks, rest);
+                let tasks: Vec<B256> = batch.iter().map(|(task, _)| *task).collect();
+                let read = if let [task] = tasks[..] {
+                    TaskMailbox::new(mailbox, &self.provider)
+                        .getTaskStatus(task)
+                        .call()
+                        .await
+                        .map(|status| vec![status])
+                        .map_err(|e| e.to_string())
+                } else {
+                    let call = TransactionRequest::default().with_deploy_code(
+                        ponos_chain::contracts::task_statuses_call(mailbox, tasks.clone()),
+                    );
+                    match self.provider.call(call).await {
+                        Ok(output) => ponos_chain::contracts::decode_task_statuses(&output)
+                            .map_err(|e| format!("the node's answer does not decode: {e}"))
+                            .and_then(|statuses| {
+                                if statuses.len() == tasks.len() {
+                                    Ok(statuses)
+                                } else {
+                                    Err(format!(
+                                        "the node answered {} statuses for {} tasks",
+                                        statuses.len(),
+                                        tasks.len()
+                                    ))
+                                }
+                            }),
+                        Err(e) => Err(e.to_string()),
+                    }
+                };
+                match read {
+                    Ok(statuses) => {
+                        for ((_, answer), status) in batch.into_iter().zip(statuses) {
+                            let _ = answer.send(Ok(status));
+                        }
+                    }
+                    Err(error) => {
+                        for (_, answer) in batch {
+                            let _ = answer.send(Err(error.clone()));
+                        }
+                    }
+                }
+            }
+        }
     }
 
     /// The mined status's verdict, as an outcome: `Ok(None)` while the task is open.

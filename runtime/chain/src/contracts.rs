@@ -250,6 +250,40 @@ pub mod proxy_admin {
 }
 pub use proxy_admin::ProxyAdmin;
 
+/// `TaskStatusReader`: many tasks' statuses in one `eth_call` of its creation code (never
+/// deployed); [`task_statuses_call`] builds that call's input.
+#[allow(
+    missing_docs,
+    reason = "generated from the contract ABI: not every item is documented"
+)]
+pub mod task_status_reader {
+    alloy::sol!(
+        #[derive(Debug)]
+        TaskStatusReader,
+        "../../contracts/artifacts/TaskStatusReader.json"
+    );
+}
+pub use task_status_reader::TaskStatusReader;
+
+/// The input of an `eth_call` without a recipient that returns the statuses of `tasks` in
+/// `mailbox` (see [`TaskStatusReader`]); [`decode_task_statuses`] reads its output.
+pub fn task_statuses_call(
+    mailbox: alloy::primitives::Address,
+    tasks: Vec<alloy::primitives::B256>,
+) -> alloy::primitives::Bytes {
+    use alloy::sol_types::SolConstructor as _;
+    let args = TaskStatusReader::constructorCall { mailbox, tasks }.abi_encode();
+    [TaskStatusReader::BYTECODE.as_ref(), args.as_slice()]
+        .concat()
+        .into()
+}
+
+/// The statuses a [`task_statuses_call`] returned, in the order of its tasks.
+pub fn decode_task_statuses(output: &[u8]) -> Result<Vec<u8>, alloy::sol_types::Error> {
+    use alloy::sol_types::{SolType as _, sol_data};
+    <sol_data::Array<sol_data::Uint<8>>>::abi_decode(output)
+}
+
 /// Re-types a value between two Solidity-identical types: the same struct as two bindings (or
 /// `ponos_crypto::types`) declare it.
 pub fn retype<A, B>(value: &A) -> B

@@ -22,7 +22,7 @@ use ponos_chain::{
 };
 use ponos_executor::{
     in_process::InProcessPerformer,
-    keys::{OnchainView, SigningKey},
+    keys::{ChainView, OnchainView, SigningKey},
     performer::PerformerClient,
     service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
 };
@@ -46,7 +46,16 @@ pub struct ChainOptions {
     pub fork_url: Option<String>,
     /// Funded accounts beyond the 32 every chain has (one per operator past 24).
     pub extra_accounts: usize,
+    /// The states of past blocks anvil keeps for reads at those blocks; all of them when
+    /// `None`. anvil keeps each block's state as a full copy, so a long-running chain whose
+    /// storage grows with every task needs a bound: a devnet keeps a few, because the only
+    /// past block it reads is the operator tables' reference block, and it reads that once,
+    /// as it starts.
+    pub state_history: Option<usize>,
 }
+
+/// The past states a [`LocalChain`] keeps unless told otherwise: in effect all of them.
+const ALL_STATES: usize = 1_000_000;
 
 impl ChainOptions {
     /// A fresh chain with `chain_id` on a free port.
@@ -139,11 +148,16 @@ impl LocalChain {
         // 32 funded accounts (roles, operators, task creators); history in memory, never on
         // disk (anvil otherwise writes old states under ~/.foundry).
         let accounts = (32 + options.extra_accounts).to_string();
+        let history = options
+            .state_history
+            .unwrap_or(ALL_STATES)
+            .max(1)
+            .to_string();
         let mut anvil = Anvil::new().chain_id(chain_id).args([
             "--accounts",
             &accounts,
             "--prune-history",
-            "1000000",
+            &history,
         ]);
         if let Some(port) = options.port {
             if let Err(e) = std::net::TcpListener::bind(("127.0.0.1", port)) {
@@ -340,6 +354,10 @@ impl Chain {
 pub struct LocalExecutor {
     server: JoinHandle<()>,
     in_process: Option<InProcessPerformer>,
+    /// What it reads from L1, shared with the service (and its cache).
+    view: OnchainView<DynProvider>,
+    avs: Address,
+    operator: Address,
     /// The socket it serves on.
     pub socket: String,
 }
@@ -452,7 +470,7 @@ impl LocalExecutor {
             operator,
             avss,
             Arc::new(MemoryStore::default()),
-            Arc::new(view),
+            Arc::new(view.clone()),
             Limits::default(),
         );
         let server = tokio::spawn(async move {
@@ -464,7 +482,32 @@ impl LocalExecutor {
         Ok(Self {
             server,
             in_process: None,
+            view,
+            avs,
+            operator,
             socket,
         })
+    }
+
+    /// Reads (and keeps) what tasks pinned at L1 block `reference_block` are checked against:
+    /// `aggregator`'s key and this operator's membership in `set`, as the first such task
+    /// would. A devnet does it as it starts, while L1 still holds that block's state.
+    pub fn load_reference(
+        &self,
+        aggregator: Address,
+        set: u32,
+        reference_block: u64,
+    ) -> impl Future<Output = Result<(), ProvisionError>> + Send + 'static {
+        let (view, avs, operator) = (self.view.clone(), self.avs, self.operator);
+        async move {
+            let step = "reading the aggregator key and operator set at the reference block";
+            view.aggregator_key(avs, aggregator, reference_block)
+                .await
+                .map_err(|e| ProvisionError::step(step, e))?;
+            view.is_member(avs, set, operator, reference_block)
+                .await
+                .map_err(|e| ProvisionError::step(step, e))?;
+            Ok(())
+        }
     }
 }

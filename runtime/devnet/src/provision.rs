@@ -326,8 +326,6 @@ pub async fn provision_avs(
     let executor_set = set(avs, EXECUTOR_SET);
 
     let chains: Vec<&Chain> = std::iter::once(l1).chain(l2s).collect();
-    let reference = push_tables(l1, &chains, avs, spec.curve, spec.admin).await?;
-
     let mut task_hooks = Vec::new();
     for chain in &chains {
         let code = spec
@@ -335,15 +333,20 @@ pub async fn provision_avs(
             .clone()
             .unwrap_or_else(|| OpenTaskHook::BYTECODE.clone());
         let step = format!("deploying the task hook on chain {}", chain.chain_id);
-        let hook = deploy_code(chain, avs, code, step).await?;
-        let config = mailbox_task_config(hook, spec.curve, spec.task_sla, spec.threshold_bps);
+        task_hooks.push(deploy_code(chain, avs, code, step).await?);
+    }
+    // The tables last but for the mailbox config (which needs the set's owner the push
+    // records): the reference block is then at most two blocks behind the L1 head when the
+    // devnet is ready, well inside the past states its anvil keeps.
+    let reference = push_tables(l1, &chains, avs, spec.curve, spec.admin).await?;
+    for (chain, hook) in chains.iter().zip(&task_hooks) {
+        let config = mailbox_task_config(*hook, spec.curve, spec.task_sla, spec.threshold_bps);
         let mailbox = TaskMailbox::new(chain.stack.task_mailbox, &chain.provider);
         send!(
             format!("configuring the mailbox on chain {}", chain.chain_id),
             mailbox.setExecutorOperatorSetTaskConfig(to(&executor_set), config),
             avs
         );
-        task_hooks.push(hook);
     }
 
     Ok(ProvisionedAvs {

@@ -431,3 +431,64 @@ async fn an_executor_that_moves_is_reached_at_its_new_socket() {
     assert_eq!(aggregator.metrics().socket_changes.get(), 1);
     aggregator.shutdown(Duration::from_secs(1)).await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn submissions_that_check_together_share_one_status_read() {
+    use alloy::{providers::ProviderBuilder, signers::local::PrivateKeySigner};
+    use ponos_aggregator::{
+        metrics::AggregatorMetrics,
+        sender::{OnchainStatus, SenderConfig, TxSender},
+    };
+    use ponos_devnet::proxy::CountingProxy;
+
+    let net = network(Curve::Ecdsa, &[Behaviour::Honest; 3]).await;
+    let aggregator = Aggregator::start(
+        net.aggregator_config().await,
+        Arc::new(MemoryAggregatorStore::default()),
+    )
+    .await
+    .unwrap();
+    let verified = net.create_task(&net.l1, "3").await;
+    net.verified(&net.l1, verified, WITHIN).await;
+    aggregator.shutdown(Duration::from_secs(1)).await;
+    let open = net.create_task(&net.l1, "4").await;
+    let unknown = B256::repeat_byte(7);
+
+    let port: u16 = net.l1.endpoint.rsplit(':').next().unwrap().parse().unwrap();
+    let proxy = CountingProxy::start(([127, 0, 0, 1], port).into())
+        .await
+        .unwrap();
+    let sender = TxSender::new(
+        net.l1.id(),
+        ProviderBuilder::new()
+            .connect_http(proxy.url().parse().unwrap())
+            .erased(),
+        PrivateKeySigner::random(),
+        SenderConfig::default(),
+        Arc::new(AggregatorMetrics::default()),
+    );
+    let mailbox = net.l1.chain.stack.task_mailbox;
+    let statuses = tokio::join!(
+        sender.status(mailbox, verified),
+        sender.status(mailbox, open),
+        sender.status(mailbox, unknown),
+        sender.status(mailbox, open),
+    );
+    assert_eq!(
+        [statuses.0, statuses.1, statuses.2, statuses.3].map(Result::unwrap),
+        [
+            OnchainStatus::Verified,
+            OnchainStatus::Created,
+            OnchainStatus::None,
+            OnchainStatus::Created
+        ]
+    );
+    // The first read goes alone; the three that asked meanwhile share the next.
+    assert_eq!(
+        proxy.counts().get("eth_call"),
+        Some(&2),
+        "{:?}",
+        proxy.counts()
+    );
+    assert_eq!(proxy.total(), 2, "{:?}", proxy.counts());
+}
