@@ -67,9 +67,15 @@ pub const MAX_EXECUTORS: usize = 128;
 /// Past block states each devnet chain keeps. anvil copies the whole state for every block,
 /// and the mailbox's storage grows with every task, so keeping them all costs gigabytes after
 /// a few thousand tasks. The devnet reads one past block, the operator tables' reference, and
-/// reads it as it starts (the aggregator's and executors' views keep the answers); a few
-/// more cover replaying a reverted transaction on the block before it.
-pub const STATE_HISTORY: usize = 8;
+/// reads it as it starts (the aggregator's and executors' views keep the answers); the others
+/// cover a read of the latest block while blocks are mined and replaying a reverted
+/// transaction on the block before it.
+pub const STATE_HISTORY: usize = 4;
+
+/// Blocks whose transactions, receipts and logs each devnet chain keeps (older blocks keep
+/// their headers; task results stay in the mailbox's storage). Well beyond the aggregator's
+/// reorg window, which is all it reads logs from.
+pub const KEPT_BLOCKS: usize = 1024;
 
 /// The summary file a devnet writes into its state directory.
 pub const SUMMARY_FILE: &str = "devnet.json";
@@ -469,6 +475,7 @@ impl Devnet {
             fork_url: config.fork_url.clone(),
             extra_accounts,
             state_history: Some(STATE_HISTORY),
+            kept_blocks: Some(KEPT_BLOCKS),
         };
         let l2_options = ChainOptions {
             chain_id: 31338,
@@ -476,6 +483,7 @@ impl Devnet {
             fork_url: None,
             extra_accounts,
             state_history: Some(STATE_HISTORY),
+            kept_blocks: Some(KEPT_BLOCKS),
         };
         let (l1, l2) = if config.l2 {
             let (l1, l2) = tokio::try_join!(

@@ -52,6 +52,9 @@ enum TaskCommand {
     )]
     Status(StatusArgs),
     /// List the devnet's tasks, oldest first, with their status.
+    ///
+    /// Lists the tasks created in each chain's last 1024 blocks: a devnet keeps the
+    /// transactions and logs of those only (`task status` finds any task, however old).
     #[command(after_help = "Examples:\n  ponos task list\n  ponos task list --chain l2 --json")]
     List(ListArgs),
 }
@@ -591,19 +594,7 @@ async fn read_report(
     report.status = status_name(info.status);
     if info.status == 2 {
         report.verified(info.result, returns);
-        let filter = alloy::rpc::types::Filter::new()
-            .address(chain.task_mailbox)
-            .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
-            .topic2(task)
-            .from_block(0);
-        if let Some(event) = provider
-            .get_logs(&filter)
-            .await?
-            .first()
-            .and_then(|l| l.log_decode::<TaskMailbox::TaskVerified>().ok())
-        {
-            report.certificate(&event.inner.data.executorCert, summary);
-        }
+        report.certificate(&info.executorCert, summary);
     }
     report.noted(read_notes(dir, task));
     Ok(Some(report))

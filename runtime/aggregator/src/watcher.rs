@@ -32,12 +32,11 @@ pub enum ChainEvent {
     },
 }
 
-/// While new heads arrive over a WebSocket subscription, the watcher polls only this often.
-const POLL_WHILE_SUBSCRIBED: Duration = Duration::from_secs(30);
-
 /// Follows new heads over a WebSocket subscription and wakes the watcher on each; reconnects
-/// with backoff. `live` says whether the subscription stands: the watcher then polls rarely,
-/// else at its interval, so a dropped subscription costs latency, never tasks.
+/// with backoff. `live` says whether the subscription stands: the watcher then reads only when
+/// a head arrives (no call at all while no block is mined), else it polls at its interval, so
+/// a dropped subscription costs latency, never tasks. The WebSocket's own pings (not JSON-RPC
+/// calls) notice a connection that died; its end wakes the watcher and polling resumes.
 async fn follow_heads(
     chain_id: u64,
     url: String,
@@ -161,11 +160,12 @@ impl<S: AggregatorStore> Watcher<S> {
                         }
                     }
                     if !caught_up {
-                        Duration::ZERO
+                        Some(Duration::ZERO)
                     } else if live.load(std::sync::atomic::Ordering::SeqCst) {
-                        self.chain.config.poll_interval.max(POLL_WHILE_SUBSCRIBED)
+                        // Each new head wakes the watcher; with none, there is nothing to read.
+                        None
                     } else {
-                        self.chain.config.poll_interval
+                        Some(self.chain.config.poll_interval)
                     }
                 }
                 Err(error) => {
@@ -173,16 +173,24 @@ impl<S: AggregatorStore> Watcher<S> {
                     self.metrics.rpc_errors.inc();
                     warn!(target: "ponos::aggregator", chain = id, %error, "watching the chain");
                     // Back off up to 30 s while the endpoint is down.
-                    (self.chain.config.poll_interval * 2u32.saturating_pow(failures.min(5)))
-                        .min(Duration::from_secs(30))
+                    Some(
+                        (self.chain.config.poll_interval * 2u32.saturating_pow(failures.min(5)))
+                            .min(Duration::from_secs(30)),
+                    )
                 }
             };
-            woken = wait.is_zero() || failures > 0;
-            if wait.is_zero() {
+            woken = wait == Some(Duration::ZERO) || failures > 0;
+            if wait == Some(Duration::ZERO) {
                 continue;
             }
+            let poll = async {
+                match wait {
+                    Some(wait) => tokio::time::sleep(wait).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
-                _ = tokio::time::sleep(wait) => {}
+                _ = poll => {}
                 _ = heads.notified() => woken = true,
                 _ = shutdown.changed() => {}
             }

@@ -52,6 +52,9 @@ pub struct ChainOptions {
     /// past block it reads is the operator tables' reference block, and it reads that once,
     /// as it starts.
     pub state_history: Option<usize>,
+    /// The blocks whose transactions, receipts and logs anvil keeps (older blocks keep their
+    /// headers only); all of them when `None`.
+    pub kept_blocks: Option<usize>,
 }
 
 /// The past states a [`LocalChain`] keeps unless told otherwise: in effect all of them.
@@ -153,12 +156,16 @@ impl LocalChain {
             .unwrap_or(ALL_STATES)
             .max(1)
             .to_string();
-        let mut anvil = Anvil::new().chain_id(chain_id).args([
-            "--accounts",
-            &accounts,
-            "--prune-history",
-            &history,
-        ]);
+        // anvil's allocator (jemalloc) hands freed pages back at once rather than after its
+        // 10 s decay: every block frees a whole state copy, and a devnet's resident size
+        // should be what it holds.
+        let mut anvil = Anvil::new()
+            .chain_id(chain_id)
+            .args(["--accounts", &accounts, "--prune-history", &history])
+            .env("_RJEM_MALLOC_CONF", "dirty_decay_ms:0,muzzy_decay_ms:0");
+        if let Some(blocks) = options.kept_blocks {
+            anvil = anvil.args(["--transaction-block-keeper".to_string(), blocks.to_string()]);
+        }
         if let Some(port) = options.port {
             if let Err(e) = std::net::TcpListener::bind(("127.0.0.1", port)) {
                 return Err(ProvisionError::Spec(format!(
@@ -304,8 +311,13 @@ impl Chain {
             .collect())
     }
 
-    /// Waits until `task` is verified (polling every `poll`), then returns its `TaskVerified`
-    /// certificate and result.
+    /// Waits until `task` is verified (polling every `poll`), then returns the certificate and
+    /// result the mailbox stored for it (what its `TaskVerified` carried).
+    ///
+    /// A read that fails is asked again a few times before it counts: an anvil that keeps few
+    /// past states can fail a read of its latest block when blocks are mined while the read
+    /// runs. While it mines, anvil may also answer one read from the state after the block's
+    /// transactions and the next from the state before: the result is read until it agrees.
     pub async fn wait_verified(
         &self,
         task: B256,
@@ -314,40 +326,40 @@ impl Chain {
     ) -> Result<(Bytes, Bytes), ProvisionError> {
         let mailbox = TaskMailbox::new(self.stack.task_mailbox, &self.provider);
         let until = tokio::time::Instant::now() + within;
+        let mut failures = 0;
         loop {
-            let status = mailbox
-                .getTaskStatus(task)
-                .call()
-                .await
-                .map_err(|e| ProvisionError::step("reading the task status", e))?;
-            if status == 2 {
-                break;
-            }
-            if tokio::time::Instant::now() >= until {
-                return Err(ProvisionError::step(
-                    format!("waiting for task {task} on chain {}", self.chain_id),
-                    format!("not verified within {within:?} (status {status})"),
-                ));
+            match mailbox.getTaskStatus(task).call().await {
+                Ok(2) => match mailbox.getTaskInfo(task).call().await {
+                    Ok(info) if info.status == 2 => return Ok((info.executorCert, info.result)),
+                    // While anvil mines, a read of the latest block may see the state after
+                    // the block's transactions and the next one the state before them.
+                    Ok(_) => {}
+                    Err(e) if failures >= READ_ATTEMPTS => {
+                        return Err(ProvisionError::step("reading the verified task", e));
+                    }
+                    Err(_) => failures += 1,
+                },
+                Ok(status) => {
+                    failures = 0;
+                    if tokio::time::Instant::now() >= until {
+                        return Err(ProvisionError::step(
+                            format!("waiting for task {task} on chain {}", self.chain_id),
+                            format!("not verified within {within:?} (status {status})"),
+                        ));
+                    }
+                }
+                Err(e) if failures >= READ_ATTEMPTS => {
+                    return Err(ProvisionError::step("reading the task status", e));
+                }
+                Err(_) => failures += 1,
             }
             tokio::time::sleep(poll).await;
         }
-        // anvil may answer for a block's state a moment before it serves the block's logs.
-        let mut attempts = 0;
-        loop {
-            if let Some(event) = self.verified_events(task).await?.into_iter().next() {
-                return Ok(event);
-            }
-            attempts += 1;
-            if attempts == 200 {
-                return Err(ProvisionError::step(
-                    "reading TaskVerified",
-                    "the task is verified but its event was not found",
-                ));
-            }
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
     }
 }
+
+/// Reads of a dev chain asked again before their error counts.
+const READ_ATTEMPTS: u32 = 3;
 
 /// An executor served on loopback with an in-process performer. Dropping it stops both.
 #[derive(Debug)]
