@@ -18,6 +18,7 @@
 //! ```
 
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
@@ -717,16 +718,19 @@ impl Devnet {
             Supervised::Docker { .. } => None,
         };
         let mut upgrades = tokio::task::JoinSet::new();
+        // Which executor each upgrade is for, also when one panics.
+        let mut indices = HashMap::new();
         for (index, supervisor) in self.supervisors.iter().enumerate() {
             let (supervisor, launch) = (supervisor.clone(), supervised.launch(index, generation));
-            upgrades.spawn(async move { (index, supervisor.upgrade(launch).await) });
+            let upgrade = upgrades.spawn(async move { supervisor.upgrade(launch).await });
+            indices.insert(upgrade.id(), index);
         }
         let mut failed = Vec::new();
-        while let Some(joined) = upgrades.join_next().await {
+        while let Some(joined) = upgrades.join_next_with_id().await {
             match joined {
                 Ok((_, Ok(()))) => {}
-                Ok((index, Err(error))) => failed.push((index, error.to_string())),
-                Err(error) => failed.push((usize::MAX, error.to_string())),
+                Ok((id, Err(error))) => failed.push((indices[&id], error.to_string())),
+                Err(error) => failed.push((indices[&error.id()], error.to_string())),
             }
         }
         if failed.len() < self.supervisors.len() {
