@@ -608,11 +608,17 @@ impl Devnet {
                 u64::from(reference_block),
             ));
         }
-        for chain_id in aggregator_handle.chain_ids() {
-            aggregator_handle
-                .load_operator_set(chain_id, avs, EXECUTOR_SET, reference_timestamp)
-                .await?;
-        }
+        futures_util::future::try_join_all(aggregator_handle.chain_ids().into_iter().map(
+            |chain_id| {
+                aggregator_handle.load_operator_set(
+                    chain_id,
+                    avs,
+                    EXECUTOR_SET,
+                    reference_timestamp,
+                )
+            },
+        ))
+        .await?;
         while let Some(joined) = loading.join_next().await {
             joined
                 .map_err(|e| DevnetError::Invalid(format!("reading the operator set: {e}")))??;

@@ -14,6 +14,7 @@ use alloy::{
     providers::DynProvider,
     sol_types::SolValue,
 };
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use ponos_chain::contracts::{
     AllocationManager, BN254CertificateVerifier, BN254TableCalculator, ECDSACertificateVerifier,
     ECDSATableCalculator, KeyRegistrar, OperatorTableUpdater, TaskAVSRegistrar, TaskMailbox,
@@ -117,6 +118,9 @@ pub struct OperatorSetView {
 }
 
 type Key = (u64, Address, u32, u32);
+
+/// Operators whose socket and key are read at once when a view is loaded.
+const OPERATOR_READS: usize = 16;
 
 /// The cache of operator set views.
 #[derive(Debug)]
@@ -269,53 +273,68 @@ impl OperatorViews {
         let registrar = TaskAVSRegistrar::new(registrar, provider);
         let keys = KeyRegistrar::new(contracts.key_registrar, provider);
 
-        let mut operators = Vec::with_capacity(addresses.len());
-        for (index, (address, weights)) in addresses.into_iter().zip(weights).enumerate() {
-            let socket = registrar
-                .getOperatorSocket(address)
-                .call()
-                .await
-                .map_err(|e| {
-                    AggregatorError::rpc(l1_id, format!("reading the socket of {address}"), e)
-                })?;
-            let key = match curve {
-                Curve::Bn254 => {
-                    let key = keys
-                        .getBN254Key(to(&operator_set), address)
-                        .block(l1_block.into())
-                        .call()
-                        .await
-                        .map_err(|e| {
-                            AggregatorError::rpc(l1_id, format!("reading the key of {address}"), e)
-                        })?;
-                    let bad = |e: ponos_crypto::CryptoError| {
-                        problem(ContractProblem::BadKey {
-                            operator: address,
-                            reason: e.to_string(),
-                        })
-                    };
-                    let g1 = bn254::g1_from_point(&to(&key.g1Point)).map_err(bad)?;
-                    let g2 = bn254::g2_from_point(&to(&key.g2Point)).map_err(bad)?;
-                    OperatorKey::Bn254(bn254::PublicKey { g1, g2 })
-                }
-                Curve::Ecdsa => OperatorKey::Ecdsa(
-                    keys.getECDSAAddress(to(&operator_set), address)
-                        .block(l1_block.into())
-                        .call()
-                        .await
-                        .map_err(|e| {
-                            AggregatorError::rpc(l1_id, format!("reading the key of {address}"), e)
-                        })?,
-                ),
-            };
-            operators.push(Operator {
-                index,
-                address,
-                socket,
-                key,
-                weights,
-            });
-        }
+        // Each operator's socket and key, a few operators at a time, in table order.
+        let (registrar, keys, operator_set) = (&registrar, &keys, &operator_set);
+        let reads = addresses.into_iter().zip(weights).enumerate().map(
+            |(index, (address, weights))| async move {
+                let socket = registrar
+                    .getOperatorSocket(address)
+                    .call()
+                    .await
+                    .map_err(|e| {
+                        AggregatorError::rpc(l1_id, format!("reading the socket of {address}"), e)
+                    })?;
+                let key = match curve {
+                    Curve::Bn254 => {
+                        let key = keys
+                            .getBN254Key(to(operator_set), address)
+                            .block(l1_block.into())
+                            .call()
+                            .await
+                            .map_err(|e| {
+                                AggregatorError::rpc(
+                                    l1_id,
+                                    format!("reading the key of {address}"),
+                                    e,
+                                )
+                            })?;
+                        let bad = |e: ponos_crypto::CryptoError| {
+                            problem(ContractProblem::BadKey {
+                                operator: address,
+                                reason: e.to_string(),
+                            })
+                        };
+                        let g1 = bn254::g1_from_point(&to(&key.g1Point)).map_err(bad)?;
+                        let g2 = bn254::g2_from_point(&to(&key.g2Point)).map_err(bad)?;
+                        OperatorKey::Bn254(bn254::PublicKey { g1, g2 })
+                    }
+                    Curve::Ecdsa => OperatorKey::Ecdsa(
+                        keys.getECDSAAddress(to(operator_set), address)
+                            .block(l1_block.into())
+                            .call()
+                            .await
+                            .map_err(|e| {
+                                AggregatorError::rpc(
+                                    l1_id,
+                                    format!("reading the key of {address}"),
+                                    e,
+                                )
+                            })?,
+                    ),
+                };
+                Ok::<_, AggregatorError>(Operator {
+                    index,
+                    address,
+                    socket,
+                    key,
+                    weights,
+                })
+            },
+        );
+        let operators: Vec<Operator> = futures_util::stream::iter(reads)
+            .buffered(OPERATOR_READS)
+            .try_collect()
+            .await?;
 
         let mismatch = || {
             problem(ContractProblem::TableMismatch {
@@ -352,7 +371,7 @@ impl OperatorViews {
                 )
                 .map_err(|_| mismatch())?;
                 let info = BN254CertificateVerifier::new(chain.bn254_verifier, &chain.provider)
-                    .getOperatorSetInfo(to(&operator_set), reference_timestamp)
+                    .getOperatorSetInfo(to(operator_set), reference_timestamp)
                     .call()
                     .await
                     .map_err(|e| AggregatorError::rpc(id, "reading the verifier's table", e))?;
@@ -363,7 +382,7 @@ impl OperatorViews {
             }
             Curve::Ecdsa => {
                 let infos = ECDSACertificateVerifier::new(chain.ecdsa_verifier, &chain.provider)
-                    .getOperatorInfos(to(&operator_set), reference_timestamp)
+                    .getOperatorInfos(to(operator_set), reference_timestamp)
                     .call()
                     .await
                     .map_err(|e| AggregatorError::rpc(id, "reading the verifier's table", e))?;
