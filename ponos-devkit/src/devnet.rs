@@ -600,29 +600,24 @@ impl Devnet {
         .await?;
         // What every task is checked against, read while L1 still holds the reference block.
         let (reference_timestamp, reference_block) = provisioned.reference;
-        let mut loading = tokio::task::JoinSet::new();
-        for executor in &executors {
-            loading.spawn(executor.load_reference(
-                aggregator,
-                EXECUTOR_SET,
-                u64::from(reference_block),
-            ));
-        }
-        futures_util::future::try_join_all(aggregator_handle.chain_ids().into_iter().map(
-            |chain_id| {
+        let executors_loaded =
+            futures_util::future::try_join_all(executors.iter().map(|executor| {
+                executor.load_reference(aggregator, EXECUTOR_SET, u64::from(reference_block))
+            }));
+        let views_loaded = futures_util::future::try_join_all(
+            aggregator_handle.chain_ids().into_iter().map(|chain_id| {
                 aggregator_handle.load_operator_set(
                     chain_id,
                     avs,
                     EXECUTOR_SET,
                     reference_timestamp,
                 )
-            },
-        ))
-        .await?;
-        while let Some(joined) = loading.join_next().await {
-            joined
-                .map_err(|e| DevnetError::Invalid(format!("reading the operator set: {e}")))??;
-        }
+            }),
+        );
+        tokio::try_join!(
+            async { executors_loaded.await.map_err(DevnetError::from) },
+            async { views_loaded.await.map_err(DevnetError::from) }
+        )?;
         info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "aggregator watching");
         let notes = Notebook::new(config.state_dir.as_deref());
         tokio::spawn(notes.clone().follow(aggregator_handle.subscribe()));

@@ -378,8 +378,7 @@ impl TxSender {
         }
         for (mailbox, mut asks) in by_mailbox {
             while !asks.is_empty() {
-                let rest = asks.split_off(asks.len().min(STATUS_BATCH));
-                let batch = std::mem::replace(&mut asks, rest);
+                let batch: Vec<_> = asks.drain(..asks.len().min(STATUS_BATCH)).collect();
                 let tasks: Vec<B256> = batch.iter().map(|(task, _)| *task).collect();
                 let read = if let [task] = tasks[..] {
                     TaskMailbox::new(mailbox, &self.provider)

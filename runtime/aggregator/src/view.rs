@@ -284,6 +284,8 @@ impl OperatorViews {
                     .map_err(|e| {
                         AggregatorError::rpc(l1_id, format!("reading the socket of {address}"), e)
                     })?;
+                let unread =
+                    |e| AggregatorError::rpc(l1_id, format!("reading the key of {address}"), e);
                 let key = match curve {
                     Curve::Bn254 => {
                         let key = keys
@@ -291,13 +293,7 @@ impl OperatorViews {
                             .block(l1_block.into())
                             .call()
                             .await
-                            .map_err(|e| {
-                                AggregatorError::rpc(
-                                    l1_id,
-                                    format!("reading the key of {address}"),
-                                    e,
-                                )
-                            })?;
+                            .map_err(unread)?;
                         let bad = |e: ponos_crypto::CryptoError| {
                             problem(ContractProblem::BadKey {
                                 operator: address,
@@ -313,13 +309,7 @@ impl OperatorViews {
                             .block(l1_block.into())
                             .call()
                             .await
-                            .map_err(|e| {
-                                AggregatorError::rpc(
-                                    l1_id,
-                                    format!("reading the key of {address}"),
-                                    e,
-                                )
-                            })?,
+                            .map_err(unread)?,
                     ),
                 };
                 Ok::<_, AggregatorError>(Operator {

@@ -328,17 +328,18 @@ impl Chain {
         let until = tokio::time::Instant::now() + within;
         let mut failures = 0;
         loop {
-            match mailbox.getTaskStatus(task).call().await {
+            let read = match mailbox.getTaskStatus(task).call().await {
+                // While anvil mines, a read of the latest block may see the state after the
+                // block's transactions and the next one the state before them.
                 Ok(2) => match mailbox.getTaskInfo(task).call().await {
                     Ok(info) if info.status == 2 => return Ok((info.executorCert, info.result)),
-                    // While anvil mines, a read of the latest block may see the state after
-                    // the block's transactions and the next one the state before them.
-                    Ok(_) => {}
-                    Err(e) if failures >= READ_ATTEMPTS => {
-                        return Err(ProvisionError::step("reading the verified task", e));
-                    }
-                    Err(_) => failures += 1,
+                    Ok(info) => Ok(info.status),
+                    Err(e) => Err(("reading the verified task", e)),
                 },
+                Ok(status) => Ok(status),
+                Err(e) => Err(("reading the task status", e)),
+            };
+            match read {
                 Ok(status) => {
                     failures = 0;
                     if tokio::time::Instant::now() >= until {
@@ -348,8 +349,8 @@ impl Chain {
                         ));
                     }
                 }
-                Err(e) if failures >= READ_ATTEMPTS => {
-                    return Err(ProvisionError::step("reading the task status", e));
+                Err((step, e)) if failures >= READ_ATTEMPTS => {
+                    return Err(ProvisionError::step(step, e));
                 }
                 Err(_) => failures += 1,
             }
@@ -504,22 +505,21 @@ impl LocalExecutor {
     /// Reads (and keeps) what tasks pinned at L1 block `reference_block` are checked against:
     /// `aggregator`'s key and this operator's membership in `set`, as the first such task
     /// would. A devnet does it as it starts, while L1 still holds that block's state.
-    pub fn load_reference(
+    pub async fn load_reference(
         &self,
         aggregator: Address,
         set: u32,
         reference_block: u64,
-    ) -> impl Future<Output = Result<(), ProvisionError>> + Send + 'static {
-        let (view, avs, operator) = (self.view.clone(), self.avs, self.operator);
-        async move {
-            let step = "reading the aggregator key and operator set at the reference block";
-            view.aggregator_key(avs, aggregator, reference_block)
-                .await
-                .map_err(|e| ProvisionError::step(step, e))?;
-            view.is_member(avs, set, operator, reference_block)
-                .await
-                .map_err(|e| ProvisionError::step(step, e))?;
-            Ok(())
-        }
+    ) -> Result<(), ProvisionError> {
+        let step = "reading the aggregator key and operator set at the reference block";
+        self.view
+            .aggregator_key(self.avs, aggregator, reference_block)
+            .await
+            .map_err(|e| ProvisionError::step(step, e))?;
+        self.view
+            .is_member(self.avs, set, self.operator, reference_block)
+            .await
+            .map_err(|e| ProvisionError::step(step, e))?;
+        Ok(())
     }
 }
