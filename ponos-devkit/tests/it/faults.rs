@@ -100,12 +100,31 @@ fn runtime_binary(name: &str) -> PathBuf {
     target.join(name)
 }
 
+/// A loopback port for a process started later. Ports the kernel hands out (anvil's, every
+/// client socket, other tests' `:0` listeners) come from its ephemeral range, 32768 and up, so
+/// one of those could take a port picked with `:0` between the pick and the process binding it;
+/// these come from below that range, each at most once per test run, and are checked free.
 fn port() -> u16 {
-    StdListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    use std::sync::atomic::{AtomicU16, Ordering};
+    // Where this run starts depends on its process id, so a run does not meet the ports a
+    // previous run's processes may still hold.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        20_000 + (std::process::id() % 8_000) as u16,
+        Ordering::SeqCst,
+        Ordering::SeqCst,
+    );
+    loop {
+        let port = NEXT.fetch_add(1, Ordering::SeqCst);
+        assert!(
+            port < 32_768,
+            "no free loopback port below the ephemeral range"
+        );
+        if StdListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
