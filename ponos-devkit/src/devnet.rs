@@ -124,7 +124,7 @@ pub enum DevnetError {
 pub enum PerformerRuntime {
     /// A native binary per executor, supervised (health checks, restarts).
     Process(PathBuf),
-    /// A Docker image per executor, host networking on a loopback port.
+    /// A Docker image per executor, its container port published on a free loopback port.
     Docker(String),
 }
 

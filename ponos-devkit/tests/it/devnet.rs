@@ -7,7 +7,7 @@ use alloy::{
 };
 use alloy_node_bindings::Anvil;
 
-use ponos_devkit::devnet::{ChainRef, Curve, Devnet, DevnetConfig, read_summary};
+use ponos_devkit::devnet::{ChainRef, Curve, Devnet, DevnetConfig, PerformerRuntime, read_summary};
 
 use crate::{
     Reverse, ponos,
@@ -25,6 +25,43 @@ async fn a_devnet_in_a_test_verifies_tasks_on_l1_and_l2() {
     for chain in [ChainRef::L1, ChainRef::L2] {
         let outcome = devnet.create_task(chain, b"ponos".to_vec()).await.unwrap();
         assert_eq!(outcome.result.as_ref(), b"sonop");
+        assert_eq!((outcome.signers, outcome.non_signers), (4, 0));
+    }
+    devnet.stop().await;
+}
+
+/// A performer image shaped like Hourglass's stock ones (it listens on `0.0.0.0:8080` whatever
+/// the environment says, built `FROM scratch` here) serves four executors at once: each
+/// container's port 8080 is published on its own loopback port.
+#[tokio::test(flavor = "multi_thread")]
+async fn four_executors_serve_an_image_on_a_fixed_container_port() {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let target = workspace.join("target/performer");
+    ponos_executor::docker::build_static_binary(&workspace, "executor-test-performer", &target)
+        .await
+        .expect("the test performers build");
+    let binary = ponos_executor::docker::static_binary_path(&target, "fixed-port-performer");
+    let docker = ponos_executor::docker::connect()
+        .await
+        .expect("a Docker daemon answers (run script/setup)");
+    let image = "ponos-test/fixed-port-performer:devnet";
+    ponos_executor::docker::build_image(&docker, &binary, image)
+        .await
+        .expect("the image builds");
+    let config = DevnetConfig {
+        l2: false,
+        executors: 4,
+        ..DevnetConfig::default()
+    };
+    let devnet = Devnet::start_with(config, PerformerRuntime::Docker(image.into()))
+        .await
+        .unwrap();
+    for n in [7u32, 12] {
+        let outcome = devnet
+            .create_task(ChainRef::L1, n.to_string().into_bytes())
+            .await
+            .unwrap();
+        assert_eq!(outcome.result.as_ref(), (n * n).to_string().as_bytes());
         assert_eq!((outcome.signers, outcome.non_signers), (4, 0));
     }
     devnet.stop().await;

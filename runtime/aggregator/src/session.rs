@@ -107,7 +107,7 @@ struct Answer {
 /// The two BN254 signatures of an answer, still to be verified.
 #[derive(Clone)]
 struct Bn254Check {
-    items: [(bn254::Signature, B256, G2Affine); 2],
+    items: [(bn254::Signature, bn254::Signed, G2Affine); 2],
 }
 
 #[derive(Default)]
@@ -700,7 +700,10 @@ fn check(
             let auth_signature = bn254::Signature::from_bytes(&result.auth_signature)
                 .map_err(|e| format!("auth signature: {e}"))?;
             bn254_check = Some(Bn254Check {
-                items: [(signature, digest, key.g2), (auth_signature, auth, key.g2)],
+                items: [
+                    (signature, bn254::Signed::Certificate(digest), key.g2),
+                    (auth_signature, bn254::Signed::Auth(auth), key.g2),
+                ],
             });
         }
         OperatorKey::Ecdsa(key) => {

@@ -26,11 +26,23 @@ fn bn254_single(c: &mut Criterion) {
     let digest = digest::bn254_certificate_digest(1_700_000_000, keccak256("message"));
     let signature = key.sign(digest);
     c.bench_function("bn254/hash_to_g1", |b| {
-        b.iter(|| bn254::hash_to_g1(black_box(digest)))
+        b.iter(|| bn254::certificate_hash_to_g1(black_box(digest)))
     });
     c.bench_function("bn254/sign", |b| b.iter(|| key.sign(black_box(digest))));
     c.bench_function("bn254/verify", |b| {
         b.iter(|| signature.verify(black_box(digest), &public))
+    });
+    // The auth signatures Hourglass makes and checks (RFC 9380 hash to G1).
+    let auth = keccak256("auth message");
+    let auth_signature = key.sign_auth(auth);
+    c.bench_function("bn254/auth_hash_to_g1", |b| {
+        b.iter(|| bn254::auth_hash_to_g1(black_box(auth)))
+    });
+    c.bench_function("bn254/sign_auth", |b| {
+        b.iter(|| key.sign_auth(black_box(auth)))
+    });
+    c.bench_function("bn254/verify_auth", |b| {
+        b.iter(|| auth_signature.verify_auth(black_box(auth), &public))
     });
 }
 

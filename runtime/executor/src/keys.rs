@@ -20,14 +20,28 @@ pub enum SigningKey {
 }
 
 impl SigningKey {
-    /// Signs a 32-byte digest: 64 bytes (BN254) or 65 bytes `r ‖ s ‖ v` (ECDSA).
+    /// Signs a certificate digest (the result signature): 64 bytes (BN254, EigenLayer's hash to
+    /// G1) or 65 bytes `r ‖ s ‖ v` (ECDSA).
     pub fn sign(&self, digest: B256) -> Vec<u8> {
         match self {
             Self::Bn254(key) => key.sign(digest).to_bytes().to_vec(),
-            // Signing a 32-byte prehash with a valid key does not fail.
-            Self::Ecdsa(key) => key.sign(digest).map(|s| s.to_vec()).unwrap_or_default(),
+            Self::Ecdsa(key) => sign_ecdsa(key, digest),
         }
     }
+
+    /// Signs the keccak256 digest of an off-chain message (the auth signature) as Hourglass's
+    /// signer does: BN254 with the RFC 9380 hash to G1, ECDSA as for [`Self::sign`].
+    pub fn sign_auth(&self, digest: B256) -> Vec<u8> {
+        match self {
+            Self::Bn254(key) => key.sign_auth(digest).to_bytes().to_vec(),
+            Self::Ecdsa(key) => sign_ecdsa(key, digest),
+        }
+    }
+}
+
+fn sign_ecdsa(key: &ecdsa::SecretKey, digest: B256) -> Vec<u8> {
+    // Signing a 32-byte prehash with a valid key does not fail.
+    key.sign(digest).map(|s| s.to_vec()).unwrap_or_default()
 }
 
 /// The aggregator's public key for an AVS, as registered for its aggregator operator set.
@@ -40,7 +54,8 @@ pub enum AggregatorKey {
 }
 
 impl AggregatorKey {
-    /// Whether `signature` signs `keccak256(message)` under this key.
+    /// Whether `signature` signs `keccak256(message)` under this key, as Hourglass's aggregator
+    /// signs a task submission (BN254: the RFC 9380 hash to G1).
     pub fn verifies(&self, message: &[u8], signature: &[u8]) -> bool {
         let digest = keccak256(message);
         match self {
@@ -48,7 +63,7 @@ impl AggregatorKey {
                 ecdsa::recover(digest, signature).is_ok_and(|signer| signer == *address)
             }
             Self::Bn254(key) => {
-                bn254::Signature::from_bytes(signature).is_ok_and(|s| s.verify(digest, key))
+                bn254::Signature::from_bytes(signature).is_ok_and(|s| s.verify_auth(digest, key))
             }
         }
     }

@@ -280,7 +280,7 @@ impl<S: ExecutorStore, C: ChainView> Executor<S, C> {
             submission.operator_set_id,
             &result_signature,
         );
-        let auth_signature = key.sign(keccak256(auth));
+        let auth_signature = key.sign_auth(keccak256(auth));
         let result = TaskResult {
             task_id: submission.task_id,
             operator_address: self.operator.to_string(),

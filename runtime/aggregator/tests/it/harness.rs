@@ -24,6 +24,10 @@ use ponos_devnet::{
 use ponos_performer::{Performer, PerformerError, Task};
 use tokio::net::TcpListener;
 
+// Beside this file; the pipeline benchmark includes the harness by path.
+#[path = "hourglass.rs"]
+mod hourglass;
+
 /// How an operator's executor behaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Behaviour {
@@ -39,6 +43,12 @@ pub(crate) enum Behaviour {
     ForgedKey,
     /// Answers correctly over TLS; its socket is registered as `https://localhost:port`.
     Tls,
+    /// Answers correctly, built and signed the way Hourglass's executor does it
+    /// (`hourglass.rs`), not by Ponos's executor.
+    Hourglass,
+    /// Like `Hourglass`, but hashes its BN254 auth signature with the certificate hash
+    /// (try-and-increment) instead of RFC 9380.
+    CertificateHashAuth,
 }
 
 /// Squares a decimal payload after an adjustable delay; `wrong` adds one.
@@ -200,6 +210,15 @@ pub(crate) async fn network_with_threshold(
                     .await
                     .unwrap(),
                 ));
+            }
+            Behaviour::Hourglass | Behaviour::CertificateHashAuth => {
+                let executor = hourglass::HourglassExecutor {
+                    operator: address,
+                    key,
+                    certificate_hash_auth: behaviour == Behaviour::CertificateHashAuth,
+                };
+                silent.push(tokio::spawn(executor.serve(listener)));
+                executors.push(None);
             }
             Behaviour::Honest | Behaviour::Wrong | Behaviour::ForgedKey => {
                 let key = match (behaviour, key) {

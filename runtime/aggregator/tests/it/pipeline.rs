@@ -131,6 +131,33 @@ async fn answers_signed_with_an_unregistered_key_are_dropped() {
     }
 }
 
+/// Executors that answer the way Hourglass's do (auth signatures hashed with RFC 9380) are
+/// counted: with a 60% threshold over four equal operators the task needs three signers, and
+/// only one of them is a Ponos executor. An auth signature hashed the other way never counts.
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_signed_as_hourglass_signs_them_are_counted() {
+    use Behaviour::*;
+    let net = network(
+        Curve::Bn254,
+        &[Hourglass, Honest, Hourglass, CertificateHashAuth],
+    )
+    .await;
+    for (chain, (certificate, result)) in square_on_both_chains(&net).await {
+        assert!(result.as_ref() == b"49" || result.as_ref() == b"81");
+        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
+        let witnesses: Vec<u32> = certificate
+            .nonSignerWitnesses
+            .iter()
+            .map(|w| w.operatorIndex)
+            .collect();
+        assert_eq!(
+            witnesses,
+            [3],
+            "chain {chain}: both Hourglass answers signed, the mis-hashed one did not"
+        );
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_silent_executor_does_not_hold_up_the_task() {
     use Behaviour::*;

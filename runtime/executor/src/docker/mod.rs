@@ -1,6 +1,6 @@
-//! Performers in Docker containers: host networking on a loopback port (the performer listens
-//! on `127.0.0.1:$PERFORMER_PORT`), memory and CPU limits, environment, and Ponos labels so an
-//! executor restart can find its containers again.
+//! Performers in Docker containers: bridge networking with the performer's container port
+//! published on a free loopback port (or host networking on a loopback port), memory and CPU
+//! limits, environment, and Ponos labels so an executor restart can find its containers again.
 
 mod image;
 
@@ -13,7 +13,7 @@ use std::collections::HashMap;
 
 use bollard::{
     auth::DockerCredentials,
-    models::{ContainerCreateBody, DeviceRequest, HostConfig},
+    models::{ContainerCreateBody, DeviceRequest, HostConfig, PortBinding},
     query_parameters::{
         CreateContainerOptionsBuilder, CreateImageOptionsBuilder, InspectContainerOptions,
         KillContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
@@ -43,13 +43,45 @@ pub async fn connect() -> Result<Docker, ExecutorError> {
         })
 }
 
+/// The port a performer listens on inside its container when neither the config nor the image
+/// names one: what Hourglass's performers use.
+pub const DEFAULT_CONTAINER_PORT: u16 = 8080;
+
+/// How a performer container is networked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ContainerNetwork {
+    /// Docker's bridge network. The performer listens on `0.0.0.0:<container port>` inside its
+    /// container, and that port is published on `127.0.0.1:<free port>` of the host, which the
+    /// executor dials. The container port is the one given, else the one TCP port the image
+    /// declares (`EXPOSE`), else [`DEFAULT_CONTAINER_PORT`]. Any number of performers on one
+    /// fixed port run side by side.
+    Bridge {
+        /// The port the performer listens on inside the container.
+        container_port: Option<u16>,
+    },
+    /// The host's network: the performer listens on `127.0.0.1:$PERFORMER_PORT`, a free port
+    /// the executor picks. For performers that must reach services on the host's loopback.
+    Host,
+}
+
+impl Default for ContainerNetwork {
+    /// Bridge networking on the image's port.
+    fn default() -> Self {
+        Self::Bridge {
+            container_port: None,
+        }
+    }
+}
+
 /// How to run a performer container.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ContainerSpec {
     /// The image reference.
     pub image: String,
-    /// Extra environment (`PERFORMER_PORT` is always set).
+    /// Extra environment (`PERFORMER_PORT` and `GRPC_PORT` are always set).
     pub env: Vec<(String, String)>,
+    /// Bridge or host networking.
+    pub network: ContainerNetwork,
     /// Memory limit in bytes.
     pub memory_bytes: Option<i64>,
     /// CPU limit in CPUs (e.g. 0.5).
@@ -88,6 +120,7 @@ impl ContainerSpec {
         Self {
             image: image.into(),
             env: Vec::new(),
+            network: ContainerNetwork::default(),
             memory_bytes: None,
             cpus: None,
             performer_id: String::new(),
@@ -211,21 +244,74 @@ pub async fn remove_by_id_prefix(docker: &Docker, prefix: &str) -> Result<usize,
     Ok(removed)
 }
 
-/// Creates and starts a performer container on a free loopback port.
+/// The port the performer of `image` listens on inside its container: the one TCP port the
+/// image declares, else [`DEFAULT_CONTAINER_PORT`].
+async fn image_port(docker: &Docker, image: &str) -> Result<u16, ExecutorError> {
+    let info = docker
+        .inspect_image(image)
+        .await
+        .map_err(|source| ExecutorError::Docker {
+            context: format!("inspecting {image}"),
+            source,
+        })?;
+    let declared: Vec<u16> = info
+        .config
+        .and_then(|c| c.exposed_ports)
+        .into_iter()
+        .flatten()
+        .filter_map(|port| port.strip_suffix("/tcp")?.parse().ok())
+        .collect();
+    Ok(match declared.as_slice() {
+        [only] => *only,
+        _ => DEFAULT_CONTAINER_PORT,
+    })
+}
+
+/// Creates and starts a performer container, reachable on a free loopback port.
 pub async fn start(
     docker: &Docker,
     spec: ContainerSpec,
 ) -> Result<RunningContainer, ExecutorError> {
     let port = free_port()?;
     let mut env: Vec<String> = spec.env.iter().map(|(k, v)| format!("{k}={v}")).collect();
-    env.push(format!("PERFORMER_PORT={port}"));
+    let has = |name: &str| spec.env.iter().any(|(k, _)| k == name);
+    let (network_mode, listen_port, port_bindings, exposed_ports) = match spec.network {
+        ContainerNetwork::Host => ("host", port, None, None),
+        ContainerNetwork::Bridge { container_port } => {
+            let inside = match container_port {
+                Some(inside) => inside,
+                None => image_port(docker, &spec.image).await?,
+            };
+            let key = format!("{inside}/tcp");
+            let binding = PortBinding {
+                host_ip: Some("127.0.0.1".into()),
+                host_port: Some(port.to_string()),
+            };
+            if !has("PERFORMER_ADDR") {
+                // Ponos's performer SDK listens here; other performers ignore it.
+                env.push(format!("PERFORMER_ADDR=0.0.0.0:{inside}"));
+            }
+            (
+                "bridge",
+                inside,
+                Some(HashMap::from([(key.clone(), Some(vec![binding]))])),
+                Some(vec![key]),
+            )
+        }
+    };
+    for name in ["PERFORMER_PORT", "GRPC_PORT"] {
+        if !has(name) {
+            env.push(format!("{name}={listen_port}"));
+        }
+    }
     let labels = HashMap::from([
         (LABEL.to_string(), "true".to_string()),
         (format!("{LABEL}.id"), spec.performer_id.clone()),
         (format!("{LABEL}.port"), port.to_string()),
     ]);
     let host_config = HostConfig {
-        network_mode: Some("host".into()),
+        network_mode: Some(network_mode.into()),
+        port_bindings,
         memory: spec.memory_bytes,
         // Without swap the memory limit is a hard limit.
         memory_swap: spec.memory_bytes,
@@ -237,6 +323,7 @@ pub async fn start(
         image: Some(spec.image.clone()),
         env: Some(env),
         labels: Some(labels),
+        exposed_ports,
         host_config: Some(host_config),
         ..Default::default()
     };

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use ponos_executor::{
     ExecutorError,
-    docker::{self, ContainerSpec},
+    docker::{self, ContainerNetwork, ContainerSpec},
     performer::PerformerClient,
 };
 
@@ -18,12 +18,63 @@ pub(crate) async fn image() -> bollard::Docker {
     crate::image(&BUILT, square_binary().await, IMAGE).await
 }
 
+/// Four performers that all listen on port 8080 of their own container (as Hourglass's stock
+/// performers do) run side by side, each published on its own loopback port, and each is told
+/// its port in both `GRPC_PORT` and `PERFORMER_PORT`.
+#[tokio::test(flavor = "multi_thread")]
+async fn performers_on_one_fixed_container_port_run_side_by_side() {
+    let docker = crate::fixed_port_image().await;
+    let mut containers = Vec::new();
+    for _ in 0..4 {
+        containers.push(
+            docker::start(&docker, ContainerSpec::new(crate::FIXED_PORT_IMAGE))
+                .await
+                .unwrap(),
+        );
+    }
+    let mut ports: Vec<u16> = containers.iter().map(|c| c.port()).collect();
+    ports.dedup();
+    assert_eq!(ports.len(), 4, "one host port each");
+    for (i, container) in containers.iter().enumerate() {
+        let mut client = PerformerClient::connect(container.port(), Duration::from_secs(30))
+            .await
+            .unwrap();
+        let result = client
+            .execute(
+                "0xabc",
+                (i + 2).to_string().into_bytes(),
+                Duration::from_secs(10),
+            )
+            .await
+            .unwrap();
+        assert_eq!(result, ((i + 2) * (i + 2)).to_string().into_bytes());
+        let env = docker
+            .inspect_container(
+                container.id(),
+                None::<bollard::query_parameters::InspectContainerOptions>,
+            )
+            .await
+            .unwrap()
+            .config
+            .and_then(|c| c.env)
+            .unwrap_or_default();
+        for expected in ["GRPC_PORT=8080", "PERFORMER_PORT=8080"] {
+            assert!(env.iter().any(|e| e == expected), "{expected} in {env:?}");
+        }
+    }
+    for container in containers {
+        container.remove(&docker).await.unwrap();
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn built_image_serves_tasks_over_host_networking() {
     let docker = image().await;
-    let container = docker::start(&docker, ContainerSpec::new(IMAGE))
-        .await
-        .unwrap();
+    let spec = ContainerSpec {
+        network: ContainerNetwork::Host,
+        ..ContainerSpec::new(IMAGE)
+    };
+    let container = docker::start(&docker, spec).await.unwrap();
     let mut client = PerformerClient::connect(container.port(), Duration::from_secs(30))
         .await
         .unwrap();

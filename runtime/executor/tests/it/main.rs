@@ -54,6 +54,18 @@ async fn test_performer_binary() -> &'static Path {
 
 const TEST_IMAGE: &str = "ponos-test/test-performer:latest";
 
+const FIXED_PORT_IMAGE: &str = "ponos-test/fixed-port-performer:latest";
+
+/// The image of a performer shaped like Hourglass's (listens on `0.0.0.0:8080` whatever the
+/// environment says; built with the test performer's package), built once.
+async fn fixed_port_image() -> bollard::Docker {
+    static BUILT: OnceCell<()> = OnceCell::const_new();
+    let binary = test_performer_binary()
+        .await
+        .with_file_name("fixed-port-performer");
+    image(&BUILT, &binary, FIXED_PORT_IMAGE).await
+}
+
 /// The test performer's image, built once.
 async fn test_performer_image() -> bollard::Docker {
     static BUILT: OnceCell<()> = OnceCell::const_new();

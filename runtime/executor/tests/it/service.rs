@@ -9,7 +9,7 @@ use std::{
     time::Duration,
 };
 
-use alloy_primitives::{Address, B256, Bytes, keccak256};
+use alloy_primitives::{Address, B256, Bytes, U256, keccak256};
 use ponos_crypto::{bn254, digest, ecdsa};
 use ponos_executor::{
     in_process::InProcessPerformer,
@@ -29,6 +29,9 @@ use tonic::{Code, transport::Channel};
 
 const BN_AVS: Address = Address::repeat_byte(0xb1);
 const EC_AVS: Address = Address::repeat_byte(0xe1);
+/// An AVS whose aggregator signs with a BN254 key, as a Hourglass aggregator may.
+const HG_AVS: Address = Address::repeat_byte(0x4a);
+const HG_AGGREGATOR: Address = Address::repeat_byte(0x4b);
 const OPERATOR: Address = Address::repeat_byte(0x0b);
 const VERIFIER: Address = Address::repeat_byte(0x7e);
 
@@ -50,6 +53,9 @@ impl Performer for Doubler {
 
 fn aggregator() -> ecdsa::SecretKey {
     ecdsa::SecretKey::from_bytes(&[0xa1; 32]).unwrap()
+}
+fn bn254_aggregator() -> bn254::SecretKey {
+    bn254::SecretKey::from_seed(b"hourglass aggregator bn254").unwrap()
 }
 fn operator_bn254() -> bn254::SecretKey {
     bn254::SecretKey::from_seed(b"operator bn254").unwrap()
@@ -76,6 +82,11 @@ async fn start<S: ExecutorStore>(store: S) -> Running {
     let chain = StaticChainView::default()
         .with_aggregator(BN_AVS, AggregatorKey::Ecdsa(aggregator().address()))
         .with_aggregator(EC_AVS, AggregatorKey::Ecdsa(aggregator().address()))
+        .with_aggregator(
+            HG_AVS,
+            AggregatorKey::Bn254(bn254_aggregator().public_key()),
+        )
+        .with_member(HG_AVS, 1, OPERATOR)
         .with_member(BN_AVS, 1, OPERATOR)
         .with_member(EC_AVS, 1, OPERATOR);
     let limits = Limits {
@@ -85,6 +96,13 @@ async fn start<S: ExecutorStore>(store: S) -> Running {
     let avss = AvsRegistry::default();
     avss.insert(
         BN_AVS,
+        AvsEntry {
+            performer: Some(PerformerHandle::Direct(Box::new(client.clone()))),
+            signing: Arc::new(ResultSigning::Bn254(SigningKey::Bn254(operator_bn254()))),
+        },
+    );
+    avss.insert(
+        HG_AVS,
         AvsEntry {
             performer: Some(PerformerHandle::Direct(Box::new(client.clone()))),
             signing: Arc::new(ResultSigning::Bn254(SigningKey::Bn254(operator_bn254()))),
@@ -147,6 +165,103 @@ fn submission(avs: Address, task: B256, payload: &[u8]) -> TaskSubmission {
     }
 }
 
+fn word(value: u64) -> [u8; 32] {
+    U256::from(value).to_be_bytes()
+}
+
+fn padded(address: Address) -> [u8; 32] {
+    let mut word = [0u8; 32];
+    word[12..].copy_from_slice(address.as_slice());
+    word
+}
+
+/// A submission as Hourglass's aggregator builds it, laid out by hand from its wire format:
+/// `SignMessage` over the 224 bytes taskId ‖ pad32(avs) ‖ pad32(executor) ‖
+/// pad32(operatorSetId) ‖ pad32(referenceTimestamp) ‖ pad32(taskBlockNumber) ‖
+/// keccak256(payload), i.e. keccak256 and then (BN254) RFC 9380 hash to G1 or (ECDSA) a
+/// 65-byte secp256k1 signature.
+fn hourglass_submission(avs: Address, task: B256, payload: &[u8]) -> TaskSubmission {
+    let message = [
+        task.0,
+        padded(avs),
+        padded(OPERATOR),
+        word(1),
+        word(1_700_000_000),
+        word(42),
+        keccak256(payload).0,
+    ]
+    .concat();
+    let digest = keccak256(&message);
+    let (aggregator_address, signature) = if avs == HG_AVS {
+        let signature = bn254_aggregator().sign_auth(digest);
+        (HG_AGGREGATOR, signature.to_bytes().to_vec())
+    } else {
+        let signature = aggregator().sign(digest).unwrap();
+        (aggregator().address(), signature.to_vec())
+    };
+    TaskSubmission {
+        task_id: task.to_string(),
+        aggregator_address: aggregator_address.to_string(),
+        avs_address: format!("{avs:#x}"),
+        payload: payload.to_vec(),
+        signature,
+        operator_set_id: 1,
+        reference_timestamp: 1_700_000_000,
+        executor_address: OPERATOR.to_string(),
+        task_block_number: 42,
+        version: 1,
+    }
+}
+
+/// Submissions signed as Hourglass's aggregator signs them, with a BN254 or an ECDSA key, are
+/// answered; the answer's signatures verify under Hourglass's rules (certificate hash for the
+/// result, RFC 9380 for the auth signature). A BN254 submission signed with the certificate
+/// hash instead is refused.
+#[tokio::test(flavor = "multi_thread")]
+async fn submissions_signed_as_hourglass_signs_them_are_answered() {
+    let mut running = start(MemoryStore::default()).await;
+    for (avs, name) in [(HG_AVS, "bn254 aggregator"), (BN_AVS, "ecdsa aggregator")] {
+        let task = keccak256(name);
+        let result = running
+            .client
+            .submit_task(hourglass_submission(avs, task, &[4, 5]))
+            .await
+            .unwrap_or_else(|status| panic!("{name}: {status:?}"))
+            .into_inner();
+        assert_eq!(result.output, [8, 10], "{name}");
+        let key = operator_bn254().public_key();
+        let message_hash = digest::message_hash(task, &Bytes::from(result.output.clone()));
+        let signature = bn254::Signature::from_bytes(&result.result_signature).unwrap();
+        assert!(signature.verify(
+            digest::bn254_certificate_digest(1_700_000_000, message_hash),
+            &key
+        ));
+        let auth = [
+            task.0,
+            padded(avs),
+            padded(OPERATOR),
+            word(1),
+            keccak256(&result.result_signature).0,
+        ]
+        .concat();
+        let auth_signature = bn254::Signature::from_bytes(&result.auth_signature).unwrap();
+        assert!(auth_signature.verify_auth(keccak256(auth), &key), "{name}");
+    }
+
+    let task = keccak256("bn254 aggregator, certificate hash");
+    let mut misheard = hourglass_submission(HG_AVS, task, &[1]);
+    let message =
+        digest::task_submission_message(task, HG_AVS, OPERATOR, 1, 1_700_000_000, 42, &[1]);
+    misheard.signature = bn254_aggregator()
+        .sign(keccak256(message))
+        .to_bytes()
+        .to_vec();
+    let status = running.client.submit_task(misheard).await.unwrap_err();
+    assert_eq!(status.code(), Code::Unauthenticated, "{status:?}");
+    assert!(status.message().contains("does not verify"), "{status:?}");
+    let _ = running.stop.send(());
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn signed_results_verify_against_the_operator_keys() {
     let mut running = start(MemoryStore::default()).await;
@@ -168,11 +283,10 @@ async fn signed_results_verify_against_the_operator_keys() {
         &key
     ));
     let auth = digest::result_auth_message(task, BN_AVS, OPERATOR, 1, &result.result_signature);
-    assert!(
-        bn254::Signature::from_bytes(&result.auth_signature)
-            .unwrap()
-            .verify(keccak256(auth), &key)
-    );
+    // The auth signature uses Hourglass's RFC 9380 hash to G1, not the certificate one.
+    let auth_signature = bn254::Signature::from_bytes(&result.auth_signature).unwrap();
+    assert!(auth_signature.verify_auth(keccak256(auth), &key));
+    assert!(!auth_signature.verify(keccak256(auth), &key));
 
     let task = keccak256("ecdsa task");
     let result = running

@@ -204,10 +204,19 @@ fn default_verifier_version() -> String {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields, tag = "runtime", rename_all = "lowercase")]
 pub enum PerformerConfig {
-    /// A Docker container (host networking on a loopback port).
+    /// A Docker container: bridge networking with its port published on loopback (default), or
+    /// host networking.
     Docker {
         /// The image reference.
         image: String,
+        /// `"bridge"` (default): the performer listens on `container_port` inside its container,
+        /// published on a free `127.0.0.1` port. `"host"`: it listens on
+        /// `127.0.0.1:$PERFORMER_PORT` of the host.
+        #[serde(default)]
+        network: Network,
+        /// With bridge networking, the port the performer listens on inside its container;
+        /// default: the one TCP port the image declares, else 8080.
+        container_port: Option<u16>,
         /// Environment variables.
         #[serde(default)]
         env: BTreeMap<String, String>,
@@ -265,6 +274,17 @@ impl PerformerConfig {
             } => std::time::Duration::from_secs(*start_timeout_secs),
         }
     }
+}
+
+/// How a Docker performer is networked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Network {
+    /// Docker's bridge network, the container port published on loopback.
+    #[default]
+    Bridge,
+    /// The host's network.
+    Host,
 }
 
 /// How long a performer lives.
@@ -359,6 +379,19 @@ impl ExecutorConfig {
                     avs.address
                 ),
                 _ => {}
+            }
+        }
+        for avs in &self.avss {
+            if let PerformerConfig::Docker {
+                network: Network::Host,
+                container_port: Some(port),
+                ..
+            } = avs.performer
+            {
+                bail!(
+                    "[[avs]] {}: container_port = {port} applies to bridge networking; remove it, or drop network = \"host\"",
+                    avs.address
+                );
             }
         }
         let mut seen = std::collections::HashSet::new();

@@ -7,7 +7,7 @@ use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
 use ponos_crypto::keystore::Eip2335Keystore;
 use ponos_executor::{
-    docker::{self, ContainerSpec, RegistryAuth},
+    docker::{self, ContainerNetwork, ContainerSpec, RegistryAuth},
     keys::{AggregatorKey, ChainView, OnchainView, SigningKey, StaticChainView},
     management::Management,
     service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
@@ -33,7 +33,7 @@ use tracing::info;
 
 use super::{
     ExecutorConfig,
-    config::{Curve, Gpus, PerformerConfig, PerformerMode},
+    config::{Curve, Gpus, Network, PerformerConfig, PerformerMode},
     metrics::ExecutorMetrics,
 };
 use crate::{
@@ -107,6 +107,8 @@ fn launch(
     Ok(match config {
         PerformerConfig::Docker {
             image,
+            network,
+            container_port,
             env: vars,
             memory_mib,
             cpus,
@@ -142,6 +144,12 @@ fn launch(
                     }),
                     registry_auth,
                     performer_id: format!("performer-{avs:#x}"),
+                    network: match network {
+                        Network::Bridge => ContainerNetwork::Bridge {
+                            container_port: *container_port,
+                        },
+                        Network::Host => ContainerNetwork::Host,
+                    },
                     ..ContainerSpec::new(image.clone())
                 }),
             }

@@ -1,14 +1,19 @@
-//! BN254 BLS signatures as EigenLayer's contracts check them: signatures in G1 over
-//! `hash_to_g1(digest)` (the contracts' try-and-increment), public keys in G1 (operator tables)
-//! and G2 (certificates and key registration).
+//! BN254 BLS signatures: signatures in G1, public keys in G1 (operator tables) and G2
+//! (certificates and key registration). What a signature signs decides how it is hashed to G1
+//! ([`Signed`]): certificate digests as EigenLayer's contracts hash them, off-chain auth messages
+//! as Hourglass does (RFC 9380).
 
-use std::{fmt, sync::LazyLock};
+mod hash;
+
+use std::fmt;
+
+pub use hash::{AUTH_DST, auth_hash_to_g1, certificate_hash_to_g1, encode_to_curve, hash_to_curve};
 
 use alloy_primitives::{B256, U256, keccak256};
 use ark_bn254::{Bn254, Fq, Fq2, Fr, G1Projective, G2Projective};
 pub use ark_bn254::{G1Affine, G2Affine};
 use ark_ec::{AffineRepr, CurveGroup, PrimeGroup, pairing::Pairing};
-use ark_ff::{BigInteger, BigInteger256, Field, One, PrimeField, UniformRand, Zero};
+use ark_ff::{BigInteger, BigInteger256, PrimeField, UniformRand, Zero};
 use rand::{CryptoRng, RngCore};
 use zeroize::{Zeroize, Zeroizing};
 
@@ -16,31 +21,6 @@ use crate::{
     CryptoError,
     types::{G1Point, G2Point},
 };
-
-/// (p + 1) / 4: since p = 3 mod 4, `beta^SQRT_EXPONENT` is a square root of beta when one exists.
-static SQRT_EXPONENT: LazyLock<BigInteger256> = LazyLock::new(|| {
-    let mut e = Fq::MODULUS;
-    e.add_with_carry(&BigInteger256::from(1u64));
-    e.div2();
-    e.div2();
-    e
-});
-
-/// EigenLayer's hash to G1 (`BN254.hashToG1`): x = digest mod p, then x, x + 1, ... until
-/// x^3 + 3 has the square root y = (x^3 + 3)^((p+1)/4). The exact root matters: a signature on
-/// -H would not verify.
-pub fn hash_to_g1(digest: B256) -> G1Affine {
-    let three = Fq::from(3u64);
-    let mut x = Fq::from_be_bytes_mod_order(digest.as_slice());
-    loop {
-        let beta = x.square() * x + three;
-        let y = beta.pow(SQRT_EXPONENT.as_ref());
-        if y.square() == beta {
-            return G1Affine::new_unchecked(x, y);
-        }
-        x += Fq::one();
-    }
-}
 
 /// A BN254 secret key: a non-zero scalar below the group order. Zeroized on drop; its `Debug`
 /// shows the public key only.
@@ -127,9 +107,22 @@ impl SecretKey {
         self.sign(domain.bn254_registration_digest(operator, operator_set, &key_data))
     }
 
-    /// Signs a 32-byte digest: `sk * hash_to_g1(digest)`.
+    /// Signs a certificate digest (a result signature, a proof of possession):
+    /// `sk * certificate_hash_to_g1(digest)`, as EigenLayer's contracts check it.
     pub fn sign(&self, digest: B256) -> Signature {
-        Signature((hash_to_g1(digest) * self.0).into_affine())
+        self.sign_signed(Signed::Certificate(digest))
+    }
+
+    /// Signs the keccak256 digest of an off-chain message (an answer's auth signature, a task
+    /// submission, a management token) the way Hourglass does:
+    /// `sk * auth_hash_to_g1(digest)`.
+    pub fn sign_auth(&self, digest: B256) -> Signature {
+        self.sign_signed(Signed::Auth(digest))
+    }
+
+    /// Signs `what`, hashed as its kind requires.
+    pub fn sign_signed(&self, what: Signed) -> Signature {
+        Signature((what.to_g1() * self.0).into_affine())
     }
 }
 
@@ -213,14 +206,41 @@ impl PublicKey {
     }
 }
 
+/// What a BN254 signature signs: a 32-byte digest and the hash to G1 its verifier uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Signed {
+    /// A certificate digest, hashed with EigenLayer's try-and-increment
+    /// ([`certificate_hash_to_g1`]).
+    Certificate(B256),
+    /// The keccak256 digest of an off-chain message, hashed with RFC 9380
+    /// ([`auth_hash_to_g1`]).
+    Auth(B256),
+}
+
+impl Signed {
+    /// The point of G1 a signature of this is a multiple of.
+    pub fn to_g1(&self) -> G1Affine {
+        match self {
+            Self::Certificate(digest) => certificate_hash_to_g1(*digest),
+            Self::Auth(digest) => auth_hash_to_g1(*digest),
+        }
+    }
+}
+
 /// A BN254 signature (a G1 point).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Signature(pub G1Affine);
 
 impl Signature {
-    /// Whether this is a signature of `digest` by `key`: e(sig, G2) == e(H(digest), key.g2).
+    /// Whether this is a signature of the certificate digest `digest` by `key`:
+    /// e(sig, G2) == e(H(digest), key.g2).
     pub fn verify(&self, digest: B256, key: &PublicKey) -> bool {
         verify_with_g2(&self.0, digest, &key.g2)
+    }
+
+    /// Whether this is an auth signature (see [`SecretKey::sign_auth`]) of `digest` by `key`.
+    pub fn verify_auth(&self, digest: B256, key: &PublicKey) -> bool {
+        verify_point(&self.0, &auth_hash_to_g1(digest), &key.g2)
     }
 
     /// The signature as the contracts' `G1Point`.
@@ -272,11 +292,15 @@ pub fn aggregate_g1<'a>(keys: impl IntoIterator<Item = &'a G1Affine>) -> G1Affin
 
 /// Whether `signature` is a signature of `digest` under the G2 key `apk`: one two-pair pairing.
 pub fn verify_with_g2(signature: &G1Affine, digest: B256, apk: &G2Affine) -> bool {
+    verify_point(signature, &certificate_hash_to_g1(digest), apk)
+}
+
+/// Whether `signature` is `sk * h` for the secret of the G2 key `apk`.
+fn verify_point(signature: &G1Affine, h: &G1Affine, apk: &G2Affine) -> bool {
     if apk.is_zero() {
         return false;
     }
-    let h = hash_to_g1(digest);
-    Bn254::multi_pairing([*signature, -h], [G2Affine::generator(), *apk]).is_zero()
+    Bn254::multi_pairing([*signature, -*h], [G2Affine::generator(), *apk]).is_zero()
 }
 
 /// Checks many signatures of the same digest (the responses to one task) at once, returning
@@ -331,7 +355,7 @@ pub fn verify_batch(digest: B256, items: &[(Signature, G2Affine)]) -> bool {
     ) else {
         return false;
     };
-    let h = hash_to_g1(digest);
+    let h = certificate_hash_to_g1(digest);
     Bn254::multi_pairing(
         [sig_sum.into_affine(), -h],
         [G2Affine::generator(), key_sum.into_affine()],
@@ -339,18 +363,24 @@ pub fn verify_batch(digest: B256, items: &[(Signature, G2Affine)]) -> bool {
     .is_zero()
 }
 
-/// Whether every item (a signature, the digest it signs, the signer's G2 key) is valid, in one
-/// randomised check: e(sum r_i sig_i, G2) == prod over digests d of e(H(d), sum r_i key_i),
+/// Whether every item (a signature, what it signs, the signer's G2 key) is valid, in one
+/// randomised check: e(sum r_i sig_i, G2) == prod over messages m of e(H(m), sum r_i key_i),
 /// with 128-bit r_i drawn (Fiat-Shamir) from a hash of all the inputs. Items may sign different
-/// digests (an answer's result and auth signatures); each distinct digest costs one Miller loop
-/// and the whole check one final exponentiation, instead of a full pairing per signature.
-pub fn verify_many(items: &[(Signature, B256, G2Affine)]) -> bool {
+/// messages under either hash (an answer's result and auth signatures); each distinct message
+/// costs one hash and one Miller loop and the whole check one final exponentiation, instead of
+/// a full pairing per signature.
+pub fn verify_many(items: &[(Signature, Signed, G2Affine)]) -> bool {
     use ark_ec::VariableBaseMSM;
     if items.is_empty() || items.iter().any(|(_, _, key)| key.is_zero()) {
         return false;
     }
     let mut transcript = Vec::with_capacity(items.len() * 224);
-    for (sig, digest, key) in items {
+    for (sig, signed, key) in items {
+        let (tag, digest) = match signed {
+            Signed::Certificate(digest) => (0u8, digest),
+            Signed::Auth(digest) => (1u8, digest),
+        };
+        transcript.push(tag);
         transcript.extend_from_slice(digest.as_slice());
         transcript.extend_from_slice(&sig.to_bytes());
         let point = g2_to_point(key);
@@ -369,17 +399,17 @@ pub fn verify_many(items: &[(Signature, B256, G2Affine)]) -> bool {
     let Ok(sig_sum) = G1Projective::msm(&sigs, &scalars) else {
         return false;
     };
-    let mut by_digest: Vec<(B256, Vec<usize>)> = Vec::new();
-    for (i, (_, digest, _)) in items.iter().enumerate() {
-        match by_digest.iter_mut().find(|(d, _)| d == digest) {
+    let mut by_message: Vec<(Signed, Vec<usize>)> = Vec::new();
+    for (i, (_, signed, _)) in items.iter().enumerate() {
+        match by_message.iter_mut().find(|(m, _)| m == signed) {
             Some((_, members)) => members.push(i),
-            None => by_digest.push((*digest, vec![i])),
+            None => by_message.push((*signed, vec![i])),
         }
     }
     let mut g1 = vec![sig_sum.into_affine()];
     let mut g2 = vec![G2Affine::generator()];
-    for (digest, members) in by_digest {
-        let h = hash_to_g1(digest);
+    for (signed, members) in by_message {
+        let h = signed.to_g1();
         if let [only] = members.as_slice() {
             // One signer: scale the (cheaper) G1 side.
             g1.push((-(h * scalars[*only])).into_affine());
@@ -420,7 +450,7 @@ pub fn verify_like_contract(
     }
     let gamma = Fr::from_be_bytes_mod_order(keccak256(&input).as_slice());
     let left = (*signature + *apk * gamma).into_affine();
-    let right = (hash_to_g1(digest) + G1Affine::generator() * gamma).into_affine();
+    let right = (certificate_hash_to_g1(digest) + G1Affine::generator() * gamma).into_affine();
     Bn254::multi_pairing([left, right], [-G2Affine::generator(), *apk_g2]).is_zero()
 }
 
@@ -505,7 +535,6 @@ pub fn g2_from_point(point: &G2Point) -> Result<G2Affine, CryptoError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use alloy_primitives::b256;
 
     #[test]
     fn mixed_digests_verify_together_and_one_bad_item_fails_them() {
@@ -515,9 +544,10 @@ mod tests {
         let shared = keccak256("result");
         let mut items = Vec::new();
         for (i, key) in keys.iter().enumerate() {
-            items.push((key.sign(shared), shared, key.public_key().g2));
-            let own = keccak256([b"auth".as_slice(), &[i as u8]].concat());
-            items.push((key.sign(own), own, key.public_key().g2));
+            let shared = Signed::Certificate(shared);
+            items.push((key.sign_signed(shared), shared, key.public_key().g2));
+            let own = Signed::Auth(keccak256([b"auth".as_slice(), &[i as u8]].concat()));
+            items.push((key.sign_signed(own), own, key.public_key().g2));
         }
         assert!(verify_many(&items));
         let mut swapped = items.clone();
@@ -526,6 +556,14 @@ mod tests {
         let mut wrong_key = items.clone();
         wrong_key[0].2 = keys[1].public_key().g2;
         assert!(!verify_many(&wrong_key), "a signature under another key");
+        let mut other_hash = items.clone();
+        if let Signed::Auth(digest) = other_hash[1].1 {
+            other_hash[1].1 = Signed::Certificate(digest);
+        }
+        assert!(
+            !verify_many(&other_hash),
+            "an auth signature checked as a certificate one"
+        );
         assert!(!verify_many(&[]));
     }
 
@@ -533,32 +571,48 @@ mod tests {
         s.parse().unwrap()
     }
 
+    /// crypto-libs `SignMessage(data)`: `bn254.PrivateKey.Sign(keccak256(data))`, i.e.
+    /// `sk * HashToG1(keccak256(data), AUTH_DST)` with gnark's hash (pinned by the vectors in
+    /// `hash.rs`), sent as gnark's `G1Affine.Marshal()`: X then Y, 32 big-endian bytes each.
     #[test]
-    fn hash_to_g1_matches_the_contract_vectors() {
-        let one = g1_to_point(&hash_to_g1(B256::with_last_byte(1)));
-        assert_eq!((one.X, one.Y), (U256::from(1), U256::from(2)));
-
-        let empty = g1_to_point(&hash_to_g1(keccak256([])));
+    fn auth_signatures_are_made_as_crypto_libs_makes_them() {
+        let key = SecretKey::from_bytes(&[0x2a; 32]).unwrap();
+        // An answer's auth message: taskId ‖ avs ‖ operator ‖ operatorSetId ‖ keccak(resultSig).
+        let message = [
+            keccak256("task").as_slice(),
+            &[0u8; 12],
+            &[0x11; 20],
+            &[0u8; 12],
+            &[0x22; 20],
+            &U256::from(1).to_be_bytes::<32>(),
+            keccak256([0x33u8; 64]).as_slice(),
+        ]
+        .concat();
+        let digest = keccak256(&message);
+        let signature = key.sign_auth(digest);
+        let h = auth_hash_to_g1(digest);
+        assert_eq!(signature.0, (h * key.0).into_affine());
+        let bytes = signature.to_bytes();
+        let (x, y) = (g1_to_point(&signature.0).X, g1_to_point(&signature.0).Y);
+        assert_eq!(bytes[..32], x.to_be_bytes::<32>());
+        assert_eq!(bytes[32..], y.to_be_bytes::<32>());
         assert_eq!(
-            empty.X,
-            hex_u256("0x04410c360230a295b13d66d8d6c1a24a86fb0c0e28bafd068b78a7a8fb91af55")
+            alloy_primitives::hex::encode(bytes),
+            AUTH_SIGNATURE_VECTOR,
+            "the auth signature of the fixed key and message"
         );
-        assert_eq!(
-            empty.Y,
-            hex_u256("0x03d24e04de149099b8a34d87fffbf964f27c7ad7e56cb75eaa7874368ec572bc")
+        let public = key.public_key();
+        assert!(signature.verify_auth(digest, &public));
+        assert!(
+            !signature.verify(digest, &public),
+            "not a certificate signature"
         );
-
-        let digest = b256!("8794170f5d0b4e758473f0e72def9d3c575ffc12a462a03bf0d9f7b3015b3028");
-        let h = g1_to_point(&hash_to_g1(digest));
-        assert_eq!(
-            h.X,
-            hex_u256("0x26cb7a299aa80e2213d3657a2aecec81285d26efd37f0b217898df855061359b")
-        );
-        assert_eq!(
-            h.Y,
-            hex_u256("0x17d2521ac185e7e7dbbaed0bd69965fda39ecd5684e43f026b928ebf27345a11")
-        );
+        assert!(!key.sign(digest).verify_auth(digest, &public));
     }
+
+    /// The signature above, as computed when the RFC 9380 hash was checked against
+    /// gnark-crypto's vectors; it pins key handling, hashing and encoding together.
+    const AUTH_SIGNATURE_VECTOR: &str = "0571974975ba00541fe495be90c43a3d6036c9f80c668662b33b6662571030ee25c14ddbb389f4d12af006bd12c32e59791bc07e8b932749aa76a1543ac3ee01";
 
     #[test]
     fn generator_g2_in_precompile_order() {
