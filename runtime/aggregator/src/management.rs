@@ -1,10 +1,12 @@
 //! `AggregatorManagementService`: register and deregister AVSs at run time. Calls carry a
-//! single-use challenge token signed by the management key the aggregator is configured with.
+//! single-use challenge token signed as the aggregator's [`ManagementAuth`] says (by default,
+//! by its management key over the method and the request; or as Hourglass's hgctl signs it; or
+//! not at all).
 
 use std::sync::Arc;
 
 use alloy::primitives::Address;
-use ponos_crypto::challenge::{ChallengeError, ChallengeTokens};
+use ponos_crypto::challenge::{ChallengeError, ChallengeTokens, ManagementAuth};
 use ponos_proto::{
     common::AuthSignature,
     hourglass::{
@@ -29,17 +31,17 @@ pub struct Management<S> {
 }
 
 impl<S: AggregatorStore> Management<S> {
-    /// Management of `handle` for `aggregator`, accepting calls signed by the key of `admin`;
-    /// `chains` are the chain ids the aggregator watches.
+    /// Management of `handle` for `aggregator`, accepting calls as `auth` says; `chains` are
+    /// the chain ids the aggregator watches.
     pub fn new(
         aggregator: Address,
-        admin: Address,
+        auth: ManagementAuth,
         handle: Arc<AggregatorHandle<S>>,
         chains: Vec<u64>,
     ) -> Self {
         Self {
             aggregator,
-            tokens: ChallengeTokens::new(admin),
+            tokens: ChallengeTokens::with_auth(auth),
             handle,
             chains,
         }
@@ -51,12 +53,17 @@ impl<S: AggregatorStore> Management<S> {
         method: &str,
         fields: &[&[u8]],
     ) -> Result<(), Status> {
+        if !self.tokens.required() {
+            return Ok(());
+        }
         let auth =
             auth.ok_or_else(|| Status::unauthenticated(ChallengeError::Missing.to_string()))?;
         self.tokens
             .check(&auth.challenge_token, &auth.signature, method, fields)
             .map_err(|error| match error {
-                ChallengeError::WrongSigner { .. } => Status::permission_denied(error.to_string()),
+                ChallengeError::WrongSigner { .. } | ChallengeError::NotAManager(_) => {
+                    Status::permission_denied(error.to_string())
+                }
                 _ => Status::unauthenticated(error.to_string()),
             })
     }

@@ -1,13 +1,21 @@
 //! `ExecutorManagementService`: deploy, list and remove performers. Every call but
-//! `GetChallengeToken` carries a single-use challenge token signed by the management key the
-//! operator configures (an ECDSA key; the executor holds only its address), over the method and
-//! the request, so a signature cannot be replayed or moved to another call.
+//! `GetChallengeToken` carries a single-use challenge token signed as the operator's
+//! [`ManagementAuth`] says: by default by the management key the operator configures (an ECDSA
+//! key; the executor holds only its address), over the method and the request, so a signature
+//! cannot be replayed or moved to another call; or as Hourglass's hgctl signs it; or not at all.
+//!
+//! With [`Management::with_new_avss`], `DeployArtifact` for an AVS the executor does not serve
+//! yet starts serving it, and the deploy is recorded in the store so that it survives a restart
+//! ([`restore_new_avss`]).
 
-use std::{collections::HashMap, sync::Mutex};
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex},
+};
 
 use alloy_primitives::{Address, hex, keccak256};
 use ponos_crypto::{
-    challenge::{self, ChallengeError, ChallengeTokens},
+    challenge::{self, ChallengeError, ChallengeTokens, ManagementAuth},
     ecdsa,
 };
 use ponos_proto::{
@@ -19,12 +27,13 @@ use ponos_proto::{
         executor_management_service_server::ExecutorManagementService,
     },
 };
+use ponos_store::{ExecutorStore, PerformerEnv, PerformerRecord, RuntimeKind};
 use tonic::{Request, Response, Status};
-use tracing::info;
+use tracing::{info, warn};
 
 use crate::{
     docker::ContainerSpec,
-    service::{AvsEntry, AvsRegistry, PerformerHandle},
+    service::{AvsEntry, AvsRegistry, PerformerHandle, ResultSigning},
     supervisor::{Launch, Supervisor, SupervisorConfig},
 };
 
@@ -39,6 +48,25 @@ pub struct Management {
     supervision: SupervisorConfig,
     tokens: ChallengeTokens,
     deployed: Mutex<HashMap<Address, Deployed>>,
+    new_avss: Option<NewAvss>,
+    /// The AVSs a deploy brought (not in the config): their deploys are recorded.
+    brought: Mutex<std::collections::HashSet<Address>>,
+}
+
+/// How the executor serves an AVS that a `DeployArtifact` brings, which its config does not
+/// name.
+#[derive(Clone)]
+pub struct NewAvss {
+    /// How results of such AVSs are signed.
+    pub signing: Arc<ResultSigning>,
+    /// Where deploys are recorded, so they survive a restart.
+    pub records: Arc<dyn ExecutorStore>,
+}
+
+impl std::fmt::Debug for NewAvss {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NewAvss").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -49,11 +77,11 @@ struct Deployed {
 }
 
 impl Management {
-    /// Management of `avss` for `operator`, accepting calls signed by the key of `admin`.
-    /// Without a Docker connection, deploys are refused with a clear message.
+    /// Management of `avss` for `operator`, accepting calls as `auth` says. Without a Docker
+    /// connection, deploys are refused with a clear message.
     pub fn new(
         operator: Address,
-        admin: Address,
+        auth: ManagementAuth,
         avss: AvsRegistry,
         docker: Option<bollard::Docker>,
         supervision: SupervisorConfig,
@@ -63,9 +91,36 @@ impl Management {
             avss,
             docker,
             supervision,
-            tokens: ChallengeTokens::new(admin),
+            tokens: ChallengeTokens::with_auth(auth),
             deployed: Mutex::default(),
+            new_avss: None,
+            brought: Mutex::default(),
         }
+    }
+
+    /// Lets `DeployArtifact` bring AVSs the executor does not serve yet.
+    pub fn with_new_avss(mut self, new_avss: NewAvss) -> Self {
+        self.new_avss = Some(new_avss);
+        self
+    }
+
+    /// Remembers a deploy made before a restart (see [`restore_new_avss`]).
+    pub fn remember(&self, avs: Address, record: &PerformerRecord) {
+        let deployed = Deployed {
+            performer_id: record.performer_id.clone(),
+            registry: record.artifact.clone(),
+            digest: String::new(),
+        };
+        if let Ok(mut all) = self.deployed.lock() {
+            all.insert(avs, deployed);
+        }
+        if let Ok(mut brought) = self.brought.lock() {
+            brought.insert(avs);
+        }
+    }
+
+    fn was_brought(&self, avs: &Address) -> bool {
+        self.brought.lock().is_ok_and(|b| b.contains(avs))
     }
 
     /// Checks the signed token of a call to `method` over `fields`; the token is used up.
@@ -75,15 +130,90 @@ impl Management {
         method: &str,
         fields: &[&[u8]],
     ) -> Result<(), Status> {
+        if !self.tokens.required() {
+            return Ok(());
+        }
         let auth =
             auth.ok_or_else(|| Status::unauthenticated(ChallengeError::Missing.to_string()))?;
         self.tokens
             .check(&auth.challenge_token, &auth.signature, method, fields)
             .map_err(|error| match error {
-                ChallengeError::WrongSigner { .. } => Status::permission_denied(error.to_string()),
+                ChallengeError::WrongSigner { .. } | ChallengeError::NotAManager(_) => {
+                    Status::permission_denied(error.to_string())
+                }
                 _ => Status::unauthenticated(error.to_string()),
             })
     }
+}
+
+/// The Docker spec a deploy of `image` with `env` runs.
+fn deploy_spec(avs: Address, image: &str, env: &[PerformerEnv]) -> ContainerSpec {
+    let env = env
+        .iter()
+        .map(|e| {
+            let value = if e.value_from_env.is_empty() {
+                e.value.clone()
+            } else {
+                std::env::var(&e.value_from_env).unwrap_or_default()
+            };
+            (e.name.clone(), value)
+        })
+        .collect();
+    ContainerSpec {
+        env,
+        performer_id: deploy_id(avs, image),
+        ..ContainerSpec::new(image)
+    }
+}
+
+/// The performer id of a deploy of `image` for `avs`.
+fn deploy_id(avs: Address, image: &str) -> String {
+    format!(
+        "performer-{avs:#x}-{}",
+        hex::encode(&keccak256(image.as_bytes())[..4])
+    )
+}
+
+/// Starts serving again the AVSs that `DeployArtifact` brought before a restart (the Docker
+/// performer records in `records` whose AVS the registry does not serve), with `signing`;
+/// returns the AVSs and records restored. A record that cannot start is logged and kept.
+pub async fn restore_new_avss(
+    avss: &AvsRegistry,
+    records: &dyn ExecutorStore,
+    signing: &Arc<ResultSigning>,
+    docker: &bollard::Docker,
+    supervision: SupervisorConfig,
+) -> Result<Vec<(Address, PerformerRecord)>, ponos_store::StoreError> {
+    let mut restored = Vec::new();
+    for record in records.performers()? {
+        let Ok(avs) = record.avs_address.parse::<Address>() else {
+            continue;
+        };
+        if record.runtime != RuntimeKind::Docker || avss.get(&avs).is_some() {
+            continue;
+        }
+        let launch = Launch::Docker {
+            docker: docker.clone(),
+            spec: Box::new(deploy_spec(avs, &record.artifact, &record.env)),
+        };
+        match Supervisor::start(launch, supervision).await {
+            Ok(supervisor) => {
+                avss.insert(
+                    avs,
+                    AvsEntry {
+                        performer: Some(PerformerHandle::Supervised(supervisor)),
+                        signing: signing.clone(),
+                    },
+                );
+                info!(target: "ponos::executor", %avs, image = %record.artifact, "serving a deployed AVS again");
+                restored.push((avs, record));
+            }
+            Err(error) => {
+                warn!(target: "ponos::executor", %avs, image = %record.artifact, %error, "could not start a deployed AVS's performer");
+            }
+        }
+    }
+    Ok(restored)
 }
 
 fn parse_avs(value: &str) -> Result<Address, Status> {
@@ -136,10 +266,17 @@ impl ExecutorManagementService for Management {
                 "registry_url (the image repository) is required",
             ));
         }
-        let Some(entry) = self.avss.get(&avs) else {
-            return Err(Status::failed_precondition(format!(
-                "AVS {avs} is not configured in this executor; add it to the config file (its signing key and curve)"
-            )));
+        let (entry, signing) = match (self.avss.get(&avs), &self.new_avss) {
+            (Some(entry), _) => {
+                let signing = entry.signing.clone();
+                (Some(entry), signing)
+            }
+            (None, Some(new_avss)) => (None, new_avss.signing.clone()),
+            (None, None) => {
+                return Err(Status::failed_precondition(format!(
+                    "AVS {avs} is not configured in this executor; add it to the config file (its signing key and curve), or set [management] allow_deploy_new_avs = true"
+                )));
+            }
         };
         let Some(docker) = self.docker.clone() else {
             return Err(Status::failed_precondition(
@@ -151,42 +288,33 @@ impl ExecutorManagementService for Management {
         } else {
             format!("{}@{}", request.registry_url, request.digest)
         };
-        let env = request
+        let env: Vec<PerformerEnv> = request
             .env
             .iter()
-            .map(|e| {
-                let value = if e.value_from_env.is_empty() {
-                    e.value.clone()
-                } else {
-                    std::env::var(&e.value_from_env).unwrap_or_default()
-                };
-                (e.name.clone(), value)
+            .map(|e| PerformerEnv {
+                name: e.name.clone(),
+                value: e.value.clone(),
+                value_from_env: e.value_from_env.clone(),
             })
             .collect();
-        let performer_id = format!(
-            "performer-{avs:#x}-{}",
-            hex::encode(&keccak256(image.as_bytes())[..4])
-        );
-        let spec = ContainerSpec {
-            env,
-            performer_id: performer_id.clone(),
-            ..ContainerSpec::new(image)
-        };
+        let spec = deploy_spec(avs, &image, &env);
+        let performer_id = spec.performer_id.clone();
         let launch = Launch::Docker {
             docker,
             spec: Box::new(spec),
         };
         let start =
             |e: crate::ExecutorError| Status::unavailable(format!("starting the performer: {e}"));
-        match &entry.performer {
-            Some(PerformerHandle::Supervised(supervisor)) => {
-                supervisor.upgrade(launch).await.map_err(start)?
-            }
-            _ => {
+        let existing = entry.as_ref().and_then(|e| match &e.performer {
+            Some(PerformerHandle::Supervised(supervisor)) => Some(supervisor.clone()),
+            _ => None,
+        });
+        match existing {
+            Some(supervisor) => supervisor.upgrade(launch).await.map_err(start)?,
+            None => {
                 let supervisor = Supervisor::start(launch, self.supervision)
                     .await
                     .map_err(start)?;
-                let signing = entry.signing.clone();
                 self.avss.insert(
                     avs,
                     AvsEntry {
@@ -194,6 +322,43 @@ impl ExecutorManagementService for Management {
                         signing,
                     },
                 );
+            }
+        }
+        let brought = entry.is_none() || self.was_brought(&avs);
+        if let (true, Some(new_avss)) = (brought, &self.new_avss) {
+            let previous = self
+                .deployed
+                .lock()
+                .ok()
+                .and_then(|d| d.get(&avs).map(|d| d.performer_id.clone()));
+            let record = PerformerRecord {
+                performer_id: performer_id.clone(),
+                avs_address: format!("{avs:#x}"),
+                runtime: RuntimeKind::Docker,
+                artifact: image.clone(),
+                instance_id: None,
+                port: None,
+                status: "in-service".into(),
+                deployed_at: std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .unwrap_or_default()
+                    .as_secs(),
+                env,
+            };
+            let stored = new_avss.records.put_performer(&record).and_then(|()| {
+                match previous.filter(|p| *p != performer_id) {
+                    Some(previous) => new_avss.records.remove_performer(&previous).map(drop),
+                    None => Ok(()),
+                }
+            });
+            if let Err(error) = stored {
+                warn!(target: "ponos::executor", %avs, %error, "recording the deploy");
+                return Err(Status::internal(
+                    "the performer runs, but the executor's store failed to record it; deploy again",
+                ));
+            }
+            if let Ok(mut all) = self.brought.lock() {
+                all.insert(avs);
             }
         }
         let deployed = Deployed {
@@ -283,13 +448,26 @@ impl ExecutorManagementService for Management {
             if let Some(PerformerHandle::Supervised(supervisor)) = &entry.performer {
                 supervisor.clone().shutdown().await;
             }
-            self.avss.insert(
-                avs,
-                AvsEntry {
-                    performer: None,
-                    signing: entry.signing.clone(),
-                },
-            );
+            if self.was_brought(&avs) {
+                // Not in the config: the executor stops serving it, also after a restart.
+                self.avss.remove(&avs);
+                if let Some(new_avss) = &self.new_avss
+                    && let Err(error) = new_avss.records.remove_performer(&request.performer_id)
+                {
+                    warn!(target: "ponos::executor", %avs, %error, "forgetting the deploy");
+                }
+                if let Ok(mut all) = self.brought.lock() {
+                    all.remove(&avs);
+                }
+            } else {
+                self.avss.insert(
+                    avs,
+                    AvsEntry {
+                        performer: None,
+                        signing: entry.signing.clone(),
+                    },
+                );
+            }
         }
         self.deployed
             .lock()

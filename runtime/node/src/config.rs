@@ -37,6 +37,33 @@ impl Default for LogConfig {
 
 pub use ponos_chain::redact::url as redact;
 
+/// How management calls are authenticated (`[management] auth`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AuthMode {
+    /// Every call signed by the management key over the method and the request.
+    #[default]
+    Ponos,
+    /// Hourglass's challenge tokens, as hgctl signs them: the token alone, signed by the
+    /// management key or the operator's own signing key.
+    Hourglass,
+    /// No authentication; only on a loopback management address.
+    None,
+}
+
+impl AuthMode {
+    /// Refuses `none` on a management address others can reach, in one line that says what to
+    /// do.
+    pub fn check_address(self, addr: std::net::SocketAddr, setting: &str) -> eyre::Result<()> {
+        if self == Self::None && !addr.ip().is_loopback() {
+            eyre::bail!(
+                "[management] auth = \"none\" lets anyone who reaches {addr} manage this node; bind {setting} to a loopback address (127.0.0.1) or use auth = \"hourglass\" or \"ponos\""
+            );
+        }
+        Ok(())
+    }
+}
+
 /// Reads a keystore's password from the environment variable the config names.
 pub fn keystore_password(config: &KeystoreConfig) -> eyre::Result<String> {
     std::env::var(&config.password_env).map_err(|_| {

@@ -76,6 +76,23 @@ pub struct PerformerRecord {
     pub status: String,
     /// When it was deployed, unix seconds.
     pub deployed_at: u64,
+    /// The environment it was deployed with (values taken from the executor's environment are
+    /// kept by name, never by value).
+    #[serde(default)]
+    pub env: Vec<PerformerEnv>,
+}
+
+/// One environment variable of a deployed performer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PerformerEnv {
+    /// The variable's name.
+    pub name: String,
+    /// Its value, when given directly.
+    #[serde(default)]
+    pub value: String,
+    /// The executor's own variable to take the value from, when not empty.
+    #[serde(default)]
+    pub value_from_env: String,
 }
 
 /// A task id the executor has seen.
@@ -193,6 +210,11 @@ pub(crate) mod tests {
             port: Some(9500),
             status: "in-service".into(),
             deployed_at: 1_700_000_000,
+            env: vec![PerformerEnv {
+                name: "API_TOKEN".into(),
+                value: String::new(),
+                value_from_env: "PONOS_API_TOKEN".into(),
+            }],
         }
     }
 

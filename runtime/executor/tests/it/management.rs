@@ -4,7 +4,7 @@
 use std::{sync::Arc, time::Duration};
 
 use alloy_primitives::Address;
-use ponos_crypto::{bn254, ecdsa};
+use ponos_crypto::{bn254, challenge::ManagementAuth, ecdsa};
 use ponos_executor::{
     keys::SigningKey,
     management::{Management, sign_call},
@@ -61,7 +61,9 @@ async fn deploy_list_upgrade_remove_with_signed_tokens() {
     };
     let management = Management::new(
         OPERATOR,
-        admin().address(),
+        ManagementAuth::Ponos {
+            admin: admin().address(),
+        },
         avss.clone(),
         Some(docker),
         supervision,

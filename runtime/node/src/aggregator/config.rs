@@ -7,7 +7,7 @@ use alloy_primitives::Address;
 use eyre::{WrapErr, bail, eyre};
 use serde::Deserialize;
 
-use crate::config::{KeystoreConfig, LogConfig, redact};
+use crate::config::{AuthMode, KeystoreConfig, LogConfig, redact};
 
 /// The whole file.
 #[derive(Debug, Clone, Deserialize)]
@@ -24,6 +24,9 @@ pub struct AggregatorFileConfig {
     /// Limits.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Who may call the management service.
+    #[serde(default)]
+    pub management: ManagementConfig,
     /// Transactions.
     #[serde(default)]
     pub sender: SenderFileConfig,
@@ -77,6 +80,15 @@ pub struct IdentityConfig {
     pub signing_key: KeystoreConfig,
     /// The key that sends `submitResult` on every chain; the signing key when absent.
     pub transaction_key: Option<KeystoreConfig>,
+}
+
+/// `[management]`: the management service (`AggregatorManagementService`).
+#[derive(Debug, Clone, Copy, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementConfig {
+    /// `"ponos"` (default), `"hourglass"` or `"none"` (loopback only).
+    #[serde(default)]
+    pub auth: AuthMode,
 }
 
 /// Listen addresses.
@@ -263,6 +275,9 @@ impl AggregatorFileConfig {
     }
 
     fn check(&self) -> eyre::Result<()> {
+        self.management
+            .auth
+            .check_address(self.server.management_addr, "server.management_addr")?;
         if self.chains.is_empty() {
             bail!("no [[chain]]: list at least one chain whose TaskMailbox to watch");
         }

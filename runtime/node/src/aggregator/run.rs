@@ -17,6 +17,7 @@ use ponos_aggregator::{
     session::AggregatorIdentity,
     view::{L1, L1Contracts},
 };
+use ponos_crypto::challenge::{ManagementAuth, ManagementSigner};
 use ponos_performer::health::HealthService;
 use ponos_proto::{
     health::{health_check_response::ServingStatus, health_server::HealthServer},
@@ -30,7 +31,7 @@ use tracing::info;
 
 use super::AggregatorFileConfig;
 use crate::{
-    config::{open_ecdsa_keystore, redact},
+    config::{AuthMode, open_ecdsa_keystore, redact},
     telemetry::{self, L1_PROBE_INTERVAL, Metrics, Readiness},
 };
 
@@ -80,6 +81,7 @@ async fn serve<S: AggregatorStore>(
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
 
     let signing = open_ecdsa_keystore(&config.aggregator.signing_key)?;
+    let signing_address = signing.address();
     let transaction = match &config.aggregator.transaction_key {
         Some(ks) => open_ecdsa_keystore(ks)?,
         None => signing.clone(),
@@ -160,9 +162,22 @@ async fn serve<S: AggregatorStore>(
         ready.clone(),
     ));
 
+    let auth = match config.management.auth {
+        AuthMode::Ponos => ManagementAuth::Ponos {
+            admin: config.aggregator.management_address,
+        },
+        // Hourglass's aggregator accepts its own signing key; so do we, and the management key.
+        AuthMode::Hourglass => ManagementAuth::Hourglass {
+            signers: vec![
+                ManagementSigner::Ecdsa(config.aggregator.management_address),
+                ManagementSigner::Ecdsa(signing_address),
+            ],
+        },
+        AuthMode::None => ManagementAuth::None,
+    };
     let management = Management::new(
         config.aggregator.address,
-        config.aggregator.management_address,
+        auth,
         handle.clone(),
         handle.chain_ids(),
     );

@@ -7,7 +7,7 @@ use alloy_primitives::Address;
 use eyre::{WrapErr, bail, eyre};
 use serde::Deserialize;
 
-pub use crate::config::{KeystoreConfig, LogConfig, redact};
+pub use crate::config::{AuthMode, KeystoreConfig, LogConfig, redact};
 #[cfg(test)]
 use crate::telemetry::LogFormat;
 
@@ -26,6 +26,9 @@ pub struct ExecutorConfig {
     /// Request limits.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// Who may call the management service, and what it may do.
+    #[serde(default)]
+    pub management: ManagementConfig,
     /// Logs.
     #[serde(default)]
     pub log: LogConfig,
@@ -121,6 +124,49 @@ impl ServerConfig {
             _ => Err(
                 "server: tls_cert_file and tls_key_file go together; set both, or neither for plaintext"
                     .into(),
+            ),
+        }
+    }
+}
+
+/// `[management]`: the management service (`ExecutorManagementService`).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ManagementConfig {
+    /// `"ponos"` (default), `"hourglass"` or `"none"` (loopback only).
+    #[serde(default)]
+    pub auth: AuthMode,
+    /// Whether `DeployArtifact` may bring an AVS this file does not list: the executor then
+    /// serves it with a Docker performer, reading its aggregator and operator sets from
+    /// `[l1]`, and serves it again after a restart. Default: no.
+    #[serde(default)]
+    pub allow_deploy_new_avs: bool,
+    /// The curve of such AVSs' executor sets; default: the curve of the one operator key
+    /// configured.
+    pub new_avs_curve: Option<Curve>,
+    /// For ECDSA: the ECDSA certificate verifier of such AVSs' task chain.
+    pub new_avs_ecdsa_verifier: Option<Address>,
+    /// For ECDSA: the verifier's release version.
+    #[serde(default = "default_verifier_version")]
+    pub new_avs_ecdsa_verifier_version: String,
+}
+
+impl ManagementConfig {
+    /// The curve AVSs brought by a deploy are served with, or why none can be chosen.
+    pub fn new_avs_curve(&self, operator: &OperatorConfig) -> eyre::Result<Curve> {
+        match (
+            self.new_avs_curve,
+            operator.bn254.is_some(),
+            operator.ecdsa.is_some(),
+        ) {
+            (Some(curve), _, _) => Ok(curve),
+            (None, true, false) => Ok(Curve::Bn254),
+            (None, false, true) => Ok(Curve::Ecdsa),
+            (None, true, true) => bail!(
+                "[management] allow_deploy_new_avs: both operator keys are configured; set new_avs_curve = \"bn254\" or \"ecdsa\""
+            ),
+            (None, false, false) => bail!(
+                "[management] allow_deploy_new_avs needs an operator key: add [operator.bn254] or [operator.ecdsa]"
             ),
         }
     }
@@ -354,6 +400,29 @@ impl ExecutorConfig {
     }
 
     fn check(&self) -> eyre::Result<()> {
+        self.management
+            .auth
+            .check_address(self.server.management_addr, "server.management_addr")?;
+        if self.management.allow_deploy_new_avs {
+            if self.l1.is_none() {
+                bail!(
+                    "[management] allow_deploy_new_avs needs [l1]: the executor reads a new AVS's aggregator key and operator sets from the chain"
+                );
+            }
+            let curve = self.management.new_avs_curve(&self.operator)?;
+            match curve {
+                Curve::Bn254 if self.operator.bn254.is_none() => bail!(
+                    "[management] new_avs_curve = \"bn254\" but [operator.bn254] has no keystore"
+                ),
+                Curve::Ecdsa if self.operator.ecdsa.is_none() => bail!(
+                    "[management] new_avs_curve = \"ecdsa\" but [operator.ecdsa] has no keystore"
+                ),
+                Curve::Ecdsa if self.management.new_avs_ecdsa_verifier.is_none() => bail!(
+                    "[management] new AVSs use curve ecdsa: set new_avs_ecdsa_verifier to the ECDSA certificate verifier of their task chain"
+                ),
+                _ => {}
+            }
+        }
         for avs in &self.avss {
             if avs.operator_set_ids.is_empty() {
                 bail!(
@@ -446,6 +515,67 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("batch"), "{err}");
+    }
+
+    #[test]
+    fn management_auth_none_needs_a_loopback_address() {
+        let base = include_str!("../../../../docs/executor.example.toml");
+        let config = ExecutorConfig::parse(base).unwrap();
+        assert_eq!(config.management.auth, AuthMode::Ponos);
+        assert!(!config.management.allow_deploy_new_avs);
+        let none = base.replace("auth = \"ponos\"", "auth = \"none\"");
+        assert_eq!(
+            ExecutorConfig::parse(&none).unwrap().management.auth,
+            AuthMode::None
+        );
+        let exposed = none.replace(
+            "management_addr = \"127.0.0.1:9091\"",
+            "management_addr = \"0.0.0.0:9091\"",
+        );
+        let err = ExecutorConfig::parse(&exposed).unwrap_err().to_string();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains("0.0.0.0:9091") && err.contains("loopback"),
+            "{err}"
+        );
+        let hourglass = base.replace("auth = \"ponos\"", "auth = \"hourglass\"");
+        assert_eq!(
+            ExecutorConfig::parse(&hourglass.replace("127.0.0.1:9091", "0.0.0.0:9091"))
+                .unwrap()
+                .management
+                .auth,
+            AuthMode::Hourglass
+        );
+        let typo = base.replace("auth = \"ponos\"", "auth = \"open\"");
+        assert!(
+            ExecutorConfig::parse(&typo)
+                .unwrap_err()
+                .to_string()
+                .contains("open")
+        );
+    }
+
+    #[test]
+    fn new_avss_need_l1_and_a_curve() {
+        let base = include_str!("../../../../docs/executor.example.toml");
+        let allow = base.replace(
+            "allow_deploy_new_avs = false",
+            "allow_deploy_new_avs = true",
+        );
+        let err = ExecutorConfig::parse(&allow).unwrap_err().to_string();
+        assert!(err.contains("new_avs_curve"), "{err}");
+        let bn254 = allow.replace(
+            "allow_deploy_new_avs = true",
+            "allow_deploy_new_avs = true\nnew_avs_curve = \"bn254\"",
+        );
+        let config = ExecutorConfig::parse(&bn254).unwrap();
+        assert_eq!(
+            config.management.new_avs_curve(&config.operator).unwrap(),
+            Curve::Bn254
+        );
+        let ecdsa = bn254.replace("new_avs_curve = \"bn254\"", "new_avs_curve = \"ecdsa\"");
+        let err = ExecutorConfig::parse(&ecdsa).unwrap_err().to_string();
+        assert!(err.contains("new_avs_ecdsa_verifier"), "{err}");
     }
 
     #[test]

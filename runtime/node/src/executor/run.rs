@@ -5,11 +5,14 @@ use std::{sync::Arc, time::Duration};
 
 use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
-use ponos_crypto::keystore::Eip2335Keystore;
+use ponos_crypto::{
+    challenge::{ManagementAuth, ManagementSigner},
+    keystore::Eip2335Keystore,
+};
 use ponos_executor::{
     docker::{self, ContainerNetwork, ContainerSpec, RegistryAuth},
     keys::{AggregatorKey, ChainView, OnchainView, SigningKey, StaticChainView},
-    management::Management,
+    management::{Management, NewAvss, restore_new_avss},
     service::{AvsEntry, AvsRegistry, Executor, Limits, PerformerHandle, ResultSigning},
     supervisor::{Launch, Supervisor, SupervisorConfig},
 };
@@ -33,7 +36,7 @@ use tracing::info;
 
 use super::{
     ExecutorConfig,
-    config::{Curve, Gpus, Network, PerformerConfig, PerformerMode},
+    config::{AuthMode, Curve, Gpus, Network, PerformerConfig, PerformerMode},
     metrics::ExecutorMetrics,
 };
 use crate::{
@@ -93,6 +96,50 @@ fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey
             Ok(SigningKey::Ecdsa(open_ecdsa_keystore(ks)?))
         }
     }
+}
+
+/// How results are signed for an AVS whose executor set uses `curve`.
+fn result_signing(
+    config: &ExecutorConfig,
+    curve: Curve,
+    ecdsa_verifier: Option<alloy_primitives::Address>,
+    ecdsa_verifier_version: &str,
+) -> eyre::Result<ResultSigning> {
+    let key = signing_key(config, curve)?;
+    Ok(match curve {
+        Curve::Bn254 => ResultSigning::Bn254(key),
+        Curve::Ecdsa => ResultSigning::Ecdsa {
+            key,
+            verifier: ecdsa_verifier.unwrap_or_default(),
+            version: ecdsa_verifier_version.to_string(),
+        },
+    })
+}
+
+/// Who may call the management service: `[management] auth`. Under `"hourglass"`, the
+/// management key and the operator's own signing keys (Hourglass's servers accept their own
+/// signing key).
+fn management_auth(config: &ExecutorConfig) -> eyre::Result<ManagementAuth> {
+    Ok(match config.management.auth {
+        AuthMode::Ponos => ManagementAuth::Ponos {
+            admin: config.operator.management_address,
+        },
+        AuthMode::None => ManagementAuth::None,
+        AuthMode::Hourglass => {
+            let mut signers = vec![ManagementSigner::Ecdsa(config.operator.management_address)];
+            if config.operator.ecdsa.is_some()
+                && let SigningKey::Ecdsa(key) = signing_key(config, Curve::Ecdsa)?
+            {
+                signers.push(ManagementSigner::Ecdsa(key.address()));
+            }
+            if config.operator.bn254.is_some()
+                && let SigningKey::Bn254(key) = signing_key(config, Curve::Bn254)?
+            {
+                signers.push(ManagementSigner::Bn254(key.public_key()));
+            }
+            ManagementAuth::Hourglass { signers }
+        }
+    })
 }
 
 /// How to start the performer `config` describes for `avs`.
@@ -222,10 +269,11 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
     tokio::spawn(telemetry::serve_http(http, metrics.clone(), ready.clone()));
 
-    let needs_docker = config
-        .avss
-        .iter()
-        .any(|a| matches!(a.performer, PerformerConfig::Docker { .. }));
+    let needs_docker = config.management.allow_deploy_new_avs
+        || config
+            .avss
+            .iter()
+            .any(|a| matches!(a.performer, PerformerConfig::Docker { .. }));
     let docker = if needs_docker {
         Some(docker::connect().await?)
     } else {
@@ -235,15 +283,12 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     let avss = AvsRegistry::default();
     let mut supervisors = Vec::new();
     for avs in &config.avss {
-        let key = signing_key(&config, avs.curve)?;
-        let signing = match avs.curve {
-            Curve::Bn254 => ResultSigning::Bn254(key),
-            Curve::Ecdsa => ResultSigning::Ecdsa {
-                key,
-                verifier: avs.ecdsa_verifier.unwrap_or_default(),
-                version: avs.ecdsa_verifier_version.clone(),
-            },
-        };
+        let signing = result_signing(
+            &config,
+            avs.curve,
+            avs.ecdsa_verifier,
+            &avs.ecdsa_verifier_version,
+        )?;
         let launch = launch(&avs.performer, avs.address, docker.as_ref())?;
         let performer = match avs.performer.mode() {
             PerformerMode::Server => {
@@ -286,13 +331,40 @@ async fn serve<S: ExecutorStore, C: ChainView>(
         chain,
         limits,
     );
-    let management = Management::new(
+    let mut management = Management::new(
         config.operator.address,
-        config.operator.management_address,
-        avss,
-        docker,
+        management_auth(&config)?,
+        avss.clone(),
+        docker.clone(),
         SupervisorConfig::default(),
     );
+    if config.management.allow_deploy_new_avs
+        && let Some(docker) = &docker
+    {
+        let curve = config.management.new_avs_curve(&config.operator)?;
+        let signing = Arc::new(result_signing(
+            &config,
+            curve,
+            config.management.new_avs_ecdsa_verifier,
+            &config.management.new_avs_ecdsa_verifier_version,
+        )?);
+        let restored = restore_new_avss(
+            &avss,
+            store.as_ref(),
+            &signing,
+            docker,
+            SupervisorConfig::default(),
+        )
+        .await
+        .wrap_err("reading the deployed performers from the store")?;
+        for (avs, record) in &restored {
+            management.remember(*avs, record);
+        }
+        management = management.with_new_avss(NewAvss {
+            signing,
+            records: store.clone(),
+        });
+    }
 
     let (health_status, health) = watch::channel(ServingStatus::Serving);
     let (stop, stopped) = watch::channel(false);

@@ -4,6 +4,7 @@
 
 mod aggregator;
 mod hardening;
+mod hgctl;
 
 use std::{
     path::Path,
