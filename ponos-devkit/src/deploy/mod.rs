@@ -6,7 +6,7 @@
 //! records each step as it is sent and as it lands, so a deploy that stops (a killed process, a
 //! dropped connection, an empty account) picks up where it stopped when run again.
 
-pub mod book;
+pub use ponos_chain::book;
 pub mod journal;
 
 use std::{

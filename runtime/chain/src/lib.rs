@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 
+pub mod book;
 pub mod contracts;
 pub mod receipt;
 pub mod redact;

@@ -7,13 +7,67 @@ use serde::Deserialize;
 use crate::telemetry::LogFormat;
 
 /// A keystore file and where its password comes from.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeystoreConfig {
     /// The keystore (EIP-2335 for BN254, Web3 v3 for ECDSA).
     pub keystore: PathBuf,
     /// The environment variable holding its password.
     pub password_env: String,
+    /// What a Hourglass config file holds instead of a file and a variable name (never read
+    /// from a Ponos file): the key material itself.
+    #[serde(skip)]
+    pub inline: Option<InlineKey>,
+}
+
+/// Key material written into a Hourglass config file.
+#[derive(Clone)]
+pub enum InlineKey {
+    /// A keystore's JSON and its password.
+    Keystore {
+        /// The keystore JSON.
+        json: String,
+        /// Its password.
+        password: zeroize::Zeroizing<String>,
+    },
+    /// A keystore file and its password.
+    KeystoreFile {
+        /// Its password.
+        password: zeroize::Zeroizing<String>,
+    },
+    /// A hex ECDSA private key.
+    PrivateKey(zeroize::Zeroizing<String>),
+}
+
+impl KeystoreConfig {
+    /// Key material given in a Hourglass file; `keystore` names where it came from in messages.
+    pub fn inline(keystore: impl Into<PathBuf>, key: InlineKey) -> Self {
+        Self {
+            keystore: keystore.into(),
+            password_env: String::new(),
+            inline: Some(key),
+        }
+    }
+
+    /// The keystore's JSON text.
+    fn read(&self) -> eyre::Result<String> {
+        use eyre::WrapErr as _;
+        match &self.inline {
+            Some(InlineKey::Keystore { json, .. }) => Ok(json.clone()),
+            _ => std::fs::read_to_string(&self.keystore)
+                .wrap_err_with(|| format!("reading keystore {}", self.keystore.display())),
+        }
+    }
+}
+
+impl std::fmt::Debug for KeystoreConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeystoreConfig")
+            .field("keystore", &self.keystore)
+            .field("password_env", &self.password_env)
+            .field("inline", &self.inline.is_some())
+            .finish()
+    }
 }
 
 /// Logs.
@@ -64,8 +118,14 @@ impl AuthMode {
     }
 }
 
-/// Reads a keystore's password from the environment variable the config names.
+/// Reads a keystore's password from the environment variable the config names (or the file,
+/// for a Hourglass config).
 pub fn keystore_password(config: &KeystoreConfig) -> eyre::Result<String> {
+    if let Some(InlineKey::Keystore { password, .. } | InlineKey::KeystoreFile { password }) =
+        &config.inline
+    {
+        return Ok(password.to_string());
+    }
     std::env::var(&config.password_env).map_err(|_| {
         eyre::eyre!(
             "{} is not set: it holds the password of {}",
@@ -80,11 +140,36 @@ pub fn open_ecdsa_keystore(
     config: &KeystoreConfig,
 ) -> eyre::Result<ponos_crypto::ecdsa::SecretKey> {
     use eyre::WrapErr as _;
-    let text = std::fs::read_to_string(&config.keystore)
-        .wrap_err_with(|| format!("reading keystore {}", config.keystore.display()))?;
+    if let Some(InlineKey::PrivateKey(hex)) = &config.inline {
+        let bytes = alloy_primitives::hex::decode(hex.trim()).map_err(|_| {
+            eyre::eyre!("{}: the private key is not hex", config.keystore.display())
+        })?;
+        return ponos_crypto::ecdsa::SecretKey::from_bytes(&bytes)
+            .map_err(|e| eyre::eyre!("{}: {e}", config.keystore.display()));
+    }
+    let text = config.read()?;
     let keystore: ponos_crypto::keystore::Web3Keystore = serde_json::from_str(&text)
         .wrap_err_with(|| format!("{} is not a Web3 (v3) keystore", config.keystore.display()))?;
     keystore
         .decrypt(&keystore_password(config)?)
+        .wrap_err_with(|| format!("opening {}", config.keystore.display()))
+}
+
+/// Opens an EIP-2335 BN254 keystore.
+pub fn open_bn254_keystore(
+    config: &KeystoreConfig,
+) -> eyre::Result<ponos_crypto::bn254::SecretKey> {
+    use eyre::WrapErr as _;
+    if let Some(InlineKey::PrivateKey(_)) = &config.inline {
+        eyre::bail!(
+            "{}: a BN254 key must be an EIP-2335 keystore, not a raw private key",
+            config.keystore.display()
+        );
+    }
+    let text = config.read()?;
+    let keystore: ponos_crypto::keystore::Eip2335Keystore = serde_json::from_str(&text)
+        .wrap_err_with(|| format!("{} is not an EIP-2335 keystore", config.keystore.display()))?;
+    keystore
+        .decrypt_bn254(&keystore_password(config)?)
         .wrap_err_with(|| format!("opening {}", config.keystore.display()))
 }

@@ -1,10 +1,11 @@
 //! The Ponos production binaries. `ponos-executor` is the executor every operator runs
 //! (`docs/executor.example.toml`); `ponos-aggregator` runs an AVS's task pipeline
-//! (`docs/aggregator.example.toml`).
+//! (`docs/aggregator.example.toml`). Both also read Hourglass's YAML files ([`hourglass`]).
 
 pub mod aggregator;
 pub mod config;
 pub mod executor;
+pub mod hourglass;
 pub mod telemetry;
 
 /// Ends a binary: `Ok` exits 0; an error prints one line, `error: ` and its causes joined

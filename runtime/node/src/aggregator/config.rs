@@ -260,11 +260,17 @@ pub struct AvsFileConfig {
 }
 
 impl AggregatorFileConfig {
-    /// Reads and checks the file at `path`.
+    /// Reads and checks the file at `path`: Ponos's TOML, or Hourglass's YAML when the name
+    /// ends in `.yaml` or `.yml`.
     pub fn load(path: &std::path::Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path)
             .wrap_err_with(|| format!("reading {}", path.display()))?;
-        Self::parse(&text).wrap_err_with(|| format!("in {}", path.display()))
+        let config = if crate::hourglass::is_yaml(path) {
+            crate::hourglass::aggregator_config(&text)
+        } else {
+            Self::parse(&text)
+        };
+        config.wrap_err_with(|| format!("in {}", path.display()))
     }
 
     /// Parses and checks a configuration.
@@ -274,7 +280,7 @@ impl AggregatorFileConfig {
         Ok(config)
     }
 
-    fn check(&self) -> eyre::Result<()> {
+    pub(crate) fn check(&self) -> eyre::Result<()> {
         self.management
             .auth
             .check_address(self.server.management_addr, "server.management_addr")?;

@@ -18,7 +18,8 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "ponos-aggregator", version, after_help = EXAMPLES)]
 struct Args {
-    /// The configuration file (see docs/aggregator.example.toml for every key).
+    /// The configuration file: Ponos TOML (docs/aggregator.example.toml has every key), or Hourglass's
+    /// aggregator YAML (`.yaml`/`.yml`; docs/migrating-from-hourglass.md maps its keys).
     #[arg(long, short, env = "PONOS_AGGREGATOR_CONFIG")]
     config: PathBuf,
 
@@ -56,6 +57,10 @@ fn run(args: Args) -> eyre::Result<()> {
     let server = &mut config.server;
     server.management_addr = args.management_addr.unwrap_or(server.management_addr);
     server.http_addr = args.http_addr.unwrap_or(server.http_addr);
+    config
+        .management
+        .auth
+        .check_address(config.server.management_addr, "--management-addr")?;
     if let Some(path) = args.store {
         config.store.path = path;
     }

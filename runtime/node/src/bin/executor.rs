@@ -17,7 +17,8 @@ Examples:
 #[derive(Debug, Parser)]
 #[command(name = "ponos-executor", version, after_help = EXAMPLES)]
 struct Args {
-    /// The configuration file (see docs/executor.example.toml for every key).
+    /// The configuration file: Ponos TOML (docs/executor.example.toml has every key), or Hourglass's
+    /// executor YAML (`.yaml`/`.yml`; docs/migrating-from-hourglass.md maps its keys).
     #[arg(long, short, env = "PONOS_EXECUTOR_CONFIG")]
     config: PathBuf,
 
@@ -60,6 +61,10 @@ fn run(args: Args) -> eyre::Result<()> {
     server.grpc_addr = args.grpc_addr.unwrap_or(server.grpc_addr);
     server.management_addr = args.management_addr.unwrap_or(server.management_addr);
     server.http_addr = args.http_addr.unwrap_or(server.http_addr);
+    config
+        .management
+        .auth
+        .check_address(config.server.management_addr, "--management-addr")?;
     if let Some(path) = args.store {
         config.store.path = path;
     }

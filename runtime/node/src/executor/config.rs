@@ -242,7 +242,7 @@ pub struct AvsConfig {
     pub performer: PerformerConfig,
 }
 
-fn default_verifier_version() -> String {
+pub(crate) fn default_verifier_version() -> String {
     "1.8.1".into()
 }
 
@@ -384,12 +384,17 @@ pub struct RegistryConfig {
 }
 
 impl ExecutorConfig {
-    /// Reads and checks the file at `path`.
+    /// Reads and checks the file at `path`: Ponos's TOML, or Hourglass's YAML when the name
+    /// ends in `.yaml` or `.yml`.
     pub fn load(path: &std::path::Path) -> eyre::Result<Self> {
         let text = std::fs::read_to_string(path)
             .wrap_err_with(|| format!("reading {}", path.display()))?;
-        let config = Self::parse(&text).wrap_err_with(|| format!("in {}", path.display()))?;
-        Ok(config)
+        let config = if crate::hourglass::is_yaml(path) {
+            crate::hourglass::executor_config(&text)
+        } else {
+            Self::parse(&text)
+        };
+        config.wrap_err_with(|| format!("in {}", path.display()))
     }
 
     /// Parses and checks a configuration.
@@ -399,7 +404,7 @@ impl ExecutorConfig {
         Ok(config)
     }
 
-    fn check(&self) -> eyre::Result<()> {
+    pub(crate) fn check(&self) -> eyre::Result<()> {
         self.management
             .auth
             .check_address(self.server.management_addr, "server.management_addr")?;
@@ -424,9 +429,9 @@ impl ExecutorConfig {
             }
         }
         for avs in &self.avss {
-            if avs.operator_set_ids.is_empty() {
+            if avs.operator_set_ids.is_empty() && self.l1.is_none() {
                 bail!(
-                    "[[avs]] {}: operator_set_ids is empty; list the executor sets this operator is in",
+                    "[[avs]] {}: operator_set_ids is empty; list the executor sets this operator is in (or set [l1] to read them from the chain)",
                     avs.address
                 );
             }

@@ -5,10 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use alloy::providers::{Provider as _, ProviderBuilder};
 use eyre::{WrapErr, eyre};
-use ponos_crypto::{
-    challenge::{ManagementAuth, ManagementSigner},
-    keystore::Eip2335Keystore,
-};
+use ponos_crypto::challenge::{ManagementAuth, ManagementSigner};
 use ponos_executor::{
     docker::{self, ContainerNetwork, ContainerSpec, RegistryAuth},
     keys::{AggregatorKey, ChainView, OnchainView, SigningKey, StaticChainView},
@@ -40,7 +37,7 @@ use super::{
     metrics::ExecutorMetrics,
 };
 use crate::{
-    config::{keystore_password, open_ecdsa_keystore},
+    config::{open_bn254_keystore, open_ecdsa_keystore},
     telemetry::{self, L1_PROBE_INTERVAL, Readiness},
 };
 
@@ -77,15 +74,7 @@ fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey
                 .bn254
                 .as_ref()
                 .ok_or_else(|| eyre!("no [operator.bn254] keystore"))?;
-            let text = std::fs::read_to_string(&ks.keystore)
-                .wrap_err_with(|| format!("reading keystore {}", ks.keystore.display()))?;
-            let keystore: Eip2335Keystore = serde_json::from_str(&text).wrap_err_with(|| {
-                format!("{} is not an EIP-2335 keystore", ks.keystore.display())
-            })?;
-            let key = keystore
-                .decrypt_bn254(&keystore_password(ks)?)
-                .wrap_err_with(|| format!("opening {}", ks.keystore.display()))?;
-            Ok(SigningKey::Bn254(key))
+            Ok(SigningKey::Bn254(open_bn254_keystore(ks)?))
         }
         Curve::Ecdsa => {
             let ks = config

@@ -5,6 +5,7 @@
 mod aggregator;
 mod hardening;
 mod hgctl;
+mod hourglass_yaml;
 
 use std::{
     path::Path,

@@ -1,4 +1,5 @@
-//! Where EigenLayer's contracts live on the networks `ponos deploy` knows by name.
+//! Where EigenLayer's contracts live on the networks Ponos knows by name (`ponos deploy --network`,
+//! and the chain ids of Hourglass config files).
 //!
 //! EigenLayer's core (operator sets, keys, the cross-chain registry) lives on an L1; every chain
 //! that carries tasks, L1 or L2, has a TaskMailbox and the certificate verifiers.

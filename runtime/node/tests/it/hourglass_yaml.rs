@@ -1,0 +1,276 @@
+//! Hourglass's YAML config files, written from the keys Hourglass documents, start the Ponos
+//! binaries unchanged; a key Ponos cannot honour stops the start with one line that names it.
+
+use std::{
+    path::Path,
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use alloy::primitives::{Address, hex};
+use ponos_crypto::challenge::sign_hourglass_token;
+use ponos_crypto::{
+    bn254, ecdsa,
+    keystore::{Eip2335Keystore, Kdf},
+};
+use ponos_devnet::LocalChain;
+use ponos_proto::{
+    common::AuthSignature,
+    hourglass::{
+        AggregatorGetChallengeTokenRequest, DeRegisterAvsRequest, RegisterAvsRequest,
+        aggregator_management_service_client::AggregatorManagementServiceClient,
+    },
+};
+use tonic::transport::Channel;
+
+use crate::{port, square_binary, stop_with_sigterm, wait_ready};
+
+const IMAGE: &str = "ponos-test/square-performer:hourglass-yaml";
+
+fn executor_yaml(dir: &Path, l1: &LocalChain, ports: [u16; 3]) -> String {
+    let [grpc, management, _] = ports;
+    let operator = ecdsa::SecretKey::from_bytes(&[0x0e; 32]).unwrap();
+    format!(
+        r#"debug: false
+grpcPort: {grpc}
+managementServerGrpcPort: {management}
+operator:
+  address: "{address}"
+  operatorPrivateKey:
+    privateKey: "0x{operator_key}"
+  signingKeys:
+    bls:
+      keystoreFile: "{dir}/operator.bls.keystore.json"
+      password: "testpass"
+l1Chain:
+  rpcUrl: "{rpc}"
+  chainId: 31337
+avsPerformers:
+  - image:
+      repository: "{repository}"
+      tag: "{tag}"
+    processType: server
+    avsAddress: "{avs}"
+    envs:
+      - name: GREETING
+        value: hello
+contracts: |
+  [{{"name": "AllocationManager", "address": "{am}", "chainId": 31337}},
+   {{"name": "KeyRegistrar", "address": "{kr}", "chainId": 31337}}]
+storage:
+  type: badger
+  badger:
+    dir: "{dir}/badger"
+authentication:
+  enabled: true
+"#,
+        address = Address::repeat_byte(0x0b),
+        operator_key = hex::encode(*operator.to_bytes()),
+        dir = dir.display(),
+        rpc = l1.endpoint,
+        repository = IMAGE.split(':').next().unwrap(),
+        tag = IMAGE.split(':').nth(1).unwrap(),
+        avs = Address::repeat_byte(0xa5),
+        am = l1.stack.allocation_manager,
+        kr = l1.stack.key_registrar,
+    )
+}
+
+fn aggregator_yaml(l1: &LocalChain, management: u16) -> String {
+    let signing = ecdsa::SecretKey::from_bytes(&[0xa7; 32]).unwrap();
+    let stack = &l1.stack;
+    format!(
+        r#"debug: false
+managementServerGrpcPort: {management}
+operator:
+  address: "{address}"
+  operatorPrivateKey:
+    privateKey: "0x{key}"
+  signingKeys:
+    ecdsa:
+      privateKey: "0x{key}"
+l1ChainId: 31337
+chains:
+  - name: ethereum
+    version: "1.0.0"
+    chainId: 31337
+    rpcUrl: "{rpc}"
+    pollIntervalSeconds: 1
+avss:
+  - address: "{avs}"
+    chainIds: [31337]
+contracts:
+  - {{name: AllocationManager, address: "{am}", chainId: 31337}}
+  - {{name: KeyRegistrar, address: "{kr}", chainId: 31337}}
+  - {{name: BN254TableCalculator, address: "{bn}", chainId: 31337}}
+  - {{name: ECDSATableCalculator, address: "{ec}", chainId: 31337}}
+  - {{name: TaskMailbox, address: "{mailbox}", chainId: 31337}}
+storage:
+  type: memory
+authentication:
+  enabled: false
+"#,
+        address = Address::repeat_byte(0xa6),
+        key = hex::encode(*signing.to_bytes()),
+        rpc = l1.endpoint,
+        avs = Address::repeat_byte(0xa5),
+        am = stack.allocation_manager,
+        kr = stack.key_registrar,
+        bn = stack.bn254_table_calculator,
+        ec = stack.ecdsa_table_calculator,
+        mailbox = stack.task_mailbox,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn hourglass_yaml_files_start_both_binaries() {
+    let dir = tempfile::tempdir().unwrap();
+    let l1 = LocalChain::start(31337).await.unwrap();
+    let bls = bn254::SecretKey::from_seed(b"hourglass yaml operator").unwrap();
+    let keystore = Eip2335Keystore::encrypt_bn254(
+        &bls,
+        "testpass",
+        &Kdf::Pbkdf2 { c: 1000 },
+        &mut rand::thread_rng(),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("operator.bls.keystore.json"),
+        serde_json::to_string(&keystore).unwrap(),
+    )
+    .unwrap();
+    let docker = ponos_executor::docker::connect()
+        .await
+        .expect("a Docker daemon answers (run script/setup)");
+    ponos_executor::docker::build_image(&docker, &square_binary().await, IMAGE)
+        .await
+        .expect("the image builds");
+
+    // The executor: its HTTP endpoints keep Ponos's default port; tell it another one.
+    let ports = [port(), port(), port()];
+    let config = dir.path().join("executor.yaml");
+    std::fs::write(&config, executor_yaml(dir.path(), &l1, ports)).unwrap();
+    let http = ports[2];
+    let mut child = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+        .arg("--config")
+        .arg(&config)
+        .arg("--http-addr")
+        .arg(format!("127.0.0.1:{http}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    wait_ready(&mut child, http, Duration::from_secs(90)).await;
+    assert!(
+        dir.path().join("badger/ponos-executor.redb").is_file(),
+        "the store lives in Badger's directory"
+    );
+    let exit = stop_with_sigterm(&mut child, Duration::from_secs(30)).await;
+    assert!(exit.success(), "{exit}");
+
+    // The aggregator, managed as hgctl manages it: without authentication (on loopback), then
+    // with Hourglass's challenge tokens signed by the aggregator's signing key.
+    for enabled in [false, true] {
+        let (http, management) = (port(), port());
+        let config = dir.path().join("aggregator.yaml");
+        let text = aggregator_yaml(&l1, management)
+            .replace("enabled: false", &format!("enabled: {enabled}"));
+        std::fs::write(&config, text).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_ponos-aggregator"))
+            .arg("--config")
+            .arg(&config)
+            .arg("--http-addr")
+            .arg(format!("127.0.0.1:{http}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        wait_ready(&mut child, http, Duration::from_secs(90)).await;
+        let channel = Channel::from_shared(format!("http://127.0.0.1:{management}"))
+            .unwrap()
+            .connect()
+            .await
+            .unwrap();
+        let mut client = AggregatorManagementServiceClient::new(channel);
+        let signing = ecdsa::SecretKey::from_bytes(&[0xa7; 32]).unwrap();
+        let tokens = client.clone();
+        let auth = || {
+            let mut client = tokens.clone();
+            let signing = signing.clone();
+            async move {
+                if !enabled {
+                    return None;
+                }
+                let token = client
+                    .get_challenge_token(AggregatorGetChallengeTokenRequest {
+                        aggregator_address: Address::repeat_byte(0xa6).to_string(),
+                    })
+                    .await
+                    .unwrap()
+                    .into_inner()
+                    .challenge_token;
+                Some(AuthSignature {
+                    signature: sign_hourglass_token(&signing, &token),
+                    challenge_token: token,
+                })
+            }
+        };
+        let other = format!("{:#x}", Address::repeat_byte(0xa9));
+        let registered = client
+            .register_avs(RegisterAvsRequest {
+                avs_address: other.clone(),
+                chain_ids: vec![31337],
+                auth: auth().await,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(registered.success);
+        let deregistered = client
+            .de_register_avs(DeRegisterAvsRequest {
+                avs_address: other.clone(),
+                auth: auth().await,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(deregistered.success);
+        if enabled {
+            let refused = client
+                .register_avs(RegisterAvsRequest {
+                    avs_address: other,
+                    chain_ids: vec![31337],
+                    auth: None,
+                })
+                .await
+                .unwrap_err();
+            assert_eq!(refused.code(), tonic::Code::Unauthenticated, "{refused:?}");
+        }
+        let exit = stop_with_sigterm(&mut child, Duration::from_secs(30)).await;
+        assert!(exit.success(), "{exit}");
+    }
+
+    // A key Ponos cannot honour: one line that names it, exit 1.
+    let config = dir.path().join("network.yaml");
+    let text = executor_yaml(dir.path(), &l1, [port(), port(), port()]).replace(
+        "debug: false\n",
+        "debug: false\nperformerNetworkName: avs-net\n",
+    );
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("performerNetworkName"), "{stderr}");
+
+    ponos_executor::docker::remove_by_id_prefix(
+        &docker,
+        &format!("performer-{:#x}", Address::repeat_byte(0xa5)),
+    )
+    .await
+    .unwrap();
+}
