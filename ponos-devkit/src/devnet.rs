@@ -33,7 +33,7 @@ use bollard::Docker;
 use ponos_aggregator::{
     Aggregator, AggregatorConfig, AggregatorHandle, ChainConfig, TaskChain,
     sender::SenderConfig,
-    session::AggregatorIdentity,
+    session::{AggregatorIdentity, AggregatorSigner},
     view::{L1, L1Contracts},
 };
 use ponos_chain::sandbox::StackAddresses;
@@ -592,7 +592,7 @@ impl Devnet {
             avs,
             AggregatorIdentity {
                 address: aggregator,
-                key: aggregator_key,
+                key: AggregatorSigner::Ecdsa(aggregator_key),
             },
             PrivateKeySigner::from_bytes(&l1.keys[2])
                 .map_err(|e| DevnetError::Invalid(format!("anvil's account key: {e}")))?,

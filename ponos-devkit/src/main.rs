@@ -26,13 +26,16 @@ pub(crate) struct Cli {
 }
 
 fn main() {
-    // Output piped into `head` and the like ends quietly when the reader goes away, as for
-    // any Unix tool, instead of failing on the closed pipe.
-    // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
     let cli = Cli::parse();
+    if !cli.command.serves() {
+        // Output piped into `head` and the like ends quietly when the reader goes away, as for
+        // any Unix tool, instead of failing on the closed pipe. Not for a devnet: a socket a
+        // peer closed (Docker's, a client's) would kill it.
+        // SAFETY: restoring the default disposition of SIGPIPE before any thread starts.
+        unsafe {
+            libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        }
+    }
     let code = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -21,6 +21,13 @@ pub(crate) struct DevnetArgs {
     command: DevnetCommand,
 }
 
+impl DevnetArgs {
+    /// Whether this is `devnet up` (foreground, or the background process `--detach` starts).
+    pub(crate) const fn serves(&self) -> bool {
+        matches!(self.command, DevnetCommand::Up(_))
+    }
+}
+
 #[derive(Debug, Subcommand)]
 enum DevnetCommand {
     /// Start anvil for L1 (31337) and L2 (31338), deploy the TaskMailbox stack, set up the AVS

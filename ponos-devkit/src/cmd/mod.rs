@@ -24,6 +24,13 @@ pub(crate) enum Command {
 }
 
 impl Command {
+    /// Whether the command runs servers (a devnet) for as long as it lives. Such a process must
+    /// outlive a peer that closes a socket under it (Docker's API socket, a gRPC client), so it
+    /// keeps Rust's default of ignoring SIGPIPE and sees a closed socket as an error.
+    pub(crate) const fn serves(&self) -> bool {
+        matches!(self, Self::Devnet(args) if args.serves())
+    }
+
     /// Runs the subcommand and returns the process exit code.
     pub(crate) async fn run(self) -> eyre::Result<i32> {
         match self {

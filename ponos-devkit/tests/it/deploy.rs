@@ -16,7 +16,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use alloy_node_bindings::Anvil;
-use ponos_aggregator::session::AggregatorIdentity;
+use ponos_aggregator::session::{AggregatorIdentity, AggregatorSigner};
 use ponos_crypto::ecdsa;
 use ponos_devkit::{
     deploy::{Journal, SandboxOperators, StepStatus},
@@ -268,7 +268,7 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
         avs,
         AggregatorIdentity {
             address: avs,
-            key: ecdsa::SecretKey::from_bytes(key.as_slice()).unwrap(),
+            key: AggregatorSigner::Ecdsa(ecdsa::SecretKey::from_bytes(key.as_slice()).unwrap()),
         },
         PrivateKeySigner::from_bytes(&key).unwrap(),
     )

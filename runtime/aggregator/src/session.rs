@@ -50,8 +50,29 @@ pub const MESSAGE_VERSION: u32 = 1;
 pub struct AggregatorIdentity {
     /// The aggregator's operator address (in the AVS's aggregator set).
     pub address: Address,
-    /// The ECDSA key registered for the aggregator set; signs every task submission.
-    pub key: ecdsa::SecretKey,
+    /// The key registered for the aggregator set; signs every task submission.
+    pub key: AggregatorSigner,
+}
+
+/// The key an aggregator signs task submissions with, of its aggregator set's curve.
+#[derive(Debug, Clone)]
+pub enum AggregatorSigner {
+    /// An ECDSA key: 65-byte `r ‖ s ‖ v` signatures.
+    Ecdsa(ecdsa::SecretKey),
+    /// A BN254 key: 64-byte signatures over the RFC 9380 hash to G1, as Hourglass's aggregator
+    /// signs with a BN254 key.
+    Bn254(bn254::SecretKey),
+}
+
+impl AggregatorSigner {
+    /// Signs the keccak256 digest of a task submission message.
+    pub fn sign(&self, digest: B256) -> Vec<u8> {
+        match self {
+            // Signing a 32-byte prehash with a valid key does not fail.
+            Self::Ecdsa(key) => key.sign(digest).map(|s| s.to_vec()).unwrap_or_default(),
+            Self::Bn254(key) => key.sign_auth(digest).to_bytes().to_vec(),
+        }
+    }
 }
 
 /// What a session needs besides the task.
@@ -616,12 +637,7 @@ pub fn submission(
         view.l1_block,
         &task.payload,
     );
-    // Signing a 32-byte prehash with a valid key does not fail.
-    let signature = identity
-        .key
-        .sign(keccak256(message))
-        .map(|s| s.to_vec())
-        .unwrap_or_default();
+    let signature = identity.key.sign(keccak256(message));
     TaskSubmission {
         task_id: task.task_hash.to_string(),
         aggregator_address: identity.address.to_string(),
@@ -792,4 +808,95 @@ fn certify(
         signers: group.answers.len(),
         non_signers: view.operators.len() - group.answers.len(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use alloy::primitives::Bytes;
+    use ponos_crypto::{digest, ecdsa};
+    use ponos_store::TaskStatus;
+
+    use super::*;
+    use crate::view::Curve;
+
+    fn task() -> TaskRecord {
+        TaskRecord {
+            task_hash: keccak256("task"),
+            chain_id: 31337,
+            mailbox: Address::repeat_byte(0x01),
+            avs: Address::repeat_byte(0xa5),
+            operator_set_id: 1,
+            reference_timestamp: 1_700_000_000,
+            payload: Bytes::from_static(b"7"),
+            block_number: 10,
+            block_hash: B256::ZERO,
+            block_timestamp: 1_700_000_001,
+            deadline: 1_700_000_120,
+            status: TaskStatus::Pending,
+            seen_at_ms: 0,
+            updated_at_ms: 0,
+            tx_hash: None,
+            error: None,
+            certificate: None,
+            result: None,
+            answers: Vec::new(),
+            submissions: Vec::new(),
+        }
+    }
+
+    fn view() -> OperatorSetView {
+        OperatorSetView {
+            avs: Address::repeat_byte(0xa5),
+            set: 1,
+            reference_timestamp: 1_700_000_000,
+            l1_block: 42,
+            curve: Curve::Bn254,
+            threshold_bps: 6_000,
+            operators: Vec::new(),
+            total_weights: Vec::new(),
+            bn254_table: None,
+            ecdsa_domain: (Address::ZERO, String::new()),
+            registrar: Address::ZERO,
+        }
+    }
+
+    /// The executor checks `signature` over keccak256 of the 224-byte submission message, with
+    /// the key registered for the aggregator set: BN254 keys sign with the RFC 9380 hash, as
+    /// Hourglass's aggregator does, ECDSA keys as before.
+    #[test]
+    fn submissions_are_signed_with_the_aggregator_sets_curve() {
+        let executor = Address::repeat_byte(0x0b);
+        let message = digest::task_submission_message(
+            task().task_hash,
+            task().avs,
+            executor,
+            1,
+            1_700_000_000,
+            42,
+            b"7",
+        );
+        let signed = keccak256(message);
+
+        let bls = bn254::SecretKey::from_seed(b"bn254 aggregator").unwrap();
+        let identity = AggregatorIdentity {
+            address: Address::repeat_byte(0xa6),
+            key: AggregatorSigner::Bn254(bls.clone()),
+        };
+        let sent = submission(&identity, &task(), &view(), executor);
+        assert_eq!(sent.task_block_number, 42);
+        let signature = bn254::Signature::from_bytes(&sent.signature).unwrap();
+        assert!(signature.verify_auth(signed, &bls.public_key()));
+        assert!(!signature.verify(signed, &bls.public_key()));
+
+        let key = ecdsa::SecretKey::from_bytes(&[0xa6; 32]).unwrap();
+        let identity = AggregatorIdentity {
+            address: Address::repeat_byte(0xa6),
+            key: AggregatorSigner::Ecdsa(key.clone()),
+        };
+        let sent = submission(&identity, &task(), &view(), executor);
+        assert_eq!(
+            ecdsa::recover(signed, &sent.signature).unwrap(),
+            key.address()
+        );
+    }
 }

@@ -14,7 +14,7 @@ use alloy::primitives::{Address, B256, Bytes, U256};
 use ponos_aggregator::{
     AggregatorConfig, ChainConfig, TaskChain,
     sender::SenderConfig,
-    session::AggregatorIdentity,
+    session::{AggregatorIdentity, AggregatorSigner},
     view::{L1, L1Contracts},
 };
 use ponos_crypto::{bn254, ecdsa};
@@ -335,7 +335,7 @@ impl Net {
             chains,
             identity: AggregatorIdentity {
                 address: self.aggregator,
-                key: self.aggregator_key.clone(),
+                key: AggregatorSigner::Ecdsa(self.aggregator_key.clone()),
             },
             // The aggregator's anvil account sends its transactions.
             tx_signer: alloy::signers::local::PrivateKeySigner::from_bytes(&self.l1.keys[2])

@@ -17,6 +17,16 @@ use crate::harness::{Behaviour, Net, network, network_with_threshold};
 
 const WITHIN: Duration = Duration::from_secs(60);
 
+/// The operator indices of a BN254 certificate's non-signers.
+fn non_signers(certificate: &Bytes) -> Vec<u32> {
+    BN254Certificate::abi_decode(certificate)
+        .expect("a BN254 certificate")
+        .nonSignerWitnesses
+        .iter()
+        .map(|w| w.operatorIndex)
+        .collect()
+}
+
 async fn square_on_both_chains(net: &Net) -> Vec<(u64, (Bytes, Bytes))> {
     let store = Arc::new(MemoryAggregatorStore::default());
     let aggregator = Aggregator::start(net.aggregator_config().await, store.clone())
@@ -49,17 +59,12 @@ async fn bn254_tasks_on_l1_and_l2_are_verified_with_one_operator_offline() {
     use Behaviour::*;
     let net = network(Curve::Bn254, &[Honest, Honest, Offline, Honest]).await;
     for (chain, (certificate, _)) in square_on_both_chains(&net).await {
-        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
-        let witnesses: Vec<u32> = certificate
-            .nonSignerWitnesses
-            .iter()
-            .map(|w| w.operatorIndex)
-            .collect();
         assert_eq!(
-            witnesses,
+            non_signers(&certificate),
             [2],
             "chain {chain}: the offline operator is the non-signer"
         );
+        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
         assert_eq!(
             certificate.nonSignerWitnesses[0].operatorInfo.weights,
             [U256::from(100)]
@@ -86,14 +91,8 @@ async fn the_stake_weighted_majority_result_is_submitted() {
     use Behaviour::*;
     let net = network(Curve::Bn254, &[Honest, Wrong, Honest, Honest]).await;
     for (chain, (certificate, result)) in square_on_both_chains(&net).await {
-        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
-        let witnesses: Vec<u32> = certificate
-            .nonSignerWitnesses
-            .iter()
-            .map(|w| w.operatorIndex)
-            .collect();
         assert_eq!(
-            witnesses,
+            non_signers(&certificate),
             [1],
             "chain {chain}: the dissenting operator did not sign"
         );
@@ -110,14 +109,8 @@ async fn answers_signed_with_an_unregistered_key_are_dropped() {
             assert!(result.as_ref() == b"49" || result.as_ref() == b"81");
             match curve {
                 Curve::Bn254 => {
-                    let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
-                    let witnesses: Vec<u32> = certificate
-                        .nonSignerWitnesses
-                        .iter()
-                        .map(|w| w.operatorIndex)
-                        .collect();
                     assert_eq!(
-                        witnesses,
+                        non_signers(&certificate),
                         [1],
                         "chain {chain}: the forged answer was left out"
                     );
@@ -144,14 +137,8 @@ async fn answers_signed_as_hourglass_signs_them_are_counted() {
     .await;
     for (chain, (certificate, result)) in square_on_both_chains(&net).await {
         assert!(result.as_ref() == b"49" || result.as_ref() == b"81");
-        let certificate = BN254Certificate::abi_decode(&certificate).unwrap();
-        let witnesses: Vec<u32> = certificate
-            .nonSignerWitnesses
-            .iter()
-            .map(|w| w.operatorIndex)
-            .collect();
         assert_eq!(
-            witnesses,
+            non_signers(&certificate),
             [3],
             "chain {chain}: both Hourglass answers signed, the mis-hashed one did not"
         );
@@ -170,8 +157,7 @@ async fn a_silent_executor_does_not_hold_up_the_task() {
     // The SLA is 120 s; three answers meet the threshold, so the silent one is not waited for.
     let verified = net.verified(&net.l1, task, Duration::from_secs(15)).await;
     assert_eq!(verified.1.as_ref(), b"144");
-    let certificate = BN254Certificate::abi_decode(&verified.0).unwrap();
-    assert_eq!(certificate.nonSignerWitnesses[0].operatorIndex, 0);
+    assert_eq!(non_signers(&verified.0), [0]);
     aggregator.shutdown(Duration::from_secs(1)).await;
 }
 

@@ -321,6 +321,18 @@ pub fn verify_each(digest: B256, items: &[(Signature, G2Affine)]) -> Vec<bool> {
         .collect()
 }
 
+/// `n` 128-bit weights for a randomised batch check, drawn (Fiat-Shamir) from `transcript`, a
+/// hash of every input: no one who chose the inputs can choose the weights.
+fn batch_scalars(transcript: &[u8], n: usize) -> Vec<Fr> {
+    let seed = keccak256(transcript);
+    (0..n)
+        .map(|i| {
+            let r = keccak256([seed.as_slice(), &(i as u64).to_be_bytes()].concat());
+            Fr::from_be_bytes_mod_order(&r[..16])
+        })
+        .collect()
+}
+
 /// Whether every signature in `items` is valid for `digest`, by a random linear combination:
 /// e(sum r_i sig_i, G2) == e(H(digest), sum r_i key_i) with 128-bit r_i drawn (Fiat-Shamir)
 /// from a hash of all the inputs, so no invalid set passes except with negligible probability.
@@ -340,13 +352,7 @@ pub fn verify_batch(digest: B256, items: &[(Signature, G2Affine)]) -> bool {
             transcript.extend_from_slice(&word.to_be_bytes::<32>());
         }
     }
-    let seed = keccak256(&transcript);
-    let scalars: Vec<Fr> = (0..items.len())
-        .map(|i| {
-            let r = keccak256([seed.as_slice(), &(i as u64).to_be_bytes()].concat());
-            Fr::from_be_bytes_mod_order(&r[..16])
-        })
-        .collect();
+    let scalars = batch_scalars(&transcript, items.len());
     let sigs: Vec<G1Affine> = items.iter().map(|(sig, _)| sig.0).collect();
     let keys: Vec<G2Affine> = items.iter().map(|(_, key)| *key).collect();
     let (Ok(sig_sum), Ok(key_sum)) = (
@@ -388,13 +394,7 @@ pub fn verify_many(items: &[(Signature, Signed, G2Affine)]) -> bool {
             transcript.extend_from_slice(&word.to_be_bytes::<32>());
         }
     }
-    let seed = keccak256(&transcript);
-    let scalars: Vec<Fr> = (0..items.len())
-        .map(|i| {
-            let r = keccak256([seed.as_slice(), &(i as u64).to_be_bytes()].concat());
-            Fr::from_be_bytes_mod_order(&r[..16])
-        })
-        .collect();
+    let scalars = batch_scalars(&transcript, items.len());
     let sigs: Vec<G1Affine> = items.iter().map(|(sig, _, _)| sig.0).collect();
     let Ok(sig_sum) = G1Projective::msm(&sigs, &scalars) else {
         return false;

@@ -76,8 +76,13 @@ pub struct IdentityConfig {
     pub address: Address,
     /// The address of the key allowed to call the management service.
     pub management_address: Address,
-    /// The ECDSA key registered for the aggregator set: signs every task sent to executors.
+    /// The key registered for the aggregator set: signs every task sent to executors. A Web3
+    /// keystore (ECDSA), or an EIP-2335 keystore with `signing_curve = "bn254"`.
     pub signing_key: KeystoreConfig,
+    /// The curve of the aggregator set's key: `"ecdsa"` (default) or `"bn254"` (then
+    /// `transaction_key` is required: BN254 keys cannot send transactions).
+    #[serde(default)]
+    pub signing_curve: SigningCurve,
     /// The key that sends `submitResult` on every chain; the signing key when absent.
     pub transaction_key: Option<KeystoreConfig>,
 }
@@ -89,6 +94,17 @@ pub struct ManagementConfig {
     /// `"ponos"` (default), `"hourglass"` or `"none"` (loopback only).
     #[serde(default)]
     pub auth: AuthMode,
+}
+
+/// The curve of the aggregator's signing key.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SigningCurve {
+    /// ECDSA (secp256k1).
+    #[default]
+    Ecdsa,
+    /// BN254; task signatures use the RFC 9380 hash to G1, as Hourglass's.
+    Bn254,
 }
 
 /// Listen addresses.
@@ -284,6 +300,13 @@ impl AggregatorFileConfig {
         self.management
             .auth
             .check_address(self.server.management_addr, "server.management_addr")?;
+        if self.aggregator.signing_curve == SigningCurve::Bn254
+            && self.aggregator.transaction_key.is_none()
+        {
+            bail!(
+                "[aggregator] signing_curve = \"bn254\": set [aggregator.transaction_key], the ECDSA key that sends submitResult"
+            );
+        }
         if self.chains.is_empty() {
             bail!("no [[chain]]: list at least one chain whose TaskMailbox to watch");
         }

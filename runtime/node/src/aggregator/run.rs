@@ -14,7 +14,7 @@ use ponos_aggregator::{
     Aggregator, AggregatorConfig, AggregatorHandle, ChainConfig, TaskChain,
     management::Management,
     sender::SenderConfig,
-    session::AggregatorIdentity,
+    session::{AggregatorIdentity, AggregatorSigner},
     view::{L1, L1Contracts},
 };
 use ponos_crypto::challenge::{ManagementAuth, ManagementSigner};
@@ -29,9 +29,9 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 use tracing::info;
 
-use super::AggregatorFileConfig;
+use super::{AggregatorFileConfig, config::SigningCurve};
 use crate::{
-    config::{AuthMode, open_ecdsa_keystore, redact},
+    config::{AuthMode, open_bn254_keystore, open_ecdsa_keystore, redact},
     telemetry::{self, L1_PROBE_INTERVAL, Metrics, Readiness},
 };
 
@@ -80,11 +80,30 @@ async fn serve<S: AggregatorStore>(
         telemetry::bind(config.server.management_addr, "the management service").await?;
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
 
-    let signing = open_ecdsa_keystore(&config.aggregator.signing_key)?;
-    let signing_address = signing.address();
-    let transaction = match &config.aggregator.transaction_key {
-        Some(ks) => open_ecdsa_keystore(ks)?,
-        None => signing.clone(),
+    let (signing, transaction) = match config.aggregator.signing_curve {
+        SigningCurve::Ecdsa => {
+            let signing = open_ecdsa_keystore(&config.aggregator.signing_key)?;
+            let transaction = match &config.aggregator.transaction_key {
+                Some(ks) => open_ecdsa_keystore(ks)?,
+                None => signing.clone(),
+            };
+            (AggregatorSigner::Ecdsa(signing), transaction)
+        }
+        SigningCurve::Bn254 => {
+            let signing = open_bn254_keystore(&config.aggregator.signing_key)?;
+            let transaction = config.aggregator.transaction_key.as_ref().ok_or_else(|| {
+                eyre!("[aggregator] signing_curve = \"bn254\": set [aggregator.transaction_key], the ECDSA key that sends submitResult")
+            })?;
+            (
+                AggregatorSigner::Bn254(signing),
+                open_ecdsa_keystore(transaction)?,
+            )
+        }
+    };
+    // Hourglass's aggregator accepts management calls signed by its own signing key.
+    let own_signer = match &signing {
+        AggregatorSigner::Ecdsa(key) => ManagementSigner::Ecdsa(key.address()),
+        AggregatorSigner::Bn254(key) => ManagementSigner::Bn254(key.public_key()),
     };
     let signer = PrivateKeySigner::from_bytes(&B256::from(*transaction.to_bytes()))
         .map_err(|e| eyre!("the transaction key is unusable: {e}"))?;
@@ -166,11 +185,10 @@ async fn serve<S: AggregatorStore>(
         AuthMode::Ponos => ManagementAuth::Ponos {
             admin: config.aggregator.management_address,
         },
-        // Hourglass's aggregator accepts its own signing key; so do we, and the management key.
         AuthMode::Hourglass => ManagementAuth::Hourglass {
             signers: vec![
                 ManagementSigner::Ecdsa(config.aggregator.management_address),
-                ManagementSigner::Ecdsa(signing_address),
+                own_signer,
             ],
         },
         AuthMode::None => ManagementAuth::None,

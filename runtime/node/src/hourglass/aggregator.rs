@@ -10,7 +10,8 @@ use super::{
 };
 use crate::aggregator::config::{
     AggregatorFileConfig, AvsFileConfig, ChainFileConfig, ExecutorTlsConfig, IdentityConfig,
-    L1FileConfig, LimitsConfig, ManagementConfig, SenderFileConfig, ServerConfig, StoreConfig,
+    L1FileConfig, LimitsConfig, ManagementConfig, SenderFileConfig, ServerConfig, SigningCurve,
+    StoreConfig,
 };
 
 #[derive(Debug, Deserialize)]
@@ -128,30 +129,44 @@ pub fn aggregator_config(text: &str) -> eyre::Result<AggregatorFileConfig> {
     }
 
     let operator = &yaml.operator;
-    if operator.signing_keys.bls.is_some() {
-        bail!(
-            "operator.signingKeys.bls: Ponos's aggregator signs tasks with an ECDSA key; register an ECDSA key for the aggregator operator set and give it as signingKeys.ecdsa"
-        );
-    }
-    let signing_key = operator
-        .signing_keys
-        .ecdsa
-        .as_ref()
-        .ok_or_else(|| eyre!("operator.signingKeys.ecdsa is missing: the key that signs tasks"))?
-        .key("operator.signingKeys.ecdsa")?;
     let transaction_key = operator
         .operator_private_key
         .as_ref()
         .map(|k| k.key("operator.operatorPrivateKey"))
         .transpose()?;
-    // hgctl signs management calls with the aggregator's signing key.
-    let management_address = crate::config::open_ecdsa_keystore(&signing_key)?.address();
+    let (signing_key, signing_curve) = match (
+        &operator.signing_keys.ecdsa,
+        &operator.signing_keys.bls,
+    ) {
+        (Some(ecdsa), None) => (
+            ecdsa.key("operator.signingKeys.ecdsa")?,
+            SigningCurve::Ecdsa,
+        ),
+        (None, Some(bls)) => (
+            bls.keystore("operator.signingKeys.bls")?,
+            SigningCurve::Bn254,
+        ),
+        (Some(_), Some(_)) => bail!(
+            "operator.signingKeys has both ecdsa and bls: keep the key registered for the aggregator operator set"
+        ),
+        (None, None) => bail!("operator.signingKeys: give the key that signs tasks, ecdsa or bls"),
+    };
+    // hgctl signs management calls with the aggregator's own keys; the management address is
+    // the ECDSA one (the BN254 signing key is accepted beside it).
+    let management_address = match (signing_curve, &transaction_key) {
+        (SigningCurve::Ecdsa, _) => crate::config::open_ecdsa_keystore(&signing_key)?.address(),
+        (SigningCurve::Bn254, Some(key)) => crate::config::open_ecdsa_keystore(key)?.address(),
+        (SigningCurve::Bn254, None) => bail!(
+            "operator.operatorPrivateKey is missing: with a bls signing key it sends submitResult"
+        ),
+    };
 
     let config = AggregatorFileConfig {
         aggregator: IdentityConfig {
             address: operator.address,
             management_address,
             signing_key,
+            signing_curve,
             transaction_key,
         },
         server: ServerConfig {

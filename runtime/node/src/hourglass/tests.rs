@@ -269,9 +269,9 @@ fn an_aggregator_file_maps_key_by_key() {
             "tlsEnabled",
         ),
         (
-            "    ecdsa:\n      privateKey: \"0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6\"",
-            "    bls:\n      keystoreFile: /keys/agg.json\n      password: pw",
-            "signingKeys.bls",
+            "  signingKeys:\n    ecdsa:",
+            "  signingKeys:\n    bls:\n      keystoreFile: /keys/agg.json\n      password: pw\n    ecdsa:",
+            "both ecdsa and bls",
         ),
         ("l1ChainId: 31337", "l1ChainId: 1", "l1ChainId"),
         (
@@ -295,10 +295,50 @@ fn an_aggregator_file_maps_key_by_key() {
 }
 
 #[test]
+fn an_aggregator_may_sign_with_a_bls_key() {
+    let text = AGGREGATOR.replace(
+        "    ecdsa:\n      privateKey: \"0x2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6\"",
+        "    bls:\n      keystoreFile: /keys/agg.json\n      password: pw",
+    );
+    let config = aggregator_config(&text).unwrap();
+    assert_eq!(
+        config.aggregator.signing_curve,
+        crate::aggregator::config::SigningCurve::Bn254
+    );
+    let without_tx_key = text.replace(
+        "  operatorPrivateKey:\n    privateKey: \"0x3dd7c381f27775d9945f0fcf5bb914484c4d01681824603c71dd762259f43214\"\n",
+        "",
+    );
+    let error = aggregator_config(&without_tx_key).unwrap_err().to_string();
+    assert!(error.contains("operatorPrivateKey"), "{error}");
+}
+
+#[test]
 fn secrets_stay_out_of_debug_output() {
     let config = aggregator_config(AGGREGATOR).unwrap();
     let shown = format!("{config:?}");
     assert!(!shown.contains("2a871d0798f97d79848a013d4936a73bf4cc922c825d33c1cf7073dff6d409c6"));
     let config = executor_config(EXECUTOR).unwrap();
     assert!(!format!("{config:?}").contains("testpass"));
+}
+
+#[test]
+fn parse_errors_never_quote_the_file() {
+    let secret = "3dd7c381f27775d9945f0fcf5bb914484c4d01681824603c71dd762259f43214";
+    for (from, to) in [
+        ("    privateKey: \"0x3dd7", "    privateKy: \"0x3dd7"),
+        (
+            "  operatorPrivateKey:\n",
+            "  operatorPrivateKey:\n    remoteSigner: maybe\n",
+        ),
+        ("grpcPort: 9090", "grpcPort: [9090"),
+    ] {
+        assert!(EXECUTOR.contains(from), "{from}");
+        let error = executor_config(&EXECUTOR.replace(from, to))
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains(secret), "{error}");
+        assert!(!error.contains("testpass"), "{error}");
+        assert_eq!(error.lines().count(), 1, "{error}");
+    }
 }

@@ -122,6 +122,22 @@ authentication:
     )
 }
 
+/// Starts `binary` on `config` with its HTTP endpoints on `http` (the YAML formats have no key
+/// for them), and waits until it is ready.
+async fn start(binary: &str, config: &Path, http: u16) -> std::process::Child {
+    let mut child = Command::new(binary)
+        .arg("--config")
+        .arg(config)
+        .arg("--http-addr")
+        .arg(format!("127.0.0.1:{http}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .unwrap();
+    wait_ready(&mut child, http, Duration::from_secs(90)).await;
+    child
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn hourglass_yaml_files_start_both_binaries() {
     let dir = tempfile::tempdir().unwrap();
@@ -146,21 +162,12 @@ async fn hourglass_yaml_files_start_both_binaries() {
         .await
         .expect("the image builds");
 
-    // The executor: its HTTP endpoints keep Ponos's default port; tell it another one.
+    // The executor.
     let ports = [port(), port(), port()];
     let config = dir.path().join("executor.yaml");
     std::fs::write(&config, executor_yaml(dir.path(), &l1, ports)).unwrap();
     let http = ports[2];
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
-        .arg("--config")
-        .arg(&config)
-        .arg("--http-addr")
-        .arg(format!("127.0.0.1:{http}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
-    wait_ready(&mut child, http, Duration::from_secs(90)).await;
+    let mut child = start(env!("CARGO_BIN_EXE_ponos-executor"), &config, http).await;
     assert!(
         dir.path().join("badger/ponos-executor.redb").is_file(),
         "the store lives in Badger's directory"
@@ -176,16 +183,7 @@ async fn hourglass_yaml_files_start_both_binaries() {
         let text = aggregator_yaml(&l1, management)
             .replace("enabled: false", &format!("enabled: {enabled}"));
         std::fs::write(&config, text).unwrap();
-        let mut child = Command::new(env!("CARGO_BIN_EXE_ponos-aggregator"))
-            .arg("--config")
-            .arg(&config)
-            .arg("--http-addr")
-            .arg(format!("127.0.0.1:{http}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
-        wait_ready(&mut child, http, Duration::from_secs(90)).await;
+        let mut child = start(env!("CARGO_BIN_EXE_ponos-aggregator"), &config, http).await;
         let channel = Channel::from_shared(format!("http://127.0.0.1:{management}"))
             .unwrap()
             .connect()
