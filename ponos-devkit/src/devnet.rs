@@ -392,7 +392,7 @@ pub async fn start_aggregator(
                 },
             },
             chains,
-            identity,
+            identities: identity.into(),
             tx_signer,
             avss: vec![avs],
             max_concurrent_tasks: 256,

@@ -23,11 +23,12 @@ use tracing::{info, warn};
 use crate::{
     AggregatorError, TaskUpdate,
     chain::TaskChain,
+    identity::{self, Identities, IdentityError},
     metrics::{AggregatorMetrics, Stage},
     pool::{ExecutorPool, ExecutorTls},
     retry::Backoff,
     sender::{Landed, SenderConfig, TxSender},
-    session::{self, AggregatorIdentity, SessionContext},
+    session::{self, SessionContext},
     view::{L1, OperatorSetView, OperatorViews},
     watcher::{ChainEvent, Watcher, now_ms},
 };
@@ -39,8 +40,8 @@ pub struct AggregatorConfig {
     pub l1: L1,
     /// The chains whose mailboxes are watched (the L1 too, when tasks are created there).
     pub chains: Vec<TaskChain>,
-    /// The aggregator's identity towards executors.
-    pub identity: AggregatorIdentity,
+    /// The aggregator's identity towards executors: a default, and AVSs with their own.
+    pub identities: Identities,
     /// The key that signs `submitResult` transactions (each is recorded before it is sent).
     pub tx_signer: PrivateKeySigner,
     /// The AVSs served from the start (more can be registered at run time).
@@ -66,6 +67,9 @@ struct Inner<S> {
     views: OperatorViews,
     store: Arc<S>,
     avss: AvsSet,
+    /// AVSs configured or registered but not served, and why.
+    unserved: RwLock<BTreeMap<Address, String>>,
+    l1: crate::view::L1,
     ctx: SessionContext,
     limit: Arc<Semaphore>,
     sessions: Mutex<HashMap<B256, (u64, u64, AbortHandle)>>,
@@ -127,14 +131,30 @@ impl Aggregator {
             }
         }
         let l1_provider = config.l1.provider.clone();
+        // Serve only the AVSs whose aggregator set holds this aggregator's key.
+        let mut served = HashSet::new();
+        let mut unserved = BTreeMap::new();
+        for avs in config.avss {
+            match checked(&config.l1, &config.identities, avs).await {
+                Ok(()) => {
+                    served.insert(avs);
+                }
+                Err(reason) => {
+                    unserved.insert(avs, reason);
+                }
+            }
+        }
+        let l1 = config.l1.clone();
         let inner = Arc::new(Inner {
             chains,
             senders,
             views: OperatorViews::new(config.l1),
             store,
-            avss: Arc::new(RwLock::new(config.avss.into_iter().collect())),
+            avss: Arc::new(RwLock::new(served)),
+            unserved: RwLock::new(unserved),
+            l1,
             ctx: SessionContext {
-                identity: Arc::new(config.identity),
+                identities: Arc::new(config.identities),
                 pool: Arc::new(ExecutorPool::new(config.executor_tls)),
                 l1: l1_provider,
                 max_result_bytes: config.max_result_bytes,
@@ -257,13 +277,40 @@ impl<S: AggregatorStore> AggregatorHandle<S> {
         Ok(true)
     }
 
-    /// Starts serving `avs` (its tasks from now on are picked up).
-    pub fn register_avs(&self, avs: Address) -> bool {
+    /// Starts serving `avs` (its tasks from now on are picked up) once L1 confirms its
+    /// aggregator set holds this aggregator's key; `Ok(false)` when it was served already, the
+    /// reason it cannot be served otherwise.
+    pub async fn register_avs(&self, avs: Address) -> Result<bool, String> {
+        if let Err(reason) = checked(&self.inner.l1, &self.inner.ctx.identities, avs).await {
+            self.inner
+                .unserved
+                .write()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(avs, reason.clone());
+            return Err(reason);
+        }
         self.inner
+            .unserved
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&avs);
+        Ok(self
+            .inner
             .avss
             .write()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(avs)
+            .insert(avs))
+    }
+
+    /// The AVSs configured or registered that are not served, with the reason of each.
+    pub fn unserved(&self) -> Vec<(Address, String)> {
+        self.inner
+            .unserved
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .map(|(avs, reason)| (*avs, reason.clone()))
+            .collect()
     }
 
     /// Stops picking up tasks of `avs`; sessions already running finish.
@@ -309,7 +356,22 @@ impl<S: AggregatorStore> AggregatorHandle<S> {
             .into_iter()
             .map(|(status, n)| (status.as_str(), n))
             .collect();
-        self.inner.metrics.render(&counts)
+        let mut out = self.inner.metrics.render(&counts);
+        ponos_metrics::header(
+            &mut out,
+            "ponos_aggregator_avs_unserved",
+            "gauge",
+            "AVSs configured or registered but not served (their aggregator set does not hold this aggregator's key).",
+        );
+        for (avs, _) in self.unserved() {
+            ponos_metrics::sample(
+                &mut out,
+                "ponos_aggregator_avs_unserved",
+                &format!("avs=\"{avs:#x}\""),
+                1,
+            );
+        }
+        out
     }
 
     /// Sessions running now.
@@ -716,6 +778,26 @@ async fn follow_sockets<S: AggregatorStore>(
         tokio::select! {
             _ = tokio::time::sleep(poll) => {}
             _ = stopped.wait_for(|s| *s) => return,
+        }
+    }
+}
+
+/// Checks `avs`'s identity on L1: `Err` with a one-line reason (also logged) when the AVS must
+/// not be served. When L1 cannot be read, the AVS is served: executors check every task anyway.
+async fn checked(
+    l1: &crate::view::L1,
+    identities: &Identities,
+    avs: Address,
+) -> Result<(), String> {
+    match identity::check(l1, identities.for_avs(&avs), avs).await {
+        Ok(()) => Ok(()),
+        Err(IdentityError::Mismatch(reason)) => {
+            warn!(target: "ponos::aggregator", %avs, "not serving AVS {avs}: {reason}");
+            Err(reason)
+        }
+        Err(IdentityError::Unreadable(reason)) => {
+            warn!(target: "ponos::aggregator", %avs, %reason, "could not check the aggregator key on L1; serving the AVS");
+            Ok(())
         }
     }
 }

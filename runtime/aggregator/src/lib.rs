@@ -11,6 +11,7 @@
 pub mod aggregator;
 pub mod chain;
 pub mod error;
+pub mod identity;
 pub mod management;
 pub mod metrics;
 pub mod pool;

@@ -106,7 +106,9 @@ impl<S: AggregatorStore> AggregatorManagementService for Management<S> {
                 self.chains
             )));
         }
-        let added = self.handle.register_avs(avs);
+        let added = self.handle.register_avs(avs).await.map_err(|reason| {
+            Status::failed_precondition(format!("not serving AVS {avs}: {reason}"))
+        })?;
         info!(target: "ponos::aggregator", %avs, added, "AVS registered");
         Ok(Response::new(RegisterAvsResponse { success: true }))
     }

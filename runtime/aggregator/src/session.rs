@@ -33,6 +33,7 @@ use tokio::{
 };
 use tracing::{debug, warn};
 
+pub use crate::identity::{AggregatorIdentity, AggregatorSigner, Identities};
 use crate::{
     AggregatorError,
     metrics::AggregatorMetrics,
@@ -45,41 +46,11 @@ use crate::{
 /// The task message version.
 pub const MESSAGE_VERSION: u32 = 1;
 
-/// The aggregator's identity towards executors.
-#[derive(Debug)]
-pub struct AggregatorIdentity {
-    /// The aggregator's operator address (in the AVS's aggregator set).
-    pub address: Address,
-    /// The key registered for the aggregator set; signs every task submission.
-    pub key: AggregatorSigner,
-}
-
-/// The key an aggregator signs task submissions with, of its aggregator set's curve.
-#[derive(Debug, Clone)]
-pub enum AggregatorSigner {
-    /// An ECDSA key: 65-byte `r ‖ s ‖ v` signatures.
-    Ecdsa(ecdsa::SecretKey),
-    /// A BN254 key: 64-byte signatures over the RFC 9380 hash to G1, as Hourglass's aggregator
-    /// signs with a BN254 key.
-    Bn254(bn254::SecretKey),
-}
-
-impl AggregatorSigner {
-    /// Signs the keccak256 digest of a task submission message.
-    pub fn sign(&self, digest: B256) -> Vec<u8> {
-        match self {
-            // Signing a 32-byte prehash with a valid key does not fail.
-            Self::Ecdsa(key) => key.sign(digest).map(|s| s.to_vec()).unwrap_or_default(),
-            Self::Bn254(key) => key.sign_auth(digest).to_bytes().to_vec(),
-        }
-    }
-}
-
 /// What a session needs besides the task.
 #[derive(Debug, Clone)]
 pub struct SessionContext {
-    /// Who the aggregator is.
-    pub identity: Arc<AggregatorIdentity>,
+    /// Who the aggregator is, towards each AVS.
+    pub identities: Arc<Identities>,
     /// Executor connections.
     pub pool: Arc<ExecutorPool>,
     /// Results larger than this are refused.
@@ -283,7 +254,12 @@ pub async fn run(
         };
         asked += 1;
         let ask = Ask {
-            submission: submission(&ctx.identity, task, view, operator.address),
+            submission: submission(
+                ctx.identities.for_avs(&task.avs),
+                task,
+                view,
+                operator.address,
+            ),
             operator: operator.clone(),
             task_hash: task.task_hash,
             avs: view.avs,

@@ -2,6 +2,7 @@
 
 pub mod book;
 pub mod contracts;
+pub mod keys;
 pub mod receipt;
 pub mod redact;
 pub mod sandbox;

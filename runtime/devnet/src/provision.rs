@@ -485,18 +485,20 @@ pub async fn push_tables(
     curve: Curve,
     admin: Address,
 ) -> Result<(u32, u32), ProvisionError> {
-    let block = l1
-        .provider
-        .get_block_number()
-        .await
-        .map_err(|e| ProvisionError::step("reading the L1 head", e))?;
-    let header = l1
-        .provider
-        .get_block_by_number(block.into())
-        .await
-        .map_err(|e| ProvisionError::step("reading the L1 head", e))?
-        .ok_or_else(|| ProvisionError::step("reading the L1 head", "no such block"))?
-        .header;
+    // Reference timestamps never go back, and one timestamp keeps the block it was first pushed
+    // with: a table of another AVS pushed within the same second needs a later L1 block.
+    let mut latest = 0u32;
+    for chain in chains {
+        let updater =
+            OperatorTableUpdater::new(chain.stack.operator_table_updater, &chain.provider);
+        let at = updater
+            .getLatestReferenceTimestamp()
+            .call()
+            .await
+            .map_err(|e| ProvisionError::step("reading the latest table reference", e))?;
+        latest = latest.max(at);
+    }
+    let (block, header) = head_after(l1, u64::from(latest)).await?;
     let reference = (header.timestamp as u32, block as u32);
     for chain in chains {
         catch_up(chain, header.timestamp).await?;
@@ -563,6 +565,55 @@ pub async fn push_tables(
 
 /// Waits until `chain`'s clock reaches `timestamp`: a table updater refuses a reference from its
 /// future. A development chain (anvil) is asked to mine an empty block; others get a minute.
+/// The L1 head once its timestamp is past `after`: at once when it is, else as soon as the
+/// wall clock has passed `after` and a block is mined (by `evm_mine` on a dev chain, by the
+/// chain itself elsewhere). Never ahead of wall time.
+async fn head_after(
+    l1: &Chain,
+    after: u64,
+) -> Result<(u64, alloy::rpc::types::Header), ProvisionError> {
+    let step = "waiting for an L1 block after the latest table reference";
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let head = l1
+            .provider
+            .get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)
+            .await
+            .map_err(|e| ProvisionError::step(step, e))?
+            .ok_or_else(|| ProvisionError::step(step, "no head block"))?;
+        if after == 0 || head.header.timestamp > after {
+            return Ok((head.header.number, head.header));
+        }
+        if std::time::Instant::now() >= until {
+            return Err(ProvisionError::step(
+                step,
+                format!(
+                    "the head is at {}, the latest reference at {after}",
+                    head.header.timestamp
+                ),
+            ));
+        }
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        if now > after {
+            let mined: Result<serde_json::Value, _> = l1
+                .provider
+                .raw_request(
+                    "evm_mine".into(),
+                    (serde_json::json!({ "timestamp": now }),),
+                )
+                .await;
+            if mined.is_ok() {
+                continue;
+            }
+        }
+        // The next second, or the chain's next block.
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+}
+
 async fn catch_up(chain: &Chain, timestamp: u64) -> Result<(), ProvisionError> {
     let step = format!(
         "waiting for chain {} to reach the L1 reference time",

@@ -263,84 +263,25 @@ where
         aggregator: Address,
         block: u64,
     ) -> Result<AggregatorKey, ViewError> {
-        use ponos_chain::contracts::{AllocationManager, KeyRegistrar, TaskAVSRegistrarBase};
-        let at = alloy::eips::BlockId::number(block);
-        let rpc = ViewError::node;
-        let manager = AllocationManager::new(self.allocation_manager, &self.provider);
-        let registrar = manager
-            .getAVSRegistrar(avs)
-            .block(at)
-            .call()
-            .await
-            .map_err(rpc("getAVSRegistrar"))?;
-        let config = TaskAVSRegistrarBase::new(registrar, &self.provider)
-            .getAvsConfig()
-            .block(at)
-            .call()
-            .await
-            .map_err(rpc("getAvsConfig"))?;
-        let set = AllocationManager::OperatorSet {
+        use ponos_chain::keys::{KeyReadError, RegisteredKey};
+        let key = ponos_chain::keys::aggregator_key(
+            &self.provider,
+            self.allocation_manager,
+            self.key_registrar,
             avs,
-            id: config.aggregatorOperatorSetId,
-        };
-        let member = manager
-            .isMemberOfOperatorSet(aggregator, set.clone())
-            .block(at)
-            .call()
-            .await
-            .map_err(rpc("isMember"))?;
-        if !member {
-            return Err(ViewError::Refused(format!(
-                "{aggregator} is not in the aggregator operator set {} of AVS {avs}",
-                config.aggregatorOperatorSetId
-            )));
-        }
-        let registry = KeyRegistrar::new(self.key_registrar, &self.provider);
-        let key_set = KeyRegistrar::OperatorSet {
-            avs,
-            id: config.aggregatorOperatorSetId,
-        };
-        let curve = registry
-            .getOperatorSetCurveType(key_set.clone())
-            .block(at)
-            .call()
-            .await
-            .map_err(rpc("curve type"))?;
-        match curve {
-            1 => {
-                let address = registry
-                    .getECDSAAddress(key_set, aggregator)
-                    .block(at)
-                    .call()
-                    .await
-                    .map_err(rpc("ECDSA key"))?;
-                Ok(AggregatorKey::Ecdsa(address))
-            }
-            2 => {
-                let key = registry
-                    .getBN254Key(key_set, aggregator)
-                    .block(at)
-                    .call()
-                    .await
-                    .map_err(rpc("BN254 key"))?;
-                let data: Vec<u8> = [
-                    key.g1Point.X,
-                    key.g1Point.Y,
-                    key.g2Point.X[0],
-                    key.g2Point.X[1],
-                    key.g2Point.Y[0],
-                    key.g2Point.Y[1],
-                ]
-                .iter()
-                .flat_map(|w| w.to_be_bytes::<32>())
-                .collect();
-                let key = bn254::PublicKey::from_key_data(&data)
-                    .map_err(|e| ViewError::Refused(format!("the registered BN254 key: {e}")))?;
-                Ok(AggregatorKey::Bn254(key))
-            }
-            other => Err(ViewError::Refused(format!(
-                "the aggregator operator set has curve type {other}, not ECDSA or BN254"
-            ))),
+            aggregator,
+            alloy::eips::BlockId::number(block),
+        )
+        .await
+        .map_err(|e| match e {
+            KeyReadError::Node { what, reason } => ViewError::Node { what, reason },
+            KeyReadError::Refused(reason) => ViewError::Refused(reason),
+        })?;
+        match key {
+            RegisteredKey::Ecdsa(address) => Ok(AggregatorKey::Ecdsa(address)),
+            RegisteredKey::Bn254(data) => bn254::PublicKey::from_key_data(&data)
+                .map(AggregatorKey::Bn254)
+                .map_err(|e| ViewError::Refused(format!("the registered BN254 key: {e}"))),
         }
     }
 

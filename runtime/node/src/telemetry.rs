@@ -81,13 +81,51 @@ pub const L1_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 /// What `/readyz` answers: ready once the binary has started, and only while its L1 answers
 /// (an executor that cannot read keys and memberships, or an aggregator that cannot read
 /// operator sets, cannot take work).
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct Readiness {
     started: AtomicBool,
     l1_unreachable: AtomicBool,
+    notes: std::sync::Mutex<Option<Notes>>,
+}
+
+/// Lines `/readyz` adds below its verdict: what is ready but not whole.
+type Notes = Box<dyn Fn() -> Vec<String> + Send + Sync>;
+
+impl std::fmt::Debug for Readiness {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Readiness")
+            .field("not_ready", &self.not_ready())
+            .finish_non_exhaustive()
+    }
 }
 
 impl Readiness {
+    /// Lines `/readyz` shows below its verdict, read on each request (an aggregator's AVSs it
+    /// does not serve, and why).
+    pub fn set_notes(&self, notes: impl Fn() -> Vec<String> + Send + Sync + 'static) {
+        *self.notes.lock().unwrap_or_else(|e| e.into_inner()) = Some(Box::new(notes));
+    }
+
+    /// The verdict and the notes, as `/readyz` answers them.
+    pub fn report(&self) -> (bool, String) {
+        let (ready, mut body) = match self.not_ready() {
+            None => (true, "ready\n".to_string()),
+            Some(reason) => (false, format!("{reason}\n")),
+        };
+        if let Some(notes) = self
+            .notes
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            for line in notes() {
+                body.push_str(&line);
+                body.push('\n');
+            }
+        }
+        (ready, body)
+    }
+
     /// Marks the binary started (or stopping).
     pub fn set_started(&self, started: bool) {
         self.started.store(started, Ordering::SeqCst);
@@ -153,9 +191,9 @@ pub async fn serve_http(
         .route(
             "/readyz",
             get(|State(s): State<HttpState>| async move {
-                match s.readiness.not_ready() {
-                    None => (StatusCode::OK, "ready\n".to_string()),
-                    Some(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")),
+                match s.readiness.report() {
+                    (true, body) => (StatusCode::OK, body),
+                    (false, body) => (StatusCode::SERVICE_UNAVAILABLE, body),
                 }
             }),
         )

@@ -333,10 +333,11 @@ impl Net {
                 },
             },
             chains,
-            identity: AggregatorIdentity {
+            identities: AggregatorIdentity {
                 address: self.aggregator,
                 key: AggregatorSigner::Ecdsa(self.aggregator_key.clone()),
-            },
+            }
+            .into(),
             // The aggregator's anvil account sends its transactions.
             tx_signer: alloy::signers::local::PrivateKeySigner::from_bytes(&self.l1.keys[2])
                 .unwrap(),

@@ -273,6 +273,16 @@ fn default_window() -> u64 {
 pub struct AvsFileConfig {
     /// The AVS address.
     pub address: Address,
+    /// This AVS's own aggregator operator address; `[aggregator] address` when absent.
+    #[serde(default)]
+    pub aggregator_address: Option<Address>,
+    /// The key registered for this AVS's aggregator set, when it is not `[aggregator.signing_key]`
+    /// (the KeyRegistrar keeps keys unique: one key cannot serve two AVSs' aggregator sets).
+    #[serde(default)]
+    pub signing_key: Option<KeystoreConfig>,
+    /// The curve of `signing_key`.
+    #[serde(default)]
+    pub signing_curve: SigningCurve,
 }
 
 impl AggregatorFileConfig {
@@ -348,8 +358,12 @@ mod tests {
         let text = include_str!("../../../../docs/aggregator.example.toml");
         let config = AggregatorFileConfig::parse(text).unwrap();
         assert_eq!(config.chains.len(), 2);
-        assert_eq!(config.avss.len(), 1);
+        assert_eq!(config.avss.len(), 2);
         assert!(config.aggregator.transaction_key.is_some());
+        assert!(config.avss[0].signing_key.is_none());
+        assert!(
+            config.avss[1].signing_key.is_some() && config.avss[1].aggregator_address.is_some()
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@ use ponos_aggregator::{
     Aggregator, AggregatorConfig, AggregatorHandle, ChainConfig, TaskChain,
     management::Management,
     sender::SenderConfig,
-    session::{AggregatorIdentity, AggregatorSigner},
+    session::{AggregatorIdentity, AggregatorSigner, Identities},
     view::{L1, L1Contracts},
 };
 use ponos_crypto::challenge::{ManagementAuth, ManagementSigner};
@@ -80,6 +80,26 @@ async fn serve<S: AggregatorStore>(
         telemetry::bind(config.server.management_addr, "the management service").await?;
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
 
+    let mut per_avs = std::collections::HashMap::new();
+    for avs in &config.avss {
+        if avs.signing_key.is_none() && avs.aggregator_address.is_none() {
+            continue;
+        }
+        let key = match &avs.signing_key {
+            Some(ks) => open_signer(avs.signing_curve, ks)?,
+            None => open_signer(
+                config.aggregator.signing_curve,
+                &config.aggregator.signing_key,
+            )?,
+        };
+        per_avs.insert(
+            avs.address,
+            AggregatorIdentity {
+                address: avs.aggregator_address.unwrap_or(config.aggregator.address),
+                key,
+            },
+        );
+    }
     let (signing, transaction) = match config.aggregator.signing_curve {
         SigningCurve::Ecdsa => {
             let signing = open_ecdsa_keystore(&config.aggregator.signing_key)?;
@@ -156,10 +176,13 @@ async fn serve<S: AggregatorStore>(
             },
         },
         chains,
-        identity: AggregatorIdentity {
-            address: config.aggregator.address,
-            key: signing,
-        },
+        identities: Identities::new(
+            AggregatorIdentity {
+                address: config.aggregator.address,
+                key: signing,
+            },
+            per_avs,
+        ),
         tx_signer: signer,
         avss: config.avss.iter().map(|a| a.address).collect(),
         max_concurrent_tasks: config.limits.max_concurrent_tasks,
@@ -212,6 +235,14 @@ async fn serve<S: AggregatorStore>(
         });
     let server = tokio::spawn(server);
 
+    let served = handle.clone();
+    ready.set_notes(move || {
+        served
+            .unserved()
+            .into_iter()
+            .map(|(avs, reason)| format!("not serving AVS {avs}: {reason}"))
+            .collect()
+    });
     ready.watch_l1(l1_provider_probe, L1_PROBE_INTERVAL);
     ready.set_started(true);
     info!(target: "ponos::aggregator", aggregator = %config.aggregator.address, sender = %tx_sender, avss = handle.avss().len(), "ready");
@@ -225,4 +256,15 @@ async fn serve<S: AggregatorStore>(
     server.await.map_err(|e| eyre!("server task: {e}"))??;
     info!(target: "ponos::aggregator", "stopped");
     Ok(())
+}
+
+/// Opens an aggregator signing key of `curve`.
+fn open_signer(
+    curve: SigningCurve,
+    keystore: &crate::config::KeystoreConfig,
+) -> eyre::Result<AggregatorSigner> {
+    Ok(match curve {
+        SigningCurve::Ecdsa => AggregatorSigner::Ecdsa(open_ecdsa_keystore(keystore)?),
+        SigningCurve::Bn254 => AggregatorSigner::Bn254(open_bn254_keystore(keystore)?),
+    })
 }

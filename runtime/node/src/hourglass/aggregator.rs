@@ -125,6 +125,9 @@ pub fn aggregator_config(text: &str) -> eyre::Result<AggregatorFileConfig> {
         }
         avss.push(AvsFileConfig {
             address: avs.address,
+            aggregator_address: None,
+            signing_key: None,
+            signing_curve: SigningCurve::Ecdsa,
         });
     }
 

@@ -27,7 +27,7 @@ use ponos_proto::{
 };
 use tonic::{Code, transport::Channel};
 
-use crate::{port, square_binary, stop_with_sigterm, wait_ready};
+use crate::{Reaped, port, square_binary, stop_with_sigterm, wait_ready};
 
 const OPERATOR: Address = Address::repeat_byte(0x0b);
 const CONFIGURED: Address = Address::repeat_byte(0xa5);
@@ -57,7 +57,7 @@ fn write_keystores(dir: &Path) {
 }
 
 struct Node {
-    child: std::process::Child,
+    child: Reaped,
     client: ExecutorManagementServiceClient<Channel>,
 }
 
@@ -106,14 +106,16 @@ binary = "{performer}"
     );
     let path = dir.join("executor.toml");
     std::fs::write(&path, config).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
-        .arg("--config")
-        .arg(&path)
-        .env("TEST_PASSWORD", "pw")
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+    let mut child = Reaped(
+        Command::new(env!("CARGO_BIN_EXE_ponos-executor"))
+            .arg("--config")
+            .arg(&path)
+            .env("TEST_PASSWORD", "pw")
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     wait_ready(&mut child, http, Duration::from_secs(60)).await;
     let channel = Channel::from_shared(format!("http://127.0.0.1:{management}"))
         .unwrap()

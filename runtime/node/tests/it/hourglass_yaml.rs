@@ -7,13 +7,13 @@ use std::{
     time::Duration,
 };
 
-use alloy::primitives::{Address, hex};
+use alloy::primitives::{Address, U256, hex};
 use ponos_crypto::challenge::sign_hourglass_token;
 use ponos_crypto::{
     bn254, ecdsa,
     keystore::{Eip2335Keystore, Kdf},
 };
-use ponos_devnet::LocalChain;
+use ponos_devnet::{AvsSpec, Curve, LocalChain, OperatorKey, OperatorSpec, provision_avs};
 use ponos_proto::{
     common::AuthSignature,
     hourglass::{
@@ -23,7 +23,7 @@ use ponos_proto::{
 };
 use tonic::transport::Channel;
 
-use crate::{port, square_binary, stop_with_sigterm, wait_ready};
+use crate::{Reaped, http_get, port, square_binary, stop_with_sigterm, wait_ready};
 
 const IMAGE: &str = "ponos-test/square-performer:hourglass-yaml";
 
@@ -76,7 +76,7 @@ authentication:
     )
 }
 
-fn aggregator_yaml(l1: &LocalChain, management: u16) -> String {
+fn aggregator_yaml(l1: &LocalChain, avs: Address, management: u16) -> String {
     let signing = ecdsa::SecretKey::from_bytes(&[0xa7; 32]).unwrap();
     let stack = &l1.stack;
     format!(
@@ -110,10 +110,9 @@ storage:
 authentication:
   enabled: false
 "#,
-        address = Address::repeat_byte(0xa6),
+        address = l1.accounts[2],
         key = hex::encode(*signing.to_bytes()),
         rpc = l1.endpoint,
-        avs = Address::repeat_byte(0xa5),
         am = stack.allocation_manager,
         kr = stack.key_registrar,
         bn = stack.bn254_table_calculator,
@@ -124,16 +123,18 @@ authentication:
 
 /// Starts `binary` on `config` with its HTTP endpoints on `http` (the YAML formats have no key
 /// for them), and waits until it is ready.
-async fn start(binary: &str, config: &Path, http: u16) -> std::process::Child {
-    let mut child = Command::new(binary)
-        .arg("--config")
-        .arg(config)
-        .arg("--http-addr")
-        .arg(format!("127.0.0.1:{http}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap();
+async fn start(binary: &str, config: &Path, http: u16) -> Reaped {
+    let mut child = Reaped(
+        Command::new(binary)
+            .arg("--config")
+            .arg(config)
+            .arg("--http-addr")
+            .arg(format!("127.0.0.1:{http}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap(),
+    );
     wait_ready(&mut child, http, Duration::from_secs(90)).await;
     child
 }
@@ -175,12 +176,33 @@ async fn hourglass_yaml_files_start_both_binaries() {
     let exit = stop_with_sigterm(&mut child, Duration::from_secs(30)).await;
     assert!(exit.success(), "{exit}");
 
-    // The aggregator, managed as hgctl manages it: without authentication (on loopback), then
-    // with Hourglass's challenge tokens signed by the aggregator's signing key.
+    // The aggregator, of an AVS set up on the stack, managed as hgctl manages it: without
+    // authentication (on loopback), then with Hourglass's challenge tokens signed by the
+    // aggregator's signing key.
+    let avs = l1.accounts[1];
+    let spec = AvsSpec {
+        avs,
+        admin: l1.accounts[0],
+        aggregator: l1.accounts[2],
+        aggregator_key: ecdsa::SecretKey::from_bytes(&[0xa7; 32]).unwrap(),
+        curve: Curve::Bn254,
+        operators: vec![OperatorSpec {
+            address: l1.accounts[3],
+            key: OperatorKey::Bn254(bn254::SecretKey::from_seed(b"yaml test operator").unwrap()),
+            socket: "127.0.0.1:1".into(),
+            weight: U256::from(100),
+        }],
+        task_sla: 120,
+        threshold_bps: 6_000,
+        registrar_code: None,
+        task_hook_code: None,
+    };
+    provision_avs(&l1.chain, &[], &spec).await.unwrap();
+    let aggregator = spec.aggregator;
     for enabled in [false, true] {
         let (http, management) = (port(), port());
         let config = dir.path().join("aggregator.yaml");
-        let text = aggregator_yaml(&l1, management)
+        let text = aggregator_yaml(&l1, avs, management)
             .replace("enabled: false", &format!("enabled: {enabled}"));
         std::fs::write(&config, text).unwrap();
         let mut child = start(env!("CARGO_BIN_EXE_ponos-aggregator"), &config, http).await;
@@ -201,7 +223,7 @@ async fn hourglass_yaml_files_start_both_binaries() {
                 }
                 let token = client
                     .get_challenge_token(AggregatorGetChallengeTokenRequest {
-                        aggregator_address: Address::repeat_byte(0xa6).to_string(),
+                        aggregator_address: aggregator.to_string(),
                     })
                     .await
                     .unwrap()
@@ -213,10 +235,18 @@ async fn hourglass_yaml_files_start_both_binaries() {
                 })
             }
         };
-        let other = format!("{:#x}", Address::repeat_byte(0xa9));
+        let deregistered = client
+            .de_register_avs(DeRegisterAvsRequest {
+                avs_address: format!("{avs:#x}"),
+                auth: auth().await,
+            })
+            .await
+            .unwrap()
+            .into_inner();
+        assert!(deregistered.success);
         let registered = client
             .register_avs(RegisterAvsRequest {
-                avs_address: other.clone(),
+                avs_address: format!("{avs:#x}"),
                 chain_ids: vec![31337],
                 auth: auth().await,
             })
@@ -224,15 +254,34 @@ async fn hourglass_yaml_files_start_both_binaries() {
             .unwrap()
             .into_inner();
         assert!(registered.success);
-        let deregistered = client
-            .de_register_avs(DeRegisterAvsRequest {
+        // An AVS whose aggregator set does not hold this key is refused, and /readyz says so.
+        let other = format!("{:#x}", Address::repeat_byte(0xa9));
+        let refused = client
+            .register_avs(RegisterAvsRequest {
                 avs_address: other.clone(),
+                chain_ids: vec![31337],
                 auth: auth().await,
             })
             .await
-            .unwrap()
-            .into_inner();
-        assert!(deregistered.success);
+            .unwrap_err();
+        assert_eq!(
+            refused.code(),
+            tonic::Code::FailedPrecondition,
+            "{refused:?}"
+        );
+        assert!(
+            refused.message().contains("no registrar contract"),
+            "{refused:?}"
+        );
+        let (status, body) = http_get(http, "/readyz").await.unwrap();
+        assert_eq!(status, 200, "the other AVS is served");
+        assert!(
+            body.contains(&format!(
+                "not serving AVS {}: AVS",
+                Address::repeat_byte(0xa9)
+            )),
+            "{body}"
+        );
         if enabled {
             let refused = client
                 .register_avs(RegisterAvsRequest {

@@ -56,6 +56,31 @@ async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// A binary under test, killed when the test ends however it ends (a failed assertion must
+/// not leave it running).
+pub(crate) struct Reaped(pub(crate) std::process::Child);
+
+impl Drop for Reaped {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+impl std::ops::Deref for Reaped {
+    type Target = std::process::Child;
+
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for Reaped {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
 /// Waits until `child` answers 200 on `/readyz` at `http`, failing if it exits or `within`
 /// passes first.
 pub(crate) async fn wait_ready(child: &mut std::process::Child, http: u16, within: Duration) {
