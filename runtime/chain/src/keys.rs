@@ -18,7 +18,7 @@ pub enum RegisteredKey {
     Bn254([u8; 192]),
 }
 
-/// Why a key read gave no key.
+/// Why a key read gave no key. Also what the executor's other chain reads fail with.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KeyReadError {
     /// The node could not be read. The reason has URLs redacted (they can carry API keys).
@@ -34,10 +34,13 @@ pub enum KeyReadError {
     Refused(String),
 }
 
-fn node(what: &'static str) -> impl Fn(alloy::contract::Error) -> KeyReadError {
-    move |e| KeyReadError::Node {
-        what,
-        reason: crate::redact::urls_in(&e.to_string()),
+impl KeyReadError {
+    /// The error of a failed contract call reading `what`, its URLs redacted.
+    pub fn node(what: &'static str) -> impl Fn(alloy::contract::Error) -> Self {
+        move |e| Self::Node {
+            what,
+            reason: crate::redact::urls_in(&e.to_string()),
+        }
     }
 }
 
@@ -57,7 +60,7 @@ pub async fn aggregator_key<P: Provider>(
         .block(at)
         .call()
         .await
-        .map_err(node("getAVSRegistrar"))?;
+        .map_err(KeyReadError::node("getAVSRegistrar"))?;
     let code = provider
         .get_code_at(registrar)
         .block_id(at)
@@ -76,14 +79,14 @@ pub async fn aggregator_key<P: Provider>(
         .block(at)
         .call()
         .await
-        .map_err(node("getAvsConfig"))?;
+        .map_err(KeyReadError::node("getAvsConfig"))?;
     let id = config.aggregatorOperatorSetId;
     let member = manager
         .isMemberOfOperatorSet(aggregator, AllocationManager::OperatorSet { avs, id })
         .block(at)
         .call()
         .await
-        .map_err(node("isMember"))?;
+        .map_err(KeyReadError::node("isMember"))?;
     if !member {
         return Err(KeyReadError::Refused(format!(
             "{aggregator} is not in the aggregator operator set {id} of AVS {avs}"
@@ -96,7 +99,7 @@ pub async fn aggregator_key<P: Provider>(
         .block(at)
         .call()
         .await
-        .map_err(node("curve type"))?;
+        .map_err(KeyReadError::node("curve type"))?;
     match curve {
         1 => registry
             .getECDSAAddress(set, aggregator)
@@ -104,14 +107,14 @@ pub async fn aggregator_key<P: Provider>(
             .call()
             .await
             .map(RegisteredKey::Ecdsa)
-            .map_err(node("ECDSA key")),
+            .map_err(KeyReadError::node("ECDSA key")),
         2 => {
             let key = registry
                 .getBN254Key(set, aggregator)
                 .block(at)
                 .call()
                 .await
-                .map_err(node("BN254 key"))?;
+                .map_err(KeyReadError::node("BN254 key"))?;
             let words = [
                 key.g1Point.X,
                 key.g1Point.Y,

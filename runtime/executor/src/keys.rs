@@ -69,31 +69,10 @@ impl AggregatorKey {
     }
 }
 
-/// Why a chain read gave no answer.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ViewError {
-    /// The node could not be read (down, slow, refused the call). Logged by the executor,
-    /// never shown to the caller: node errors can quote the RPC URL and its API key.
-    #[error("reading {what} from L1: {reason}")]
-    Node {
-        /// What was being read.
-        what: &'static str,
-        /// What the node or transport said, with URLs redacted.
-        reason: String,
-    },
-    /// The chain answered, and the answer refuses the request.
-    #[error("{0}")]
-    Refused(String),
-}
-
-impl ViewError {
-    fn node(what: &'static str) -> impl Fn(alloy::contract::Error) -> Self {
-        move |e| Self::Node {
-            what,
-            reason: ponos_chain::redact::urls_in(&e.to_string()),
-        }
-    }
-}
+/// Why a chain read gave no answer: the node could not be read (logged by the executor, never
+/// shown to the caller: node errors can quote the RPC URL and its API key), or the chain
+/// answered and the answer refuses the request.
+pub use ponos_chain::keys::KeyReadError as ViewError;
 
 /// What the executor reads from the chain, at the task's L1 reference block.
 pub trait ChainView: Send + Sync + 'static {
@@ -263,7 +242,7 @@ where
         aggregator: Address,
         block: u64,
     ) -> Result<AggregatorKey, ViewError> {
-        use ponos_chain::keys::{KeyReadError, RegisteredKey};
+        use ponos_chain::keys::RegisteredKey;
         let key = ponos_chain::keys::aggregator_key(
             &self.provider,
             self.allocation_manager,
@@ -272,11 +251,7 @@ where
             aggregator,
             alloy::eips::BlockId::number(block),
         )
-        .await
-        .map_err(|e| match e {
-            KeyReadError::Node { what, reason } => ViewError::Node { what, reason },
-            KeyReadError::Refused(reason) => ViewError::Refused(reason),
-        })?;
+        .await?;
         match key {
             RegisteredKey::Ecdsa(address) => Ok(AggregatorKey::Ecdsa(address)),
             RegisteredKey::Bn254(data) => bn254::PublicKey::from_key_data(&data)
