@@ -61,25 +61,31 @@ pub async fn aggregator_key<P: Provider>(
         .call()
         .await
         .map_err(KeyReadError::node("getAVSRegistrar"))?;
-    let code = provider
-        .get_code_at(registrar)
-        .block_id(at)
-        .await
-        .map_err(|e| KeyReadError::Node {
-            what: "the AVS registrar's code",
-            reason: crate::redact::urls_in(&e.to_string()),
-        })?;
-    if code.is_empty() {
-        return Err(KeyReadError::Refused(format!(
-            "AVS {avs} has no registrar contract on L1 (is it set up on this chain?)"
-        )));
-    }
-    let config = TaskAVSRegistrarBase::new(registrar, provider)
+    let config = match TaskAVSRegistrarBase::new(registrar, provider)
         .getAvsConfig()
         .block(at)
         .call()
         .await
-        .map_err(KeyReadError::node("getAvsConfig"))?;
+    {
+        Ok(config) => config,
+        Err(error) => {
+            // Only when the call fails: is there a registrar at all?
+            let code = provider
+                .get_code_at(registrar)
+                .block_id(at)
+                .await
+                .map_err(|e| KeyReadError::Node {
+                    what: "the AVS registrar's code",
+                    reason: crate::redact::urls_in(&e.to_string()),
+                })?;
+            if code.is_empty() {
+                return Err(KeyReadError::Refused(format!(
+                    "AVS {avs} has no registrar contract on L1 (is it set up on this chain?)"
+                )));
+            }
+            return Err(KeyReadError::node("getAvsConfig")(error));
+        }
+    };
     let id = config.aggregatorOperatorSetId;
     let member = manager
         .isMemberOfOperatorSet(aggregator, AllocationManager::OperatorSet { avs, id })

@@ -80,6 +80,19 @@ async fn serve<S: AggregatorStore>(
         telemetry::bind(config.server.management_addr, "the management service").await?;
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
 
+    let signing = open_signer(
+        config.aggregator.signing_curve,
+        &config.aggregator.signing_key,
+    )?;
+    let transaction = match (&config.aggregator.transaction_key, &signing) {
+        (Some(ks), _) => open_ecdsa_keystore(ks)?,
+        (None, AggregatorSigner::Ecdsa(key)) => key.clone(),
+        (None, AggregatorSigner::Bn254(_)) => {
+            return Err(eyre!(
+                "[aggregator] signing_curve = \"bn254\": set [aggregator.transaction_key], the ECDSA key that sends submitResult"
+            ));
+        }
+    };
     let mut per_avs = std::collections::HashMap::new();
     for avs in &config.avss {
         if avs.signing_key.is_none() && avs.aggregator_address.is_none() {
@@ -87,10 +100,7 @@ async fn serve<S: AggregatorStore>(
         }
         let key = match &avs.signing_key {
             Some(ks) => open_signer(avs.signing_curve, ks)?,
-            None => open_signer(
-                config.aggregator.signing_curve,
-                &config.aggregator.signing_key,
-            )?,
+            None => signing.clone(),
         };
         per_avs.insert(
             avs.address,
@@ -100,26 +110,6 @@ async fn serve<S: AggregatorStore>(
             },
         );
     }
-    let (signing, transaction) = match config.aggregator.signing_curve {
-        SigningCurve::Ecdsa => {
-            let signing = open_ecdsa_keystore(&config.aggregator.signing_key)?;
-            let transaction = match &config.aggregator.transaction_key {
-                Some(ks) => open_ecdsa_keystore(ks)?,
-                None => signing.clone(),
-            };
-            (AggregatorSigner::Ecdsa(signing), transaction)
-        }
-        SigningCurve::Bn254 => {
-            let signing = open_bn254_keystore(&config.aggregator.signing_key)?;
-            let transaction = config.aggregator.transaction_key.as_ref().ok_or_else(|| {
-                eyre!("[aggregator] signing_curve = \"bn254\": set [aggregator.transaction_key], the ECDSA key that sends submitResult")
-            })?;
-            (
-                AggregatorSigner::Bn254(signing),
-                open_ecdsa_keystore(transaction)?,
-            )
-        }
-    };
     // Hourglass's aggregator accepts management calls signed by its own signing key.
     let own_signer = match &signing {
         AggregatorSigner::Ecdsa(key) => ManagementSigner::Ecdsa(key.address()),

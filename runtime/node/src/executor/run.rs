@@ -66,35 +66,63 @@ impl<S: ExecutorService> ExecutorService for Counted<S> {
     }
 }
 
-fn signing_key(config: &ExecutorConfig, curve: Curve) -> eyre::Result<SigningKey> {
-    match curve {
-        Curve::Bn254 => {
-            let ks = config
-                .operator
-                .bn254
-                .as_ref()
-                .ok_or_else(|| eyre!("no [operator.bn254] keystore"))?;
-            Ok(SigningKey::Bn254(open_bn254_keystore(ks)?))
+/// The operator's signing keys, each opened (decrypted) once, when first needed: a keystore
+/// no AVS uses is never opened.
+struct OperatorKeys<'a> {
+    config: &'a ExecutorConfig,
+    bn254: Option<ponos_crypto::bn254::SecretKey>,
+    ecdsa: Option<ponos_crypto::ecdsa::SecretKey>,
+}
+
+impl<'a> OperatorKeys<'a> {
+    const fn new(config: &'a ExecutorConfig) -> Self {
+        Self {
+            config,
+            bn254: None,
+            ecdsa: None,
         }
-        Curve::Ecdsa => {
-            let ks = config
-                .operator
-                .ecdsa
-                .as_ref()
-                .ok_or_else(|| eyre!("no [operator.ecdsa] keystore"))?;
-            Ok(SigningKey::Ecdsa(open_ecdsa_keystore(ks)?))
-        }
+    }
+
+    /// The key of `curve`.
+    fn get(&mut self, curve: Curve) -> eyre::Result<SigningKey> {
+        let operator = &self.config.operator;
+        Ok(match curve {
+            Curve::Bn254 => SigningKey::Bn254(match &self.bn254 {
+                Some(key) => key.clone(),
+                None => {
+                    let ks = operator
+                        .bn254
+                        .as_ref()
+                        .ok_or_else(|| eyre!("no [operator.bn254] keystore"))?;
+                    let key = open_bn254_keystore(ks)?;
+                    self.bn254 = Some(key.clone());
+                    key
+                }
+            }),
+            Curve::Ecdsa => SigningKey::Ecdsa(match &self.ecdsa {
+                Some(key) => key.clone(),
+                None => {
+                    let ks = operator
+                        .ecdsa
+                        .as_ref()
+                        .ok_or_else(|| eyre!("no [operator.ecdsa] keystore"))?;
+                    let key = open_ecdsa_keystore(ks)?;
+                    self.ecdsa = Some(key.clone());
+                    key
+                }
+            }),
+        })
     }
 }
 
 /// How results are signed for an AVS whose executor set uses `curve`.
 fn result_signing(
-    config: &ExecutorConfig,
+    keys: &mut OperatorKeys<'_>,
     curve: Curve,
     ecdsa_verifier: Option<alloy_primitives::Address>,
     ecdsa_verifier_version: &str,
 ) -> eyre::Result<ResultSigning> {
-    let key = signing_key(config, curve)?;
+    let key = keys.get(curve)?;
     Ok(match curve {
         Curve::Bn254 => ResultSigning::Bn254(key),
         Curve::Ecdsa => ResultSigning::Ecdsa {
@@ -108,7 +136,10 @@ fn result_signing(
 /// Who may call the management service: `[management] auth`. Under `"hourglass"`, the
 /// management key and the operator's own signing keys (Hourglass's servers accept their own
 /// signing key).
-fn management_auth(config: &ExecutorConfig) -> eyre::Result<ManagementAuth> {
+fn management_auth(
+    config: &ExecutorConfig,
+    keys: &mut OperatorKeys<'_>,
+) -> eyre::Result<ManagementAuth> {
     Ok(match config.management.auth {
         AuthMode::Ponos => ManagementAuth::Ponos {
             admin: config.operator.management_address,
@@ -117,12 +148,12 @@ fn management_auth(config: &ExecutorConfig) -> eyre::Result<ManagementAuth> {
         AuthMode::Hourglass => {
             let mut signers = vec![ManagementSigner::Ecdsa(config.operator.management_address)];
             if config.operator.ecdsa.is_some()
-                && let SigningKey::Ecdsa(key) = signing_key(config, Curve::Ecdsa)?
+                && let SigningKey::Ecdsa(key) = keys.get(Curve::Ecdsa)?
             {
                 signers.push(ManagementSigner::Ecdsa(key.address()));
             }
             if config.operator.bn254.is_some()
-                && let SigningKey::Bn254(key) = signing_key(config, Curve::Bn254)?
+                && let SigningKey::Bn254(key) = keys.get(Curve::Bn254)?
             {
                 signers.push(ManagementSigner::Bn254(key.public_key()));
             }
@@ -271,9 +302,10 @@ async fn serve<S: ExecutorStore, C: ChainView>(
 
     let avss = AvsRegistry::default();
     let mut supervisors = Vec::new();
+    let mut keys = OperatorKeys::new(&config);
     for avs in &config.avss {
         let signing = result_signing(
-            &config,
+            &mut keys,
             avs.curve,
             avs.ecdsa_verifier,
             &avs.ecdsa_verifier_version,
@@ -322,7 +354,7 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     );
     let mut management = Management::new(
         config.operator.address,
-        management_auth(&config)?,
+        management_auth(&config, &mut keys)?,
         avss.clone(),
         docker.clone(),
         SupervisorConfig::default(),
@@ -332,7 +364,7 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     {
         let curve = config.management.new_avs_curve(&config.operator)?;
         let signing = Arc::new(result_signing(
-            &config,
+            &mut keys,
             curve,
             config.management.new_avs_ecdsa_verifier,
             &config.management.new_avs_ecdsa_verifier_version,

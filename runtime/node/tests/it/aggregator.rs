@@ -10,10 +10,7 @@ use alloy::{
     primitives::{Bytes, U256},
     providers::Provider,
 };
-use ponos_crypto::{
-    bn254, ecdsa,
-    keystore::{Kdf, Web3Keystore},
-};
+use ponos_crypto::{bn254, ecdsa};
 use ponos_devnet::{
     AvsSpec, Curve, LocalChain, LocalExecutor, OperatorKey, OperatorSpec, provision_avs,
 };
@@ -93,18 +90,7 @@ async fn aggregator_binary_verifies_tasks_on_two_chains_and_stops_on_sigterm() {
     }
 
     let dir = tempfile::tempdir().unwrap();
-    let keystore = Web3Keystore::encrypt(
-        &signing,
-        "agg-pw",
-        &Kdf::Pbkdf2 { c: 1000 },
-        &mut rand::thread_rng(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("aggregator.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    crate::write_ecdsa_keystore(&dir.path().join("aggregator.json"), &signing, "agg-pw");
     let stack = &l1.chain.stack;
     let (management, http) = (port(), port());
     let config = format!(

@@ -9,35 +9,23 @@ use std::{
 };
 
 use alloy::primitives::{Address, keccak256};
-use ponos_crypto::{
-    bn254, digest, ecdsa,
-    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
-};
+use ponos_crypto::{bn254, digest, ecdsa};
 use ponos_devnet::LocalChain;
 use ponos_proto::hourglass::{TaskSubmission, executor_service_client::ExecutorServiceClient};
 use tonic::transport::Channel;
 
-use crate::{Reaped, http_get, port, square_binary, stop_with_sigterm, wait_ready};
+use crate::{
+    Reaped, http_get, port, square_binary, stop_with_sigterm, wait_ready, write_bn254_keystore,
+    write_ecdsa_keystore,
+};
 
 const SECRET: &str = "SECRETAPIKEY0123";
 
 fn write_keystores(dir: &Path) -> ecdsa::SecretKey {
-    let mut rng = rand::thread_rng();
-    let kdf = Kdf::Pbkdf2 { c: 1000 };
     let bls = bn254::SecretKey::from_seed(b"hardening operator").unwrap();
-    let keystore = Eip2335Keystore::encrypt_bn254(&bls, "pw", &kdf, &mut rng).unwrap();
-    std::fs::write(
-        dir.join("bn254.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    write_bn254_keystore(&dir.join("bn254.json"), &bls, "pw");
     let aggregator = ecdsa::SecretKey::from_bytes(&[0xa7; 32]).unwrap();
-    let keystore = Web3Keystore::encrypt(&aggregator, "pw", &kdf, &mut rng).unwrap();
-    std::fs::write(
-        dir.join("aggregator.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    write_ecdsa_keystore(&dir.join("aggregator.json"), &aggregator, "pw");
     aggregator
 }
 

@@ -10,12 +10,7 @@ use std::{
 };
 
 use alloy::primitives::Address;
-use ponos_crypto::{
-    bn254,
-    challenge::sign_hourglass_token,
-    ecdsa,
-    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
-};
+use ponos_crypto::{bn254, challenge::sign_hourglass_token, ecdsa};
 use ponos_devnet::LocalChain;
 use ponos_proto::{
     common::AuthSignature,
@@ -27,7 +22,10 @@ use ponos_proto::{
 };
 use tonic::{Code, transport::Channel};
 
-use crate::{Reaped, port, square_binary, stop_with_sigterm, wait_ready};
+use crate::{
+    Reaped, port, square_binary, stop_with_sigterm, wait_ready, write_bn254_keystore,
+    write_ecdsa_keystore,
+};
 
 const OPERATOR: Address = Address::repeat_byte(0x0b);
 const CONFIGURED: Address = Address::repeat_byte(0xa5);
@@ -39,21 +37,9 @@ fn operator_ecdsa() -> ecdsa::SecretKey {
 }
 
 fn write_keystores(dir: &Path) {
-    let mut rng = rand::thread_rng();
-    let kdf = Kdf::Pbkdf2 { c: 1000 };
     let bls = bn254::SecretKey::from_seed(b"hgctl operator").unwrap();
-    let keystore = Eip2335Keystore::encrypt_bn254(&bls, "pw", &kdf, &mut rng).unwrap();
-    std::fs::write(
-        dir.join("bn254.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
-    let keystore = Web3Keystore::encrypt(&operator_ecdsa(), "pw", &kdf, &mut rng).unwrap();
-    std::fs::write(
-        dir.join("ecdsa.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    write_bn254_keystore(&dir.join("bn254.json"), &bls, "pw");
+    write_ecdsa_keystore(&dir.join("ecdsa.json"), &operator_ecdsa(), "pw");
 }
 
 struct Node {

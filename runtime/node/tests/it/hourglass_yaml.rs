@@ -9,10 +9,7 @@ use std::{
 
 use alloy::primitives::{Address, U256, hex};
 use ponos_crypto::challenge::sign_hourglass_token;
-use ponos_crypto::{
-    bn254, ecdsa,
-    keystore::{Eip2335Keystore, Kdf},
-};
+use ponos_crypto::{bn254, ecdsa};
 use ponos_devnet::{AvsSpec, Curve, LocalChain, OperatorKey, OperatorSpec, provision_avs};
 use ponos_proto::{
     common::AuthSignature,
@@ -23,7 +20,9 @@ use ponos_proto::{
 };
 use tonic::transport::Channel;
 
-use crate::{Reaped, http_get, port, square_binary, stop_with_sigterm, wait_ready};
+use crate::{
+    Reaped, http_get, port, square_binary, stop_with_sigterm, wait_ready, write_bn254_keystore,
+};
 
 const IMAGE: &str = "ponos-test/square-performer:hourglass-yaml";
 
@@ -144,18 +143,11 @@ async fn hourglass_yaml_files_start_both_binaries() {
     let dir = tempfile::tempdir().unwrap();
     let l1 = LocalChain::start(31337).await.unwrap();
     let bls = bn254::SecretKey::from_seed(b"hourglass yaml operator").unwrap();
-    let keystore = Eip2335Keystore::encrypt_bn254(
+    write_bn254_keystore(
+        &dir.path().join("operator.bls.keystore.json"),
         &bls,
         "testpass",
-        &Kdf::Pbkdf2 { c: 1000 },
-        &mut rand::thread_rng(),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("operator.bls.keystore.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    );
     let docker = ponos_executor::docker::connect()
         .await
         .expect("a Docker daemon answers (run script/setup)");

@@ -56,6 +56,30 @@ async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     Some((status, body))
 }
 
+/// Writes `key` as an EIP-2335 keystore at `path` (a fast KDF: tests only).
+pub(crate) fn write_bn254_keystore(path: &Path, key: &bn254::SecretKey, password: &str) {
+    let keystore = Eip2335Keystore::encrypt_bn254(
+        key,
+        password,
+        &Kdf::Pbkdf2 { c: 1000 },
+        &mut rand::thread_rng(),
+    )
+    .unwrap();
+    std::fs::write(path, serde_json::to_string(&keystore).unwrap()).unwrap();
+}
+
+/// Writes `key` as a Web3 (v3) keystore at `path` (a fast KDF: tests only).
+pub(crate) fn write_ecdsa_keystore(path: &Path, key: &ecdsa::SecretKey, password: &str) {
+    let keystore = Web3Keystore::encrypt(
+        key,
+        password,
+        &Kdf::Pbkdf2 { c: 1000 },
+        &mut rand::thread_rng(),
+    )
+    .unwrap();
+    std::fs::write(path, serde_json::to_string(&keystore).unwrap()).unwrap();
+}
+
 /// A binary under test, killed when the test ends however it ends (a failed assertion must
 /// not leave it running).
 pub(crate) struct Reaped(pub(crate) std::process::Child);
@@ -135,22 +159,10 @@ async fn square_binary() -> std::path::PathBuf {
 #[tokio::test(flavor = "multi_thread")]
 async fn executor_binary_serves_signed_tasks_and_stops_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let mut rng = rand::thread_rng();
     let bls = bn254::SecretKey::from_seed(b"binary test operator").unwrap();
-    let keystore =
-        Eip2335Keystore::encrypt_bn254(&bls, "bls-pw", &Kdf::Pbkdf2 { c: 1000 }, &mut rng).unwrap();
-    std::fs::write(
-        dir.path().join("bn254.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    write_bn254_keystore(&dir.path().join("bn254.json"), &bls, "bls-pw");
     let ec = ecdsa::SecretKey::from_bytes(&[0x0e; 32]).unwrap();
-    let keystore = Web3Keystore::encrypt(&ec, "ec-pw", &Kdf::Pbkdf2 { c: 1000 }, &mut rng).unwrap();
-    std::fs::write(
-        dir.path().join("ecdsa.json"),
-        serde_json::to_string(&keystore).unwrap(),
-    )
-    .unwrap();
+    write_ecdsa_keystore(&dir.path().join("ecdsa.json"), &ec, "ec-pw");
     let aggregator = ecdsa::SecretKey::from_bytes(&[0xa1; 32]).unwrap();
 
     let (grpc, management, http) = (port(), port(), port());
