@@ -49,7 +49,11 @@ pub struct Journal {
     /// The stack, once deployed (sandbox only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stack: Option<StackAddresses>,
-    /// The steps started so far, in order.
+    /// The file the stack was read from, when this deploy uses one deployed earlier.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack_source: Option<PathBuf>,
+    /// The steps started so far, in order. A step of several transactions records each as
+    /// `<step>/<part>` before the step itself.
     pub steps: Vec<StepRecord>,
 }
 
@@ -62,6 +66,7 @@ impl Journal {
             deployer,
             sandbox,
             stack: None,
+            stack_source: None,
             steps: Vec::new(),
         }
     }

@@ -8,6 +8,7 @@
 
 pub use ponos_chain::book;
 pub mod journal;
+pub mod sandbox;
 
 use std::{
     path::{Path, PathBuf},
@@ -16,7 +17,7 @@ use std::{
 
 use alloy::{
     network::{EthereumWallet, TransactionBuilder as _},
-    primitives::{Address, B256, Bytes, U256},
+    primitives::{Address, B256, Bytes},
     providers::{DynProvider, Provider, ProviderBuilder},
     rpc::types::{TransactionReceipt, TransactionRequest},
     signers::local::PrivateKeySigner,
@@ -28,15 +29,14 @@ use ponos_chain::{
     },
     sandbox::{StackAddresses, StackConfig, deploy_stack},
 };
-use ponos_crypto::{bn254, ecdsa, types};
+use ponos_crypto::types;
 use ponos_devnet::{
-    AGGREGATOR_SET, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey, OperatorSpec,
-    mailbox_task_config, push_tables, register_operators, registrar_creation_code,
+    AGGREGATOR_SET, Chain, Curve, EXECUTOR_SET, mailbox_task_config, registrar_creation_code,
 };
-use serde::{Deserialize, Serialize};
 
 pub use book::Network;
 pub use journal::{Journal, StepRecord, StepStatus};
+pub use sandbox::{SandboxAggregator, SandboxOperator, SandboxOperators};
 
 alloy::sol! {
     #[sol(rpc)]
@@ -123,6 +123,68 @@ pub struct DeploySpec {
     pub table_calculator: Option<Address>,
     /// Sandbox only: one operator is created and registered per socket.
     pub operator_sockets: Vec<String>,
+    /// Sandbox only: a stack deployed earlier (`--stack`), used instead of a new one.
+    pub stack: Option<ExistingStack>,
+    /// Sandbox only: existing operators (`--operators FILE`), registered instead of new ones.
+    pub operators_file: Option<PathBuf>,
+    /// Sandbox only: an existing aggregator (`--aggregator`) instead of the deployer.
+    pub aggregator: Option<Address>,
+}
+
+/// A sandbox stack deployed earlier: named by the journal of the deploy that made it, or by a
+/// JSON file of its addresses.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExistingStack {
+    /// The file it was read from.
+    pub source: PathBuf,
+    /// Its addresses.
+    pub addresses: StackAddresses,
+}
+
+impl ExistingStack {
+    /// Reads `path`: a deploy journal that holds a stack, or the stack's addresses.
+    pub fn load(path: &Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| format!("--stack {}: {e}", path.display()))?;
+        let addresses = match serde_json::from_str::<Journal>(&text) {
+            Ok(journal) => journal.stack.ok_or_else(|| {
+                format!(
+                    "--stack {}: this deploy journal holds no stack (it was not a --sandbox \
+                     deploy, or its stack step did not finish)",
+                    path.display()
+                )
+            })?,
+            Err(_) => serde_json::from_str::<StackAddresses>(&text).map_err(|e| {
+                format!(
+                    "--stack {}: neither a deploy journal nor a stack's addresses ({e})",
+                    path.display()
+                )
+            })?,
+        };
+        Ok(Self {
+            source: path.to_path_buf(),
+            addresses,
+        })
+    }
+}
+
+/// The keys a deploy signs with, read from the environment. Shown nowhere.
+#[derive(Clone, Default)]
+pub struct DeployKeys {
+    /// The deploying account, which becomes the AVS (`PRIVATE_KEY`).
+    pub deployer: B256,
+    /// A sandbox stack's owner, when it is another account (`STACK_OWNER_KEY`).
+    pub stack_owner: Option<B256>,
+    /// An existing aggregator's account (`AGGREGATOR_KEY`).
+    pub aggregator: Option<B256>,
+    /// The key to register for the new AVS's aggregator set (`AGGREGATOR_SIGNING_KEY`).
+    pub aggregator_signing: Option<B256>,
+}
+
+impl std::fmt::Debug for DeployKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DeployKeys").finish_non_exhaustive()
+    }
 }
 
 impl DeploySpec {
@@ -200,10 +262,16 @@ impl Step {
             Self::GenerationReservation => {
                 "reserve operator table generation (CrossChainRegistry)".into()
             }
-            Self::SandboxOperators => format!(
-                "register {} sandbox operator(s) and the aggregator, set weights",
-                spec.operator_sockets.len()
-            ),
+            Self::SandboxOperators => match &spec.operators_file {
+                Some(file) => format!(
+                    "register the operators of {} and the aggregator, set weights",
+                    file.display()
+                ),
+                None => format!(
+                    "register {} sandbox operator(s) and the aggregator, set weights",
+                    spec.operator_sockets.len()
+                ),
+            },
             Self::SandboxTables => "push the executor set's operator table (sandbox)".into(),
             Self::MailboxConfig => format!(
                 "configure the TaskMailbox: SLA {} s, threshold {} bps",
@@ -217,16 +285,28 @@ impl Step {
 pub fn plan(spec: &DeploySpec) -> Result<Vec<Step>, String> {
     let mut steps = Vec::new();
     if spec.sandbox {
-        if spec.operator_sockets.is_empty() {
-            return Err(
-                "--sandbox needs --operator-sockets: the sandbox plays EigenLayer's table \
-                 transporter, and an operator table needs operators (one is registered per socket)"
-                    .into(),
-            );
+        match (spec.operator_sockets.is_empty(), &spec.operators_file) {
+            (true, None) => {
+                return Err(
+                    "--sandbox needs operators: the sandbox plays EigenLayer's table transporter, \
+                     and an operator table needs them. Pass --operator-sockets (one new operator \
+                     per socket) or --operators FILE (existing ones)"
+                        .into(),
+                );
+            }
+            (false, Some(_)) => {
+                return Err("--operator-sockets creates new operators, --operators names existing ones: pass one of them".into());
+            }
+            _ => {}
         }
-        steps.push(Step::Stack);
-    } else if !spec.operator_sockets.is_empty() {
-        return Err("--operator-sockets registers sandbox operators; it needs --sandbox (on a real network operators register themselves)".into());
+        if spec.stack.is_none() {
+            steps.push(Step::Stack);
+        }
+    } else if !spec.operator_sockets.is_empty()
+        || spec.operators_file.is_some()
+        || spec.aggregator.is_some()
+    {
+        return Err("--operator-sockets, --operators and --aggregator register sandbox operators; they need --sandbox (on a real network operators register themselves)".into());
     }
     steps.push(Step::TaskHook);
     if spec.sets_up_avs() {
@@ -271,90 +351,6 @@ fn curve_name(curve: Curve) -> &'static str {
     }
 }
 
-/// A sandbox operator, with its secrets (sandbox networks only; the file is private to its
-/// owner).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SandboxOperator {
-    /// The operator's account.
-    pub address: Address,
-    /// The account's private key.
-    pub account_key: B256,
-    /// The operator's signing key for the executor set (BN254 or ECDSA scalar).
-    pub signing_key: B256,
-    /// Where its executor listens.
-    pub socket: String,
-}
-
-impl SandboxOperator {
-    /// The operator's signing key for `curve`.
-    pub fn key(&self, curve: Curve) -> Result<OperatorKey, String> {
-        let bytes = self.signing_key.as_slice();
-        Ok(match curve {
-            Curve::Bn254 => {
-                OperatorKey::Bn254(bn254::SecretKey::from_bytes(bytes).map_err(|e| e.to_string())?)
-            }
-            Curve::Ecdsa => {
-                OperatorKey::Ecdsa(ecdsa::SecretKey::from_bytes(bytes).map_err(|e| e.to_string())?)
-            }
-        })
-    }
-}
-
-/// The sandbox operators of a deploy (`deployments/<network>.operators.json`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct SandboxOperators {
-    /// The operators, one per socket.
-    pub operators: Vec<SandboxOperator>,
-}
-
-impl SandboxOperators {
-    /// The file's path for `network` in `project`.
-    pub fn path(project: &Path, network: &str) -> PathBuf {
-        project
-            .join("deployments")
-            .join(format!("{}.operators.json", network.to_ascii_lowercase()))
-    }
-
-    /// Reads the file; `Ok(None)` when there is none.
-    pub fn load(path: &Path) -> Result<Option<Self>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
-    }
-
-    fn generate(curve: Curve, sockets: &[String]) -> Self {
-        let mut rng = rand::rngs::OsRng;
-        let operators = sockets
-            .iter()
-            .map(|socket| {
-                let account = ecdsa::SecretKey::random(&mut rng);
-                let signing_key = match curve {
-                    Curve::Bn254 => B256::from(*bn254::SecretKey::random(&mut rng).to_bytes()),
-                    Curve::Ecdsa => B256::from(*ecdsa::SecretKey::random(&mut rng).to_bytes()),
-                };
-                SandboxOperator {
-                    address: account.address(),
-                    account_key: B256::from(*account.to_bytes()),
-                    signing_key,
-                    socket: socket.clone(),
-                }
-            })
-            .collect();
-        Self { operators }
-    }
-
-    fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).expect("operators serialise");
-        let dir = path.parent().unwrap_or(Path::new("."));
-        crate::private::create_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        crate::private::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
-    }
-}
-
 /// What a finished deploy left on chain.
 #[derive(Debug, Clone)]
 pub struct Deployed {
@@ -368,6 +364,8 @@ pub struct Deployed {
     pub task_mailbox: Address,
     /// The sandbox stack.
     pub stack: Option<StackAddresses>,
+    /// The sandbox aggregator registered for the AVS's aggregator set.
+    pub aggregator: Option<SandboxAggregator>,
 }
 
 /// Why a deploy stopped. Shown with every URL redacted: the RPC URL, which a message may
@@ -381,7 +379,7 @@ pub enum DeployError {
     #[error("step {step}: {}", ponos_chain::redact::urls_in(reason))]
     Step {
         /// The step.
-        step: &'static str,
+        step: String,
         /// Why.
         reason: String,
     },
@@ -394,11 +392,18 @@ pub enum DeployError {
 pub struct Deployer {
     provider: DynProvider,
     deployer: Address,
-    deployer_key: B256,
     chain_id: u64,
     journal: Journal,
     journal_path: PathBuf,
     operators: Option<SandboxOperators>,
+    /// The aggregator a sandbox deploy registers.
+    aggregator: SandboxAggregator,
+    /// Whether `aggregator` came from `--aggregator` (its key kept in a file).
+    aggregator_file: Option<PathBuf>,
+    /// The accounts whose keys this deploy holds.
+    held: Vec<Address>,
+    /// The address of `STACK_OWNER_KEY`.
+    stack_owner: Option<Address>,
     poll: Duration,
 }
 
@@ -431,25 +436,55 @@ pub async fn missing_eigenlayer(
 }
 
 impl Deployer {
-    /// Connects to `rpc_url` as the account of `key` and opens (or starts) the journal of
-    /// `spec.network` in `project`. Refuses a journal written for another chain, account or
-    /// mode, and a chain id that differs from the book's.
+    /// Connects to `rpc_url` as the account of `keys.deployer` and opens (or starts) the
+    /// journal of `spec.network` in `project`. Refuses a journal written for another chain,
+    /// account, mode or stack, and a chain id that differs from the book's.
     pub async fn connect(
         rpc_url: &str,
-        key: B256,
+        keys: &DeployKeys,
         project: &Path,
         spec: &DeploySpec,
     ) -> Result<Self, DeployError> {
-        let signer = PrivateKeySigner::from_bytes(&key)
-            .map_err(|e| DeployError::Invalid(format!("the deployer key is not valid: {e}")))?;
-        let deployer = signer.address();
+        let invalid = |e: String| DeployError::Invalid(e);
+        let signer = |key: &B256, name: &str| {
+            PrivateKeySigner::from_bytes(key)
+                .map_err(|e| DeployError::Invalid(format!("{name} is not a valid key: {e}")))
+        };
+        let deployer_signer = signer(&keys.deployer, "PRIVATE_KEY")?;
+        let deployer = deployer_signer.address();
         let url = rpc_url
             .parse()
             .map_err(|e| DeployError::Invalid(format!("--rpc-url {rpc_url}: {e}")))?;
 
         let operators_path = SandboxOperators::path(project, &spec.network);
-        let operators = if spec.sandbox {
-            match SandboxOperators::load(&operators_path).map_err(DeployError::Invalid)? {
+        let operators = match (&spec.operators_file, spec.sandbox) {
+            (_, false) => None,
+            (Some(file), true) => {
+                let operators =
+                    SandboxOperators::load(file)
+                        .map_err(invalid)?
+                        .ok_or_else(|| {
+                            invalid(format!("--operators {}: no such file", file.display()))
+                        })?;
+                if operators.operators.is_empty() {
+                    return Err(invalid(format!(
+                        "--operators {}: lists no operator",
+                        file.display()
+                    )));
+                }
+                for operator in &operators.operators {
+                    operator.key(spec.curve).map_err(|e| {
+                        invalid(format!(
+                            "--operators {}: the signing key of {} is not a {} key: {e}",
+                            file.display(),
+                            operator.address,
+                            curve_name(spec.curve)
+                        ))
+                    })?;
+                }
+                Some(operators)
+            }
+            (None, true) => match SandboxOperators::load(&operators_path).map_err(invalid)? {
                 Some(existing) => {
                     let sockets: Vec<&str> = existing
                         .operators
@@ -457,7 +492,7 @@ impl Deployer {
                         .map(|o| o.socket.as_str())
                         .collect();
                     if sockets != spec.operator_sockets {
-                        return Err(DeployError::Invalid(format!(
+                        return Err(invalid(format!(
                             "{} holds operators for sockets {} but --operator-sockets says {}; \
                              pass the same sockets to resume, or move the deployments directory \
                              away to start over",
@@ -472,43 +507,98 @@ impl Deployer {
                     spec.curve,
                     &spec.operator_sockets,
                 )),
-            }
-        } else {
-            None
+            },
         };
 
-        let mut wallet = EthereumWallet::new(signer);
+        let mut wallet = EthereumWallet::new(deployer_signer);
+        let mut held = vec![deployer];
         for operator in operators.iter().flat_map(|o| &o.operators) {
-            let signer = PrivateKeySigner::from_bytes(&operator.account_key)
-                .map_err(|e| DeployError::Invalid(format!("{}: {e}", operators_path.display())))?;
+            let signer = PrivateKeySigner::from_bytes(&operator.account_key).map_err(|e| {
+                invalid(format!(
+                    "the account key of operator {}: {e}",
+                    operator.address
+                ))
+            })?;
+            held.push(signer.address());
             wallet.register_signer(signer);
         }
+        let stack_owner = match &keys.stack_owner {
+            Some(key) => {
+                let owner = signer(key, "STACK_OWNER_KEY")?;
+                let address = owner.address();
+                held.push(address);
+                wallet.register_signer(owner);
+                Some(address)
+            }
+            None => None,
+        };
+        let (aggregator, aggregator_file) = match spec.aggregator.filter(|a| *a != deployer) {
+            Some(address) => {
+                if let Some(key) = &keys.aggregator {
+                    let account = signer(key, "AGGREGATOR_KEY")?;
+                    if account.address() != address {
+                        return Err(invalid(format!(
+                            "AGGREGATOR_KEY is the key of {}, not of --aggregator {address}",
+                            account.address()
+                        )));
+                    }
+                    held.push(address);
+                    wallet.register_signer(account);
+                }
+                let path = SandboxAggregator::path(project, &spec.network);
+                let aggregator =
+                    SandboxAggregator::open_or_create(&path, address, keys.aggregator_signing)
+                        .map_err(invalid)?;
+                (aggregator, Some(path))
+            }
+            None => (
+                SandboxAggregator {
+                    address: deployer,
+                    signing_key: keys.aggregator_signing.unwrap_or(keys.deployer),
+                },
+                None,
+            ),
+        };
         let provider = ProviderBuilder::new()
             .wallet(wallet)
             .connect_http(url)
             .erased();
         let chain_id = provider.get_chain_id().await.map_err(|e| {
-            DeployError::Invalid(format!(
+            invalid(format!(
                 "{rpc_url} does not answer eth_chainId ({e}); is the URL right?"
             ))
         })?;
         if let Some(book) = spec.book
             && book.chain_id != chain_id
         {
-            return Err(DeployError::Invalid(format!(
+            return Err(invalid(format!(
                 "{rpc_url} serves chain {chain_id}, not {} ({}); point --rpc-url at {}",
                 book.name, book.chain_id, book.name
             )));
         }
+        if let Some(stack) = &spec.stack {
+            let code = provider
+                .get_code_at(stack.addresses.allocation_manager)
+                .await
+                .map_err(|e| invalid(format!("reading the stack's AllocationManager: {e}")))?;
+            if code.is_empty() {
+                return Err(invalid(format!(
+                    "--stack {}: chain {chain_id} has no contract at its AllocationManager {}; \
+                     is --rpc-url the chain that stack was deployed on?",
+                    stack.source.display(),
+                    stack.addresses.allocation_manager
+                )));
+            }
+        }
 
         let journal_path = Journal::path(project, &spec.network);
-        let journal = match Journal::load(&journal_path).map_err(DeployError::Invalid)? {
+        let mut journal = match Journal::load(&journal_path).map_err(invalid)? {
             Some(journal) => {
                 if journal.chain_id != chain_id
                     || journal.deployer != deployer
                     || journal.sandbox != spec.sandbox
                 {
-                    return Err(DeployError::Invalid(format!(
+                    return Err(invalid(format!(
                         "{} records a deploy to chain {} by {} (sandbox: {}); this one is chain {} \
                          by {} (sandbox: {}). Move the journal away to start over",
                         journal_path.display(),
@@ -520,25 +610,53 @@ impl Deployer {
                         spec.sandbox
                     )));
                 }
+                match (&spec.stack, &journal.stack_source) {
+                    (None, Some(source)) => {
+                        return Err(invalid(format!(
+                            "{} records a deploy onto the stack of {}: pass --stack {} again to \
+                             resume",
+                            journal_path.display(),
+                            source.display(),
+                            source.display()
+                        )));
+                    }
+                    (Some(stack), _) if journal.stack.is_some_and(|s| s != stack.addresses) => {
+                        return Err(invalid(format!(
+                            "{} records a deploy onto another stack than the one in --stack {}; \
+                             move the journal away to start over",
+                            journal_path.display(),
+                            stack.source.display()
+                        )));
+                    }
+                    _ => {}
+                }
                 journal
             }
             None => Journal::new(&spec.network, chain_id, deployer, spec.sandbox),
         };
-        // Operators' keys are kept before anything is sent, so a resumed deploy reuses them.
-        if let Some(operators) = &operators {
-            operators
-                .save(&operators_path)
-                .map_err(DeployError::Invalid)?;
+        if let Some(stack) = &spec.stack {
+            journal.stack = Some(stack.addresses);
+            journal.stack_source = Some(stack.source.clone());
+        }
+        // New operators' keys are kept before anything is sent, so a resumed deploy reuses
+        // them; existing ones stay in the file they came from.
+        if let Some(operators) = &operators
+            && spec.operators_file.is_none()
+        {
+            operators.save(&operators_path).map_err(invalid)?;
         }
         let local = rpc_url.contains("127.0.0.1") || rpc_url.contains("localhost");
         Ok(Self {
             provider,
             deployer,
-            deployer_key: key,
             chain_id,
             journal,
             journal_path,
             operators,
+            aggregator,
+            aggregator_file,
+            held,
+            stack_owner,
             poll: if local {
                 Duration::from_millis(50)
             } else {
@@ -547,9 +665,26 @@ impl Deployer {
         })
     }
 
+    /// Whether this deploy holds the key of `account`.
+    fn holds_key(&self, account: Address) -> bool {
+        self.held.contains(&account)
+    }
+
+    /// The sandbox stack's addresses.
+    fn sandbox_stack(&self) -> Result<StackAddresses, String> {
+        self.journal
+            .stack
+            .ok_or_else(|| "the journal has no stack".to_string())
+    }
+
     /// The journal as it stands.
     pub fn journal(&self) -> &Journal {
         &self.journal
+    }
+
+    /// Where the key of an existing aggregator for this AVS is kept (`--aggregator`).
+    pub fn aggregator_file(&self) -> Option<&Path> {
+        self.aggregator_file.as_deref()
     }
 
     /// The chain id.
@@ -599,13 +734,19 @@ impl Deployer {
             registrar: self.journal.address(Step::Registrar.name()),
             task_mailbox: task.task_mailbox,
             stack: self.journal.stack,
+            aggregator: spec.sandbox.then(|| self.aggregator.clone()),
         })
     }
 
     /// Records a step that sends no single transaction of its own as done, and saves.
     fn done(&mut self, step: Step, address: Option<Address>) -> Result<(), DeployError> {
+        self.record_done(step.name(), address)
+    }
+
+    /// Records `name` (a step or a part of one) as done, and saves.
+    fn record_done(&mut self, name: &str, address: Option<Address>) -> Result<(), DeployError> {
         self.journal.record(StepRecord {
-            name: step.name().into(),
+            name: name.into(),
             status: StepStatus::Done,
             tx: None,
             address,
@@ -626,7 +767,7 @@ impl Deployer {
     ) -> Result<(Option<book::L1Core>, book::TaskCore), DeployError> {
         if spec.sandbox {
             let stack = self.journal.stack.ok_or_else(|| DeployError::Step {
-                step: Step::Stack.name(),
+                step: Step::Stack.name().into(),
                 reason: "the journal has no stack".into(),
             })?;
             return Ok((
@@ -654,7 +795,7 @@ impl Deployer {
 
     async fn execute(&mut self, spec: &DeploySpec, step: Step) -> Result<(), DeployError> {
         let fail = |reason: String| DeployError::Step {
-            step: step.name(),
+            step: step.name().into(),
             reason,
         };
         if step == Step::Stack {
@@ -740,13 +881,7 @@ impl Deployer {
                     .into_transaction_request()
             }
             Step::SandboxOperators => return self.sandbox_operators(spec).await,
-            Step::SandboxTables => {
-                let chain = self.sandbox_chain()?;
-                push_tables(&chain, &[&chain], avs, spec.curve, avs)
-                    .await
-                    .map_err(|e| fail(e.to_string()))?;
-                return self.done(step, None);
-            }
+            Step::SandboxTables => return self.sandbox_tables(spec).await,
             Step::MailboxConfig => {
                 let owner = self.table_owner(spec, &task).await.map_err(fail)?;
                 if owner == Address::ZERO {
@@ -775,18 +910,18 @@ impl Deployer {
                     .into_transaction_request()
             }
         };
-        self.send(step, tx.with_from(avs)).await
+        self.send(step.name(), tx.with_from(avs)).await
     }
 
     /// Sends one step's transaction (or waits for the one an earlier run sent) and records it.
-    async fn send(&mut self, step: Step, tx: TransactionRequest) -> Result<(), DeployError> {
+    async fn send(&mut self, name: &str, tx: TransactionRequest) -> Result<(), DeployError> {
         let fail = |reason: String| DeployError::Step {
-            step: step.name(),
+            step: name.into(),
             reason,
         };
         let earlier = self
             .journal
-            .step(step.name())
+            .step(name)
             .filter(|r| r.status == StepStatus::Sent)
             .and_then(|r| r.tx);
         let receipt = match earlier {
@@ -798,11 +933,11 @@ impl Deployer {
             None => {
                 let pending = self
                     .provider
-                    .send_transaction(tx)
+                    .send_transaction(tx.clone())
                     .await
                     .map_err(|e| fail(e.to_string()))?;
                 self.journal.record(StepRecord {
-                    name: step.name().into(),
+                    name: name.into(),
                     status: StepStatus::Sent,
                     tx: Some(*pending.tx_hash()),
                     address: None,
@@ -817,12 +952,18 @@ impl Deployer {
         };
         let hash = receipt.transaction_hash;
         if !receipt.status() {
-            self.journal.steps.retain(|r| r.name != step.name());
+            self.journal.steps.retain(|r| r.name != name);
             self.save()?;
-            return Err(fail(format!("transaction {hash} reverted")));
+            // Replayed on the state it ran on, for the reason.
+            let before = receipt.block_number.unwrap_or_default().saturating_sub(1);
+            let reason = match self.provider.call(tx).block(before.into()).await {
+                Err(error) => format!(": {error}"),
+                Ok(_) => String::new(),
+            };
+            return Err(fail(format!("transaction {hash} reverted{reason}")));
         }
         self.journal.record(StepRecord {
-            name: step.name().into(),
+            name: name.into(),
             status: StepStatus::Done,
             tx: Some(hash),
             address: receipt.contract_address,
@@ -878,7 +1019,7 @@ impl Deployer {
 
     fn sandbox_chain(&self) -> Result<Chain, DeployError> {
         let stack = self.journal.stack.ok_or_else(|| DeployError::Step {
-            step: Step::Stack.name(),
+            step: Step::Stack.name().into(),
             reason: "the journal has no stack".into(),
         })?;
         Ok(Chain {
@@ -886,72 +1027,6 @@ impl Deployer {
             provider: self.provider.clone(),
             stack,
         })
-    }
-
-    /// Funds the sandbox operators, then registers them (and the deployer as the aggregator)
-    /// and sets their weights. Journaled as one step.
-    async fn sandbox_operators(&mut self, spec: &DeploySpec) -> Result<(), DeployError> {
-        let step = Step::SandboxOperators;
-        let fail = |reason: String| DeployError::Step {
-            step: step.name(),
-            reason,
-        };
-        let operators = self
-            .operators
-            .clone()
-            .ok_or_else(|| fail("no sandbox operators".into()))?;
-        for operator in &operators.operators {
-            let balance = self
-                .provider
-                .get_balance(operator.address)
-                .await
-                .map_err(|e| fail(e.to_string()))?;
-            if balance >= U256::from(SANDBOX_OPERATOR_FUNDS / 2) {
-                continue;
-            }
-            let tx = TransactionRequest::default()
-                .with_from(self.deployer)
-                .with_to(operator.address)
-                .with_value(U256::from(SANDBOX_OPERATOR_FUNDS));
-            let pending = self
-                .provider
-                .send_transaction(tx)
-                .await
-                .map_err(|e| fail(format!("funding {}: {e}", operator.address)))?;
-            let receipt = ponos_chain::receipt::receipt_of(pending)
-                .await
-                .map_err(|e| fail(format!("funding {}: {e}", operator.address)))?;
-            if !receipt.status() {
-                return Err(fail(format!("funding {} reverted", operator.address)));
-            }
-        }
-        let mut specs = Vec::new();
-        for operator in &operators.operators {
-            specs.push(OperatorSpec {
-                address: operator.address,
-                key: operator.key(spec.curve).map_err(fail)?,
-                socket: operator.socket.clone(),
-                weight: U256::from(1_000),
-            });
-        }
-        let aggregator_key = ecdsa::SecretKey::from_bytes(self.deployer_key.as_slice())
-            .map_err(|e| fail(e.to_string()))?;
-        let avs_spec = AvsSpec {
-            avs: self.deployer,
-            admin: self.deployer,
-            aggregator: self.deployer,
-            aggregator_key,
-            curve: spec.curve,
-            operators: specs,
-            task_sla: spec.task_sla,
-            threshold_bps: spec.threshold_bps,
-            registrar_code: None,
-            task_hook_code: None,
-        };
-        register_operators(&self.sandbox_chain()?, &avs_spec)
-            .await
-            .map_err(|e| fail(e.to_string()))?;
-        self.done(step, None)
     }
 }
 
@@ -969,7 +1044,7 @@ mod tests {
             "https://node.example.com/… does not answer eth_chainId"
         );
         let step = DeployError::Step {
-            step: "stack",
+            step: "stack".into(),
             reason: "error sending request for url (https://u:p@node.example.com/?key=K)".into(),
         };
         assert!(!step.to_string().contains("key=K"), "{step}");

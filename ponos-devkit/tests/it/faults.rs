@@ -38,7 +38,7 @@ use crate::{
 };
 
 /// How long any one wait of these tests may take: well inside the 120 s SLA.
-const WITHIN: Duration = Duration::from_secs(100);
+pub(crate) const WITHIN: Duration = Duration::from_secs(100);
 
 /// The AVS project every fleet deploys, compiled once.
 async fn project() -> &'static Path {
@@ -54,7 +54,7 @@ async fn project() -> &'static Path {
 }
 
 /// The performer: echoes payloads, optionally after a delay (`TEST_PERFORMER_DELAY_MS`).
-async fn performer() -> &'static Path {
+pub(crate) async fn performer() -> &'static Path {
     static BINARY: OnceCell<PathBuf> = OnceCell::const_new();
     BINARY
         .get_or_init(|| async move {
@@ -72,7 +72,7 @@ async fn performer() -> &'static Path {
 
 /// A production binary of `ponos-node`: beside `ponos` when the workspace's tests are built
 /// together (as `cargo test --workspace` does), else built once into its own target dir.
-fn runtime_binary(name: &str) -> PathBuf {
+pub(crate) fn runtime_binary(name: &str) -> PathBuf {
     let beside = Path::new(env!("CARGO_BIN_EXE_ponos")).with_file_name(name);
     if beside.exists() {
         return beside;
@@ -104,7 +104,7 @@ fn runtime_binary(name: &str) -> PathBuf {
 /// client socket, other tests' `:0` listeners) come from its ephemeral range, 32768 and up, so
 /// one of those could take a port picked with `:0` between the pick and the process binding it;
 /// these come from below that range, each at most once per test run, and are checked free.
-fn port() -> u16 {
+pub(crate) fn port() -> u16 {
     use std::sync::atomic::{AtomicU16, Ordering};
     // Where this run starts depends on its process id, so a run does not meet the ports a
     // previous run's processes may still hold.
@@ -127,7 +127,7 @@ fn port() -> u16 {
     }
 }
 
-async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
+pub(crate) async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
         .await
@@ -146,7 +146,7 @@ async fn http_get(port: u16, path: &str) -> Option<(u16, String)> {
 }
 
 /// The value of the sample `series` (name and labels, exactly) in Prometheus text.
-fn sample(metrics: &str, series: &str) -> Option<f64> {
+pub(crate) fn sample(metrics: &str, series: &str) -> Option<f64> {
     metrics.lines().find_map(|line| {
         let (name, value) = line.rsplit_once(' ')?;
         (name == series).then(|| value.parse().ok()).flatten()
@@ -154,17 +154,17 @@ fn sample(metrics: &str, series: &str) -> Option<f64> {
 }
 
 /// One production binary: its command line, its process once started, its HTTP port.
-struct Binary {
-    program: PathBuf,
-    config: PathBuf,
-    env: Vec<(String, String)>,
-    log: PathBuf,
-    http: u16,
-    child: Option<Child>,
+pub(crate) struct Binary {
+    pub(crate) program: PathBuf,
+    pub(crate) config: PathBuf,
+    pub(crate) env: Vec<(String, String)>,
+    pub(crate) log: PathBuf,
+    pub(crate) http: u16,
+    pub(crate) child: Option<Child>,
 }
 
 impl Binary {
-    async fn start(&mut self) {
+    pub(crate) async fn start(&mut self) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -201,7 +201,7 @@ impl Binary {
     }
 
     /// SIGKILL: no shutdown path runs.
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             child.kill().unwrap();
             child.wait().unwrap();
@@ -212,7 +212,7 @@ impl Binary {
         self.child.as_ref().expect("running").id()
     }
 
-    async fn metrics(&self) -> String {
+    pub(crate) async fn metrics(&self) -> String {
         http_get(self.http, "/metrics")
             .await
             .map(|(_, body)| body)
@@ -644,7 +644,10 @@ address = "{avs}"
 }
 
 /// Waits until `done` holds, or fails after `WITHIN`.
-async fn until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl FnMut() -> F) {
+pub(crate) async fn until<F: std::future::Future<Output = bool>>(
+    what: &str,
+    mut done: impl FnMut() -> F,
+) {
     let deadline = Instant::now() + WITHIN;
     while !done().await {
         assert!(Instant::now() < deadline, "{what}: not within {WITHIN:?}");
@@ -652,7 +655,7 @@ async fn until<F: std::future::Future<Output = bool>>(what: &str, mut done: impl
     }
 }
 
-fn tail(log: &Path) -> String {
+pub(crate) fn tail(log: &Path) -> String {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(40)..].join("\n")

@@ -5,6 +5,7 @@ mod devnet;
 mod doctor;
 mod faults;
 mod keys;
+mod multi_avs;
 mod new;
 mod procs;
 

@@ -366,10 +366,11 @@ const READ_ATTEMPTS: u32 = 3;
 #[derive(Debug)]
 pub struct LocalExecutor {
     server: JoinHandle<()>,
-    in_process: Option<InProcessPerformer>,
+    in_process: Vec<InProcessPerformer>,
     /// What it reads from L1, shared with the service (and its cache).
     view: OnchainView<DynProvider>,
-    avs: Address,
+    /// The AVSs it serves (the first is the one [`load_reference`](Self::load_reference) reads).
+    avss: Vec<Address>,
     operator: Address,
     /// The socket it serves on.
     pub socket: String,
@@ -416,13 +417,11 @@ impl LocalExecutor {
         let mut executor = Self::spawn(
             listener,
             l1,
-            avs,
             operator,
-            key,
-            PerformerHandle::Direct(Box::new(client)),
+            vec![(avs, key, PerformerHandle::Direct(Box::new(client)))],
             tls,
         )?;
-        executor.in_process = Some(performer);
+        executor.in_process = vec![performer];
         Ok(executor)
     }
 
@@ -436,16 +435,52 @@ impl LocalExecutor {
         key: OperatorKey,
         performer: PerformerHandle,
     ) -> Result<Self, ProvisionError> {
-        Self::spawn(listener, l1, avs, operator, key, performer, None)
+        Self::spawn(listener, l1, operator, vec![(avs, key, performer)], None)
+    }
+
+    /// Serves one executor for `operator` of several AVSs on `listener`, each AVS with its own
+    /// in-process instance of `performer`: each entry is an AVS and the operator's key for its
+    /// executor set.
+    pub async fn start_many<P: Performer + Clone>(
+        listener: TcpListener,
+        l1: &Chain,
+        operator: Address,
+        avss: Vec<(Address, OperatorKey)>,
+        performer: P,
+    ) -> Result<Self, ProvisionError> {
+        let mut performers = Vec::new();
+        let mut entries = Vec::new();
+        for (avs, key) in avss {
+            let started = InProcessPerformer::start(performer.clone())
+                .await
+                .map_err(|e| ProvisionError::step("starting an in-process performer", e))?;
+            let client = PerformerClient::connect(started.port(), Duration::from_secs(10))
+                .await
+                .map_err(|e| ProvisionError::step("connecting to the performer", e))?;
+            entries.push((avs, key, PerformerHandle::Direct(Box::new(client))));
+            performers.push(started);
+        }
+        let mut executor = Self::spawn(listener, l1, operator, entries, None)?;
+        executor.in_process = performers;
+        Ok(executor)
+    }
+
+    /// Serves one executor for `operator` of several AVSs on `listener`: each entry is an AVS,
+    /// the operator's key for its executor set and the performer its tasks run in.
+    pub fn serve_many(
+        listener: TcpListener,
+        l1: &Chain,
+        operator: Address,
+        avss: Vec<(Address, OperatorKey, PerformerHandle)>,
+    ) -> Result<Self, ProvisionError> {
+        Self::spawn(listener, l1, operator, avss, None)
     }
 
     fn spawn(
         listener: TcpListener,
         l1: &Chain,
-        avs: Address,
         operator: Address,
-        key: OperatorKey,
-        performer: PerformerHandle,
+        entries: Vec<(Address, OperatorKey, PerformerHandle)>,
         tls: Option<Identity>,
     ) -> Result<Self, ProvisionError> {
         let mut builder = tonic::transport::Server::builder();
@@ -458,22 +493,26 @@ impl LocalExecutor {
             .local_addr()
             .map_err(|e| ProvisionError::step("reading the executor's address", e))?
             .to_string();
-        let signing = match key {
-            OperatorKey::Bn254(key) => ResultSigning::Bn254(SigningKey::Bn254(key)),
-            OperatorKey::Ecdsa(key) => ResultSigning::Ecdsa {
-                key: SigningKey::Ecdsa(key),
-                verifier: l1.stack.ecdsa_certificate_verifier,
-                version: STACK_VERSION.into(),
-            },
-        };
         let avss = AvsRegistry::default();
-        avss.insert(
-            avs,
-            AvsEntry {
-                performer: Some(performer),
-                signing: Arc::new(signing),
-            },
-        );
+        let mut served = Vec::new();
+        for (avs, key, performer) in entries {
+            let signing = match key {
+                OperatorKey::Bn254(key) => ResultSigning::Bn254(SigningKey::Bn254(key)),
+                OperatorKey::Ecdsa(key) => ResultSigning::Ecdsa {
+                    key: SigningKey::Ecdsa(key),
+                    verifier: l1.stack.ecdsa_certificate_verifier,
+                    version: STACK_VERSION.into(),
+                },
+            };
+            avss.insert(
+                avs,
+                AvsEntry {
+                    performer: Some(performer),
+                    signing: Arc::new(signing),
+                },
+            );
+            served.push(avs);
+        }
         let view = OnchainView::new(
             l1.provider.clone(),
             l1.stack.allocation_manager,
@@ -494,9 +533,9 @@ impl LocalExecutor {
         });
         Ok(Self {
             server,
-            in_process: None,
+            in_process: Vec::new(),
             view,
-            avs,
+            avss: served,
             operator,
             socket,
         })
@@ -511,13 +550,26 @@ impl LocalExecutor {
         set: u32,
         reference_block: u64,
     ) -> Result<(), ProvisionError> {
+        let avs = self.avss.first().copied().unwrap_or_default();
+        self.load_reference_of(avs, aggregator, set, reference_block)
+            .await
+    }
+
+    /// [`load_reference`](Self::load_reference) for the tasks of `avs`.
+    pub async fn load_reference_of(
+        &self,
+        avs: Address,
+        aggregator: Address,
+        set: u32,
+        reference_block: u64,
+    ) -> Result<(), ProvisionError> {
         let step = "reading the aggregator key and operator set at the reference block";
         self.view
-            .aggregator_key(self.avs, aggregator, reference_block)
+            .aggregator_key(avs, aggregator, reference_block)
             .await
             .map_err(|e| ProvisionError::step(step, e))?;
         self.view
-            .is_member(self.avs, set, self.operator, reference_block)
+            .is_member(avs, set, self.operator, reference_block)
             .await
             .map_err(|e| ProvisionError::step(step, e))?;
         Ok(())

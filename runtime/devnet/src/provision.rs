@@ -5,7 +5,7 @@ use alloy::{
     primitives::{Address, Bytes, TxHash, U256, aliases::U96},
     providers::{DynProvider, Provider},
     rpc::types::TransactionRequest,
-    sol_types::SolValue,
+    sol_types::{SolCall as _, SolValue},
 };
 use ponos_chain::{
     contracts::retype as to,
@@ -178,6 +178,90 @@ macro_rules! send {
 
 fn set(avs: Address, id: u32) -> types::OperatorSet {
     types::OperatorSet { avs, id }
+}
+
+/// The `registerKey` arguments of `operator` for `set`: the key data and its proof (a BN254
+/// proof of possession, or an ECDSA signature over the registration digest).
+pub fn key_registration(
+    domain: &KeyRegistrarDomain<'_>,
+    operator: Address,
+    set: &types::OperatorSet,
+    key: &OperatorKey,
+) -> Result<(Bytes, Bytes), ProvisionError> {
+    Ok(match key {
+        OperatorKey::Bn254(key) => {
+            let pop = key.proof_of_possession(domain, operator, set);
+            (
+                key.public_key().key_data().to_vec().into(),
+                pop.to_bytes().to_vec().into(),
+            )
+        }
+        OperatorKey::Ecdsa(key) => {
+            let proof = key
+                .sign(domain.ecdsa_registration_digest(operator, set, key.address()))
+                .map_err(|e| ProvisionError::step("signing a key registration", e))?;
+            (key.address().to_vec().into(), proof.to_vec().into())
+        }
+    })
+}
+
+/// The table calculator owner's call that sets the weights of `avs`'s executor set.
+pub fn weights_call(
+    stack: &StackAddresses,
+    curve: Curve,
+    avs: Address,
+    weights: &[(Address, U256)],
+) -> TransactionRequest {
+    let (operators, weights): (Vec<Address>, Vec<U256>) = weights.iter().copied().unzip();
+    let input = match curve {
+        Curve::Bn254 => BN254TableCalculator::setOperatorWeightsCall {
+            operatorSet: to(&set(avs, EXECUTOR_SET)),
+            operators,
+            weights,
+        }
+        .abi_encode(),
+        Curve::Ecdsa => ECDSATableCalculator::setOperatorWeightsCall {
+            operatorSet: to(&set(avs, EXECUTOR_SET)),
+            operators,
+            weights,
+        }
+        .abi_encode(),
+    };
+    let calculator = match curve {
+        Curve::Bn254 => stack.bn254_table_calculator,
+        Curve::Ecdsa => stack.ecdsa_table_calculator,
+    };
+    TransactionRequest::default()
+        .with_to(calculator)
+        .with_input(input)
+}
+
+/// Sends `tx` (its `from` set) and waits for its successful receipt; a revert is replayed on
+/// the state it ran on for its reason.
+pub async fn send_request(
+    provider: &DynProvider,
+    step: impl Into<String>,
+    tx: TransactionRequest,
+) -> Result<TxHash, ProvisionError> {
+    let step: String = step.into();
+    let pending = provider
+        .send_transaction(tx.clone())
+        .await
+        .map_err(|e| ProvisionError::step(step.clone(), e))?;
+    let receipt = receipt_of(pending)
+        .await
+        .map_err(|e| ProvisionError::step(step.clone(), e))?;
+    if receipt.status() {
+        return Ok(receipt.transaction_hash);
+    }
+    let before = receipt.block_number.unwrap_or_default().saturating_sub(1);
+    Err(match provider.call(tx).block(before.into()).await {
+        Err(error) => ProvisionError::step(step, error),
+        Ok(_) => ProvisionError::Reverted {
+            step,
+            tx: receipt.transaction_hash,
+        },
+    })
 }
 
 /// The creation code of a `TaskAVSRegistrarBase` registrar for `avs` (its owner too), with
@@ -406,25 +490,8 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
     let executor_set = set(avs, EXECUTOR_SET);
     let mut registrations = tokio::task::JoinSet::new();
     for operator in &spec.operators {
-        let (key_data, proof): (Bytes, Bytes) = match &operator.key {
-            OperatorKey::Bn254(key) => {
-                let pop = key.proof_of_possession(&domain, operator.address, &executor_set);
-                (
-                    key.public_key().key_data().to_vec().into(),
-                    pop.to_bytes().to_vec().into(),
-                )
-            }
-            OperatorKey::Ecdsa(key) => {
-                let proof = key
-                    .sign(domain.ecdsa_registration_digest(
-                        operator.address,
-                        &executor_set,
-                        key.address(),
-                    ))
-                    .map_err(|e| ProvisionError::step("signing a key registration", e))?;
-                (key.address().to_vec().into(), proof.to_vec().into())
-            }
-        };
+        let (key_data, proof) =
+            key_registration(&domain, operator.address, &executor_set, &operator.key)?;
         let (provider, address) = (provider.clone(), operator.address);
         let key_registrar = stack.key_registrar;
         let executor_set = executor_set.clone();
@@ -451,26 +518,13 @@ pub async fn register_operators(l1: &Chain, spec: &AvsSpec) -> Result<(), Provis
             operator.address
         );
     }
-    let addresses: Vec<Address> = spec.operators.iter().map(|o| o.address).collect();
-    let weights: Vec<U256> = spec.operators.iter().map(|o| o.weight).collect();
-    match spec.curve {
-        Curve::Bn254 => {
-            let calculator = BN254TableCalculator::new(stack.bn254_table_calculator, provider);
-            send!(
-                "setting operator weights",
-                calculator.setOperatorWeights(to(&executor_set), addresses, weights),
-                spec.admin
-            );
-        }
-        Curve::Ecdsa => {
-            let calculator = ECDSATableCalculator::new(stack.ecdsa_table_calculator, provider);
-            send!(
-                "setting operator weights",
-                calculator.setOperatorWeights(to(&executor_set), addresses, weights),
-                spec.admin
-            );
-        }
-    }
+    let weights: Vec<(Address, U256)> = spec
+        .operators
+        .iter()
+        .map(|o| (o.address, o.weight))
+        .collect();
+    let call = weights_call(stack, spec.curve, avs, &weights).from(spec.admin);
+    send_request(provider, "setting operator weights", call).await?;
 
     Ok(())
 }
@@ -485,6 +539,23 @@ pub async fn push_tables(
     curve: Curve,
     admin: Address,
 ) -> Result<(u32, u32), ProvisionError> {
+    let (reference, pushes) = table_pushes(l1, chains, avs, curve).await?;
+    for (chain, push) in chains.iter().zip(pushes) {
+        let step = format!("pushing the operator table to chain {}", chain.chain_id);
+        send_request(&chain.provider, step, push.from(admin)).await?;
+    }
+    Ok(reference)
+}
+
+/// The table pushes [`push_tables`] sends, one per chain in `chains` (without a sender), and
+/// their L1 reference (timestamp, block). Every chain's clock has reached the reference when
+/// this returns.
+pub async fn table_pushes(
+    l1: &Chain,
+    chains: &[&Chain],
+    avs: Address,
+    curve: Curve,
+) -> Result<((u32, u32), Vec<TransactionRequest>), ProvisionError> {
     // Reference timestamps never go back, and one timestamp keeps the block it was first pushed
     // with: a table of another AVS pushed within the same second needs a later L1 block.
     let mut latest = 0u32;
@@ -508,7 +579,7 @@ pub async fn push_tables(
         owner: avs,
         maxStalenessPeriod: 0,
     };
-    match curve {
+    let input: Bytes = match curve {
         Curve::Bn254 => {
             let calculator =
                 BN254TableCalculator::new(l1.stack.bn254_table_calculator, &l1.provider);
@@ -518,21 +589,15 @@ pub async fn push_tables(
                 .call()
                 .await
                 .map_err(|e| ProvisionError::step("reading the BN254 operator table", e))?;
-            for chain in chains {
-                let updater =
-                    OperatorTableUpdater::new(chain.stack.operator_table_updater, &chain.provider);
-                send!(
-                    format!("pushing the operator table to chain {}", chain.chain_id),
-                    updater.setBN254OperatorTable(
-                        to(&executor_set),
-                        reference.0,
-                        reference.1,
-                        to(&info),
-                        config.clone()
-                    ),
-                    admin
-                );
+            OperatorTableUpdater::setBN254OperatorTableCall {
+                operatorSet: to(&executor_set),
+                referenceTimestamp: reference.0,
+                referenceBlockNumber: reference.1,
+                operatorSetInfo: to(&info),
+                config,
             }
+            .abi_encode()
+            .into()
         }
         Curve::Ecdsa => {
             let calculator =
@@ -543,24 +608,26 @@ pub async fn push_tables(
                 .call()
                 .await
                 .map_err(|e| ProvisionError::step("reading the ECDSA operator table", e))?;
-            for chain in chains {
-                let updater =
-                    OperatorTableUpdater::new(chain.stack.operator_table_updater, &chain.provider);
-                send!(
-                    format!("pushing the operator table to chain {}", chain.chain_id),
-                    updater.setECDSAOperatorTable(
-                        to(&executor_set),
-                        reference.0,
-                        reference.1,
-                        infos.iter().map(to).collect(),
-                        config.clone()
-                    ),
-                    admin
-                );
+            OperatorTableUpdater::setECDSAOperatorTableCall {
+                operatorSet: to(&executor_set),
+                referenceTimestamp: reference.0,
+                referenceBlockNumber: reference.1,
+                operatorInfos: infos.iter().map(to).collect(),
+                config,
             }
+            .abi_encode()
+            .into()
         }
-    }
-    Ok(reference)
+    };
+    let pushes = chains
+        .iter()
+        .map(|chain| {
+            TransactionRequest::default()
+                .with_to(chain.stack.operator_table_updater)
+                .with_input(input.clone())
+        })
+        .collect();
+    Ok((reference, pushes))
 }
 
 /// Waits until `chain`'s clock reaches `timestamp`: a table updater refuses a reference from its

@@ -1,7 +1,8 @@
 //! A performer for the executor's runtime tests. Payloads: `sleep:<ms>` sleeps, `alloc:<MiB>`
 //! allocates and touches that much memory, `crash` exits at once; anything else is echoed.
 //! With `TEST_PERFORMER_DELAY_MS` set, every task waits that long before it is answered (a slow
-//! operator).
+//! operator); with `TEST_PERFORMER_TAG` set, echoed payloads come back as `<tag>:<payload>`
+//! (which of several performers answered).
 
 use std::time::Duration;
 
@@ -9,6 +10,7 @@ use ponos_performer::{Performer, PerformerError, ServeError, Task, env};
 
 struct TestPerformer {
     delay: Duration,
+    tag: Option<String>,
 }
 
 impl Performer for TestPerformer {
@@ -36,7 +38,10 @@ impl Performer for TestPerformer {
         if text == "crash" {
             std::process::exit(3);
         }
-        Ok(task.payload)
+        Ok(match &self.tag {
+            Some(tag) => [tag.as_bytes(), b":", &task.payload].concat(),
+            None => task.payload,
+        })
     }
 }
 
@@ -46,5 +51,6 @@ async fn main() -> Result<(), ServeError> {
         .ok()
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::ZERO, Duration::from_millis);
-    ponos_performer::serve(env::listen_addr()?, TestPerformer { delay }).await
+    let tag = std::env::var("TEST_PERFORMER_TAG").ok();
+    ponos_performer::serve(env::listen_addr()?, TestPerformer { delay, tag }).await
 }
