@@ -33,7 +33,7 @@ use bollard::Docker;
 use ponos_aggregator::{
     Aggregator, AggregatorConfig, AggregatorHandle, ChainConfig, TaskChain,
     sender::SenderConfig,
-    session::{AggregatorIdentity, AggregatorSigner},
+    session::{AggregatorIdentity, AggregatorSigner, Identities},
     view::{L1, L1Contracts},
 };
 use ponos_chain::sandbox::StackAddresses;
@@ -44,7 +44,7 @@ use ponos_crypto::{
 pub use ponos_devnet::Curve;
 use ponos_devnet::{
     AvsSpec, Chain, ChainOptions, EXECUTOR_SET, LocalChain, LocalExecutor, OperatorKey,
-    OperatorSpec, ProvisionError, provision_avs,
+    OperatorSpec, ProvisionError, activate_avs, prepare_avs,
 };
 use ponos_executor::{
     docker::ContainerSpec,
@@ -64,6 +64,9 @@ use notes::{Notebook, TaskNotes};
 
 /// The most executors a devnet runs.
 pub const MAX_EXECUTORS: usize = 128;
+
+/// The most AVSs a devnet runs.
+pub const MAX_AVSS: usize = 8;
 
 /// Past block states each devnet chain keeps. anvil copies the whole state for every block,
 /// and the mailbox's storage grows with every task, so keeping them all costs gigabytes after
@@ -151,6 +154,34 @@ pub struct DevnetConfig {
     pub fork_url: Option<String>,
     /// The AVS's own contracts; Ponos's registrar and an open task hook when `None`.
     pub contracts: Option<AvsContracts>,
+    /// The AVSs, all on one stack, served by one aggregator and the same executors; one AVS
+    /// of `curve` with the devnet's performer when empty.
+    pub avss: Vec<DevnetAvs>,
+}
+
+impl DevnetConfig {
+    /// The AVSs the devnet sets up (one when [`avss`](Self::avss) is empty).
+    pub fn avs_list(&self) -> Vec<DevnetAvs> {
+        if self.avss.is_empty() {
+            vec![DevnetAvs::default()]
+        } else {
+            self.avss.clone()
+        }
+    }
+}
+
+/// One AVS of a devnet. Each has its own account, operator sets, keys (the same operators with
+/// keys of their own for it), task hook and mailbox configuration, and its own performer
+/// instances in every executor.
+#[derive(Debug, Clone, Default)]
+pub struct DevnetAvs {
+    /// Its executor set's curve; the devnet's [`curve`](DevnetConfig::curve) when `None`.
+    pub curve: Option<Curve>,
+    /// Its performer: a binary (process runtime) or an image (Docker); the devnet's when
+    /// `None`. In-process devnets run their one performer for every AVS.
+    pub performer: Option<String>,
+    /// Environment its performers get, beside `PONOS_AVS` (the AVS's address).
+    pub env: Vec<(String, String)>,
 }
 
 /// An AVS's own contracts, as creation code (from forge's output, see
@@ -176,6 +207,7 @@ impl Default for DevnetConfig {
             l2_port: None,
             fork_url: None,
             contracts: None,
+            avss: Vec::new(),
         }
     }
 }
@@ -210,6 +242,59 @@ pub struct ChainSummary {
     pub task_hook: Address,
 }
 
+/// One AVS of the summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AvsSummary {
+    /// The AVS.
+    pub avs: Address,
+    /// Its registrar on L1.
+    pub registrar: Address,
+    /// Its executor set's curve (`bn254` or `ecdsa`).
+    pub curve: String,
+    /// Its task hook on each chain, in the order of [`DevnetSummary::chains`].
+    pub task_hooks: Vec<Address>,
+    /// What its performers run: a binary, an image, or `in-process`.
+    pub performer: String,
+}
+
+impl DevnetSummary {
+    /// The AVS `selector` names: its 1-based position or its address; the first when `None`.
+    pub fn pick_avs(&self, selector: Option<&str>) -> Result<AvsSummary, String> {
+        let avss = if self.avss.is_empty() {
+            vec![AvsSummary {
+                avs: self.avs,
+                registrar: self.registrar,
+                curve: self.curve.clone(),
+                task_hooks: self.chains.iter().map(|c| c.task_hook).collect(),
+                performer: self.performer_runtime.clone(),
+            }]
+        } else {
+            self.avss.clone()
+        };
+        let Some(selector) = selector else {
+            return Ok(avss[0].clone());
+        };
+        let found = match selector.parse::<usize>() {
+            Ok(n) => n.checked_sub(1).and_then(|i| avss.get(i)),
+            Err(_) => selector
+                .parse::<Address>()
+                .ok()
+                .and_then(|a| avss.iter().find(|s| s.avs == a)),
+        };
+        found.cloned().ok_or_else(|| {
+            format!(
+                "--avs {selector}: this devnet runs {} AVS(s): {} (pass a number from 1 or an address)",
+                avss.len(),
+                avss.iter()
+                    .enumerate()
+                    .map(|(i, s)| format!("{} = {}", i + 1, s.avs))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })
+    }
+}
+
 /// One executor of the summary.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExecutorSummary {
@@ -228,12 +313,15 @@ pub struct DevnetSummary {
     pub allocation_manager: Address,
     /// The L1's KeyRegistrar.
     pub key_registrar: Address,
-    /// The AVS.
+    /// The (first) AVS.
     pub avs: Address,
-    /// The AVS's registrar on L1.
+    /// Its registrar on L1.
     pub registrar: Address,
-    /// The executor set's curve (`bn254` or `ecdsa`).
+    /// Its executor set's curve (`bn254` or `ecdsa`).
     pub curve: String,
+    /// Every AVS, the first one first.
+    #[serde(default)]
+    pub avss: Vec<AvsSummary>,
     /// The aggregator's operator address.
     pub aggregator: Address,
     /// The account that creates tasks in `ponos task create`.
@@ -330,9 +418,10 @@ pub struct Devnet {
     l1: LocalChain,
     l2: Option<LocalChain>,
     _executors: Vec<LocalExecutor>,
-    supervisors: Vec<Supervisor>,
-    /// How the supervised performers run (none for in-process performers).
-    supervised: Option<Supervised>,
+    /// The supervised performers: (AVS, executor, supervisor), by AVS then executor.
+    supervisors: Vec<(usize, usize, Supervisor)>,
+    /// How each AVS's supervised performers run (empty for in-process performers).
+    supervised: Vec<Supervised>,
     aggregator: AggregatorHandle<MemoryAggregatorStore>,
     notes: Notebook,
     state_dir: Option<PathBuf>,
@@ -351,16 +440,16 @@ impl std::fmt::Debug for Devnet {
     }
 }
 
-/// The executors' keys: deterministic, so a devnet is reproducible.
-/// Starts an aggregator for `avs` in-process: operator sets read from `l1`, tasks watched on
+/// Starts an aggregator for `avss` in-process: operator sets read from `l1`, tasks watched on
 /// `task_chains` from their first block (dev chains: block stamping; with a WebSocket
 /// endpoint beside a chain, new heads wake the watcher and polling is a slow fallback, else it
-/// polls fast), results signed by `tx_signer` (a funded account on every task chain).
+/// polls fast), tasks signed with each AVS's key of `identities`, results sent by `tx_signer`
+/// (a funded account on every task chain).
 pub async fn start_aggregator(
     l1: &Chain,
     task_chains: &[(&Chain, Option<&str>)],
-    avs: Address,
-    identity: AggregatorIdentity,
+    avss: Vec<Address>,
+    identities: Identities,
     tx_signer: PrivateKeySigner,
 ) -> Result<AggregatorHandle<MemoryAggregatorStore>, DevnetError> {
     let mut chains = Vec::new();
@@ -392,9 +481,9 @@ pub async fn start_aggregator(
                 },
             },
             chains,
-            identities: identity.into(),
+            identities,
             tx_signer,
-            avss: vec![avs],
+            avss,
             max_concurrent_tasks: 256,
             max_result_bytes: 1_572_864,
             sender: SenderConfig {
@@ -409,8 +498,25 @@ pub async fn start_aggregator(
     .await?)
 }
 
-fn operator_key(curve: Curve, index: usize) -> OperatorKey {
-    let seed = keccak256(format!("ponos devnet operator {index}"));
+/// The aggregator's key for the aggregator set of AVS `k` (one key per set: the KeyRegistrar
+/// keeps keys unique).
+fn aggregator_key(k: usize) -> ecdsa::SecretKey {
+    let seed = if k == 0 {
+        keccak256("ponos devnet aggregator")
+    } else {
+        keccak256(format!("ponos devnet aggregator {k}"))
+    };
+    ecdsa::SecretKey::from_bytes(seed.as_slice()).expect("a hash is a valid key")
+}
+
+/// Operator `index`'s key for the executor set of AVS `k`: deterministic, so a devnet is
+/// reproducible.
+fn operator_key(curve: Curve, k: usize, index: usize) -> OperatorKey {
+    let seed = if k == 0 {
+        keccak256(format!("ponos devnet operator {index}"))
+    } else {
+        keccak256(format!("ponos devnet avs {k} operator {index}"))
+    };
     match curve {
         Curve::Bn254 => OperatorKey::Bn254(
             bn254::SecretKey::from_seed(seed.as_slice()).expect("a seed makes a key"),
@@ -423,12 +529,22 @@ fn operator_key(curve: Curve, index: usize) -> OperatorKey {
 
 enum Performers<P> {
     InProcess(P),
-    Supervised(Supervised),
+    /// One per AVS, in the devnet's order.
+    Supervised(Vec<Supervised>),
+}
+
+/// One AVS of the devnet as it is set up.
+struct PlannedAvs {
+    avs: Address,
+    curve: Curve,
+    aggregator_key: ecdsa::SecretKey,
+    /// Each operator's key for this AVS's executor set, in operator order.
+    keys: Vec<OperatorKey>,
 }
 
 impl Devnet {
     /// Starts a devnet whose executors run `performer` in-process (the fastest mode; what an
-    /// AVS's own tests use).
+    /// AVS's own tests use). Each AVS gets its own instance of it.
     pub async fn start<P: Performer + Clone>(
         config: DevnetConfig,
         performer: P,
@@ -436,23 +552,46 @@ impl Devnet {
         Self::launch(config, Performers::InProcess(performer)).await
     }
 
-    /// Starts a devnet whose executors run the performer as native processes or containers.
+    /// Starts a devnet whose executors run the performer as native processes or containers:
+    /// `runtime` for every AVS but those whose [`DevnetAvs::performer`] names another binary or
+    /// image.
     pub async fn start_with(
         config: DevnetConfig,
         runtime: PerformerRuntime,
     ) -> Result<Self, DevnetError> {
-        let supervised = match runtime {
-            PerformerRuntime::Process(binary) => Supervised::Process(binary),
-            PerformerRuntime::Docker(image) => Supervised::Docker {
-                docker: ponos_executor::docker::connect().await.map_err(|e| {
+        let docker = match &runtime {
+            PerformerRuntime::Process(_) => None,
+            PerformerRuntime::Docker(_) => {
+                Some(ponos_executor::docker::connect().await.map_err(|e| {
                     DevnetError::Performer {
                         index: 0,
                         reason: format!("{e} (is Docker running? `ponos doctor` checks)"),
                     }
-                })?,
-                image,
-            },
+                })?)
+            }
         };
+        let supervised = config
+            .avs_list()
+            .iter()
+            .map(|avs| {
+                let env = avs.env.clone();
+                match (&runtime, &docker) {
+                    (PerformerRuntime::Process(binary), _) => Supervised::Process {
+                        binary: avs
+                            .performer
+                            .clone()
+                            .map_or_else(|| binary.clone(), PathBuf::from),
+                        env,
+                    },
+                    (PerformerRuntime::Docker(image), Some(docker)) => Supervised::Docker {
+                        docker: docker.clone(),
+                        image: avs.performer.clone().unwrap_or_else(|| image.clone()),
+                        env,
+                    },
+                    (PerformerRuntime::Docker(_), None) => unreachable!("connected above"),
+                }
+            })
+            .collect();
         Self::launch::<NoPerformer>(config, Performers::Supervised(supervised)).await
     }
 
@@ -467,103 +606,142 @@ impl Devnet {
                 config.executors
             )));
         }
-        // Roles, then one account per operator, then the task creator: the same accounts on
-        // every chain.
-        let extra_accounts = config.executors.saturating_sub(24);
-        let l1_options = ChainOptions {
-            chain_id: 31337,
-            port: config.l1_port,
-            fork_url: config.fork_url.clone(),
-            extra_accounts,
-            state_history: Some(STATE_HISTORY),
-            kept_blocks: Some(KEPT_BLOCKS),
-        };
-        let l2_options = ChainOptions {
-            chain_id: 31338,
-            port: config.l2_port,
-            fork_url: None,
-            extra_accounts,
-            state_history: Some(STATE_HISTORY),
-            kept_blocks: Some(KEPT_BLOCKS),
-        };
-        let (l1, l2) = if config.l2 {
-            let (l1, l2) = tokio::try_join!(
-                LocalChain::start_with(&l1_options),
-                LocalChain::start_with(&l2_options)
-            )?;
-            (l1, Some(l2))
-        } else {
-            (LocalChain::start_with(&l1_options).await?, None)
-        };
+        let avs_list = config.avs_list();
+        if avs_list.len() > MAX_AVSS {
+            return Err(DevnetError::Invalid(format!(
+                "--avs {}: a devnet runs 1 to {MAX_AVSS} AVSs",
+                avs_list.len()
+            )));
+        }
+        // Roles, one account per operator, one per further AVS, then the task creator: the
+        // same accounts on every chain.
+        let extra_accounts = (3 + config.executors + avs_list.len()).saturating_sub(32);
+        // Each AVS activated after the first adds up to three L1 blocks (a block past the
+        // previous reference, the table push, the mailbox config) above the first's reference.
+        let state_history = STATE_HISTORY + 3 * (avs_list.len() - 1);
+        let (l1, l2) = start_chains(&config, extra_accounts, state_history).await?;
         info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "chains up, stack deployed");
         let accounts = l1.accounts.clone();
-        let (admin, avs, aggregator) = (accounts[0], accounts[1], accounts[2]);
+        let (admin, aggregator) = (accounts[0], accounts[2]);
         let creator_index = accounts.len() - 1;
-        let aggregator_key =
-            ecdsa::SecretKey::from_bytes(keccak256("ponos devnet aggregator").as_slice())
-                .expect("a hash is a valid key");
 
         let mut listeners = Vec::new();
-        let mut operators = Vec::new();
-        for i in 0..config.executors {
+        let mut sockets = Vec::new();
+        for _ in 0..config.executors {
             let listener = TcpListener::bind("127.0.0.1:0")
                 .await
                 .map_err(|e| DevnetError::Invalid(format!("no free loopback port: {e}")))?;
-            let socket = listener
-                .local_addr()
-                .map_err(|e| DevnetError::Invalid(e.to_string()))?
-                .to_string();
-            operators.push(OperatorSpec {
-                address: accounts[3 + i],
-                key: operator_key(config.curve, i),
-                socket,
-                weight: U256::from(1_000),
-            });
+            sockets.push(
+                listener
+                    .local_addr()
+                    .map_err(|e| DevnetError::Invalid(e.to_string()))?
+                    .to_string(),
+            );
             listeners.push(listener);
         }
-        let spec = AvsSpec {
-            avs,
-            admin,
-            aggregator,
-            aggregator_key: aggregator_key.clone(),
-            curve: config.curve,
-            operators: operators.clone(),
-            task_sla: config.task_sla,
-            threshold_bps: config.threshold_bps,
-            registrar_code: config.contracts.as_ref().map(|c| c.registrar.clone()),
-            task_hook_code: config.contracts.as_ref().map(|c| c.task_hook.clone()),
-        };
-        let l2_chains: Vec<_> = l2.iter().map(|c| c.chain.clone()).collect();
-        let provisioned = provision_avs(&l1.chain, &l2_chains, &spec).await?;
-        info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "AVS set up");
+        let operators: Vec<Address> = (0..config.executors).map(|i| accounts[3 + i]).collect();
+        let planned: Vec<PlannedAvs> = avs_list
+            .iter()
+            .enumerate()
+            .map(|(k, options)| {
+                let curve = options.curve.unwrap_or(config.curve);
+                PlannedAvs {
+                    avs: if k == 0 {
+                        accounts[1]
+                    } else {
+                        accounts[3 + config.executors + k - 1]
+                    },
+                    curve,
+                    aggregator_key: aggregator_key(k),
+                    keys: (0..config.executors)
+                        .map(|i| operator_key(curve, k, i))
+                        .collect(),
+                }
+            })
+            .collect();
 
-        // Every executor and its performer start at once.
+        // Each AVS on the one stack: first their sets, keys and hooks, then each one's tables
+        // and mailbox configs, so that every table's reference block is among the few recent
+        // states the chains keep.
+        let l2_chains: Vec<_> = l2.iter().map(|c| c.chain.clone()).collect();
+        let mut specs = Vec::new();
+        for plan in &planned {
+            let spec = AvsSpec {
+                avs: plan.avs,
+                admin,
+                aggregator,
+                aggregator_key: plan.aggregator_key.clone(),
+                curve: plan.curve,
+                operators: operators
+                    .iter()
+                    .zip(&sockets)
+                    .zip(&plan.keys)
+                    .map(|((address, socket), key)| OperatorSpec {
+                        address: *address,
+                        key: key.clone(),
+                        socket: socket.clone(),
+                        weight: U256::from(1_000),
+                    })
+                    .collect(),
+                task_sla: config.task_sla,
+                threshold_bps: config.threshold_bps,
+                registrar_code: config.contracts.as_ref().map(|c| c.registrar.clone()),
+                task_hook_code: config.contracts.as_ref().map(|c| c.task_hook.clone()),
+            };
+            let prepared = prepare_avs(&l1.chain, &l2_chains, &spec).await?;
+            specs.push((spec, prepared));
+        }
+        let mut provisioned = Vec::new();
+        for (spec, prepared) in specs {
+            provisioned.push(activate_avs(&l1.chain, &l2_chains, &spec, prepared).await?);
+        }
+        info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, avss = planned.len(), "AVSs set up");
+
+        // Every executor and its performers start at once; each executor serves every AVS.
         let mut starting = tokio::task::JoinSet::new();
         for (i, (listener, operator)) in listeners.into_iter().zip(&operators).enumerate() {
-            let (chain, address, key) = (l1.chain.clone(), operator.address, operator.key.clone());
+            let (chain, operator) = (l1.chain.clone(), *operator);
+            let keys: Vec<(Address, OperatorKey)> = planned
+                .iter()
+                .map(|plan| (plan.avs, plan.keys[i].clone()))
+                .collect();
             match &performers {
                 Performers::InProcess(performer) => {
                     let performer = performer.clone();
                     starting.spawn(async move {
                         let executor =
-                            LocalExecutor::start(listener, &chain, avs, address, key, performer)
+                            LocalExecutor::start_many(listener, &chain, operator, keys, performer)
                                 .await?;
-                        Ok::<_, DevnetError>((i, executor, None))
+                        Ok::<_, DevnetError>((i, executor, Vec::new()))
                     });
                 }
                 Performers::Supervised(supervised) => {
-                    let launch = supervised.launch(i, 1);
+                    let launches: Vec<Launch> = keys
+                        .iter()
+                        .enumerate()
+                        .map(|(k, (avs, _))| supervised[k].launch(k, *avs, i, 1))
+                        .collect();
                     starting.spawn(async move {
-                        let supervisor = Supervisor::start(launch, SupervisorConfig::default())
-                            .await
-                            .map_err(|e| DevnetError::Performer {
-                                index: i,
-                                reason: e.to_string(),
-                            })?;
-                        let performer = PerformerHandle::Supervised(supervisor.clone());
+                        let mut entries = Vec::new();
+                        let mut supervisors = Vec::new();
+                        for (k, ((avs, key), launch)) in keys.into_iter().zip(launches).enumerate()
+                        {
+                            let supervisor = Supervisor::start(launch, SupervisorConfig::default())
+                                .await
+                                .map_err(|e| DevnetError::Performer {
+                                    index: i,
+                                    reason: e.to_string(),
+                                })?;
+                            entries.push((
+                                avs,
+                                key,
+                                PerformerHandle::Supervised(supervisor.clone()),
+                            ));
+                            supervisors.push((k, i, supervisor));
+                        }
                         let executor =
-                            LocalExecutor::serve(listener, &chain, avs, address, key, performer)?;
-                        Ok((i, executor, Some(supervisor)))
+                            LocalExecutor::serve_many(listener, &chain, operator, entries)?;
+                        Ok((i, executor, supervisors))
                     });
                 }
             }
@@ -575,77 +753,113 @@ impl Devnet {
             serving.push(started);
         }
         serving.sort_by_key(|(i, ..)| *i);
-        let (executors, supervisors): (Vec<_>, Vec<_>) = serving
-            .into_iter()
-            .map(|(_, executor, supervisor)| (executor, supervisor))
-            .unzip();
-        let supervisors: Vec<Supervisor> = supervisors.into_iter().flatten().collect();
+        let mut executors = Vec::new();
+        let mut supervisors = Vec::new();
+        for (_, executor, started) in serving {
+            executors.push(executor);
+            supervisors.extend(started);
+        }
+        supervisors.sort_by_key(|(k, i, _)| (*k, *i));
 
         let task_chains: Vec<(&Chain, Option<&str>)> = std::iter::once(&l1)
             .chain(l2.iter())
             .map(|c| (&c.chain, Some(c.ws_endpoint.as_str())))
             .collect();
         info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "executors serving");
+        let identity = |plan: &PlannedAvs| AggregatorIdentity {
+            address: aggregator,
+            key: AggregatorSigner::Ecdsa(plan.aggregator_key.clone()),
+        };
+        let identities = Identities::new(
+            identity(&planned[0]),
+            planned[1..]
+                .iter()
+                .map(|plan| (plan.avs, identity(plan)))
+                .collect(),
+        );
         let aggregator_handle = start_aggregator(
             &l1.chain,
             &task_chains,
-            avs,
-            AggregatorIdentity {
-                address: aggregator,
-                key: AggregatorSigner::Ecdsa(aggregator_key),
-            },
+            planned.iter().map(|p| p.avs).collect(),
+            identities,
             PrivateKeySigner::from_bytes(&l1.keys[2])
                 .map_err(|e| DevnetError::Invalid(format!("anvil's account key: {e}")))?,
         )
         .await?;
-        // What every task is checked against, read while L1 still holds the reference block.
-        let (reference_timestamp, reference_block) = provisioned.reference;
-        let executors_loaded =
-            futures_util::future::try_join_all(executors.iter().map(|executor| {
-                executor.load_reference(aggregator, EXECUTOR_SET, u64::from(reference_block))
-            }));
-        let views_loaded = futures_util::future::try_join_all(
-            aggregator_handle.chain_ids().into_iter().map(|chain_id| {
-                aggregator_handle.load_operator_set(
-                    chain_id,
-                    avs,
-                    EXECUTOR_SET,
-                    reference_timestamp,
-                )
-            }),
-        );
-        tokio::try_join!(
-            async { executors_loaded.await.map_err(DevnetError::from) },
-            async { views_loaded.await.map_err(DevnetError::from) }
-        )?;
+        // What every task is checked against, read while L1 still holds the reference blocks.
+        let mut loads = Vec::new();
+        for (plan, provisioned) in planned.iter().zip(&provisioned) {
+            let (reference_timestamp, reference_block) = provisioned.reference;
+            for executor in &executors {
+                loads.push(futures_util::future::Either::Left(async move {
+                    executor
+                        .load_reference_of(
+                            plan.avs,
+                            aggregator,
+                            EXECUTOR_SET,
+                            u64::from(reference_block),
+                        )
+                        .await
+                        .map_err(DevnetError::from)
+                }));
+            }
+            for chain_id in aggregator_handle.chain_ids() {
+                let handle = &aggregator_handle;
+                loads.push(futures_util::future::Either::Right(async move {
+                    handle
+                        .load_operator_set(chain_id, plan.avs, EXECUTOR_SET, reference_timestamp)
+                        .await
+                        .map(|_| ())
+                        .map_err(DevnetError::from)
+                }));
+            }
+        }
+        futures_util::future::try_join_all(loads).await?;
         info!(target: "ponos::devnet", ms = started.elapsed().as_millis() as u64, "aggregator watching");
         let notes = Notebook::new(config.state_dir.as_deref());
         tokio::spawn(notes.clone().follow(aggregator_handle.subscribe()));
 
+        let chains: Vec<(&str, &LocalChain)> = std::iter::once(("l1", &l1))
+            .chain(l2.iter().map(|c| ("l2", c)))
+            .collect();
+        let avss: Vec<AvsSummary> = planned
+            .iter()
+            .zip(&provisioned)
+            .enumerate()
+            .map(|(k, (plan, provisioned))| AvsSummary {
+                avs: plan.avs,
+                registrar: provisioned.registrar,
+                curve: curve_name(plan.curve).into(),
+                task_hooks: provisioned.task_hooks.clone(),
+                performer: match &performers {
+                    Performers::Supervised(supervised) => supervised[k].describe(),
+                    Performers::InProcess(_) => "in-process".into(),
+                },
+            })
+            .collect();
         let summary = DevnetSummary {
-            chains: std::iter::once(("l1", &l1))
-                .chain(l2.iter().map(|c| ("l2", c)))
-                .zip(&provisioned.task_hooks)
+            chains: chains
+                .iter()
+                .zip(&provisioned[0].task_hooks)
                 .map(|((name, c), hook)| {
                     chain_summary(name, c.id(), &c.endpoint, &c.chain.stack, *hook)
                 })
                 .collect(),
             allocation_manager: l1.chain.stack.allocation_manager,
             key_registrar: l1.chain.stack.key_registrar,
-            avs,
-            registrar: provisioned.registrar,
-            curve: match config.curve {
-                Curve::Bn254 => "bn254".into(),
-                Curve::Ecdsa => "ecdsa".into(),
-            },
+            avs: avss[0].avs,
+            registrar: avss[0].registrar,
+            curve: avss[0].curve.clone(),
+            avss,
             aggregator,
             task_creator: accounts[creator_index],
             task_creator_key: l1.keys[creator_index],
             executors: operators
                 .iter()
-                .map(|o| ExecutorSummary {
-                    operator: o.address,
-                    socket: o.socket.clone(),
+                .zip(&sockets)
+                .map(|(operator, socket)| ExecutorSummary {
+                    operator: *operator,
+                    socket: socket.clone(),
                 })
                 .collect(),
             ready_ms: started.elapsed().as_millis() as u64,
@@ -654,12 +868,17 @@ impl Devnet {
                 .chain(l2.as_ref().map(LocalChain::pid))
                 .collect(),
             performer_binary: match &performers {
-                Performers::Supervised(Supervised::Process(binary)) => BinaryStamp::of(binary),
-                _ => None,
+                Performers::Supervised(supervised) => match &supervised[0] {
+                    Supervised::Process { binary, .. } => BinaryStamp::of(binary),
+                    Supervised::Docker { .. } => None,
+                },
+                Performers::InProcess(_) => None,
             },
             performer_runtime: match &performers {
-                Performers::Supervised(Supervised::Process(_)) => "process",
-                Performers::Supervised(Supervised::Docker { .. }) => "docker",
+                Performers::Supervised(supervised) => match &supervised[0] {
+                    Supervised::Process { .. } => "process",
+                    Supervised::Docker { .. } => "docker",
+                },
                 Performers::InProcess(_) => "in-process",
             }
             .into(),
@@ -674,8 +893,8 @@ impl Devnet {
             _executors: executors,
             supervisors,
             supervised: match performers {
-                Performers::Supervised(supervised) => Some(supervised),
-                Performers::InProcess(_) => None,
+                Performers::Supervised(supervised) => supervised,
+                Performers::InProcess(_) => Vec::new(),
             },
             aggregator: aggregator_handle,
             notes,
@@ -697,34 +916,42 @@ impl Devnet {
     /// executors keep the old one and the error says why.
     pub async fn reload(&self) -> Result<Reloaded, DevnetError> {
         let started = Instant::now();
-        let Some(supervised) = &self.supervised else {
+        if self.supervised.is_empty() {
             return Err(DevnetError::Invalid(
                 "this devnet runs the built-in in-process performer: there is nothing to reload \
                  (start it with `--runtime process` or `--runtime docker`)"
                     .into(),
             ));
-        };
+        }
         let mut summary = self.summary.lock().await;
-        if let Supervised::Process(binary) = supervised
-            && !binary.is_file()
-        {
-            return Err(DevnetError::Invalid(format!(
-                "performer binary {} not found (build it with `ponos build`)",
-                binary.display()
-            )));
+        for supervised in &self.supervised {
+            if let Supervised::Process { binary, .. } = supervised
+                && !binary.is_file()
+            {
+                return Err(DevnetError::Invalid(format!(
+                    "performer binary {} not found (build it with `ponos build`)",
+                    binary.display()
+                )));
+            }
         }
         let generation = summary.performer_generation + 1;
-        let stamp = match supervised {
-            Supervised::Process(binary) => BinaryStamp::of(binary),
+        let stamp = match &self.supervised[0] {
+            Supervised::Process { binary, .. } => BinaryStamp::of(binary),
             Supervised::Docker { .. } => None,
         };
         let mut upgrades = tokio::task::JoinSet::new();
         // Which executor each upgrade is for, also when one panics.
         let mut indices = HashMap::new();
-        for (index, supervisor) in self.supervisors.iter().enumerate() {
-            let (supervisor, launch) = (supervisor.clone(), supervised.launch(index, generation));
+        for (k, index, supervisor) in &self.supervisors {
+            let avs = self
+                .started
+                .avss
+                .get(*k)
+                .map_or(self.started.avs, |a| a.avs);
+            let launch = self.supervised[*k].launch(*k, avs, *index, generation);
+            let supervisor = supervisor.clone();
             let upgrade = upgrades.spawn(async move { supervisor.upgrade(launch).await });
-            indices.insert(upgrade.id(), index);
+            indices.insert(upgrade.id(), *index);
         }
         let mut failed = Vec::new();
         while let Some(joined) = upgrades.join_next_with_id().await {
@@ -750,7 +977,7 @@ impl Devnet {
         info!(target: "ponos::devnet", generation, swap_ms, "performer reloaded");
         Ok(Reloaded {
             generation,
-            executors: self.supervisors.len(),
+            executors: self.started.executors.len(),
             swap_ms,
         })
     }
@@ -765,13 +992,29 @@ impl Devnet {
         self.l2.as_ref()
     }
 
-    /// Creates a task with `payload` on `chain` and waits (up to the SLA) for its verified
-    /// result.
+    /// Creates a task with `payload` on `chain` for the (first) AVS and waits (up to the SLA)
+    /// for its verified result.
     pub async fn create_task(
         &self,
         chain: ChainRef,
         payload: Vec<u8>,
     ) -> Result<TaskOutcome, DevnetError> {
+        self.create_task_for(0, chain, payload).await
+    }
+
+    /// Like [`create_task`](Self::create_task), for AVS `k` (0-based, in the devnet's order).
+    pub async fn create_task_for(
+        &self,
+        k: usize,
+        chain: ChainRef,
+        payload: Vec<u8>,
+    ) -> Result<TaskOutcome, DevnetError> {
+        let avs = self.started.avss.get(k).ok_or_else(|| {
+            DevnetError::Invalid(format!(
+                "AVS {k}: this devnet runs {} AVS(s)",
+                self.started.avss.len()
+            ))
+        })?;
         let target = match chain {
             ChainRef::L1 => &self.l1,
             ChainRef::L2 => self
@@ -781,7 +1024,7 @@ impl Devnet {
         };
         let started = Instant::now();
         let task = target
-            .create_task(self.started.task_creator, self.started.avs, payload.into())
+            .create_task(self.started.task_creator, avs.avs, payload.into())
             .await?;
         let failed = async {
             loop {
@@ -804,7 +1047,7 @@ impl Devnet {
         let (signers, non_signers) = certificate_summary(
             &certificate,
             self.started.executors.len(),
-            self.started.curve == "bn254",
+            avs.curve == "bn254",
         );
         Ok(TaskOutcome {
             task,
@@ -820,42 +1063,103 @@ impl Devnet {
     /// devnet is dropped.
     pub async fn stop(&self) {
         self.aggregator.shutdown(Duration::from_secs(2)).await;
-        for supervisor in &self.supervisors {
+        for (_, _, supervisor) in &self.supervisors {
             supervisor.clone().shutdown().await;
         }
     }
 }
 
-/// Supervised performers: what each executor starts.
+/// Supervised performers of one AVS: what each executor starts for it.
 enum Supervised {
-    Process(PathBuf),
-    Docker { docker: Docker, image: String },
+    Process {
+        binary: PathBuf,
+        env: Vec<(String, String)>,
+    },
+    Docker {
+        docker: Docker,
+        image: String,
+        env: Vec<(String, String)>,
+    },
 }
 
 impl Supervised {
-    /// How executor `index` starts generation `generation` of the performer (containers of
-    /// later generations carry it in their id: blue and green run side by side).
-    fn launch(&self, index: usize, generation: u64) -> Launch {
+    /// How executor `index` starts generation `generation` of the performer of AVS `k` at
+    /// `avs` (containers of later generations carry it in their id: blue and green run side by
+    /// side; those of later AVSs carry the AVS).
+    fn launch(&self, k: usize, avs: Address, index: usize, generation: u64) -> Launch {
+        let with_avs = |env: &[(String, String)]| {
+            let mut env = env.to_vec();
+            env.push(("PONOS_AVS".into(), avs.to_string()));
+            env
+        };
         match self {
-            Self::Process(binary) => Launch::Process {
+            Self::Process { binary, env } => Launch::Process {
                 binary: binary.clone(),
-                env: Vec::new(),
+                env: with_avs(env),
             },
-            Self::Docker { docker, image } => {
+            Self::Docker { docker, image, env } => {
                 let prefix = container_prefix(std::process::id());
+                let avs_part = if k == 0 {
+                    String::new()
+                } else {
+                    format!("avs{k}-")
+                };
                 Launch::Docker {
                     docker: docker.clone(),
                     spec: Box::new(ContainerSpec {
                         performer_id: if generation == 1 {
-                            format!("{prefix}{index}")
+                            format!("{prefix}{avs_part}{index}")
                         } else {
-                            format!("{prefix}{index}-{generation}")
+                            format!("{prefix}{avs_part}{index}-{generation}")
                         },
+                        env: with_avs(env),
                         ..ContainerSpec::new(image.clone())
                     }),
                 }
             }
         }
+    }
+
+    /// What runs, for people.
+    fn describe(&self) -> String {
+        match self {
+            Self::Process { binary, .. } => binary.display().to_string(),
+            Self::Docker { image, .. } => image.clone(),
+        }
+    }
+}
+
+/// Starts the L1 and, when configured, the L2, each with the stack deployed.
+async fn start_chains(
+    config: &DevnetConfig,
+    extra_accounts: usize,
+    state_history: usize,
+) -> Result<(LocalChain, Option<LocalChain>), DevnetError> {
+    let options = |chain_id, port, fork_url| ChainOptions {
+        chain_id,
+        port,
+        fork_url,
+        extra_accounts,
+        state_history: Some(state_history),
+        kept_blocks: Some(KEPT_BLOCKS),
+    };
+    let l1_options = options(31337, config.l1_port, config.fork_url.clone());
+    if config.l2 {
+        let l2_options = options(31338, config.l2_port, None);
+        let (l1, l2) = tokio::try_join!(
+            LocalChain::start_with(&l1_options),
+            LocalChain::start_with(&l2_options)
+        )?;
+        Ok((l1, Some(l2)))
+    } else {
+        Ok((LocalChain::start_with(&l1_options).await?, None))
+    }
+}
+
+fn curve_name(curve: Curve) -> &'static str {
+    match curve {
+        Curve::Bn254 => "bn254",
+        Curve::Ecdsa => "ecdsa",
     }
 }
 

@@ -41,6 +41,10 @@ pub struct DevnetSection {
     /// The share of stake a certificate needs, in basis points.
     #[serde(default = "default_threshold")]
     pub threshold_bps: u16,
+    /// `[[devnet.avs]]`: the AVSs the devnet runs on its one stack (one, the project's, when
+    /// none are listed).
+    #[serde(default)]
+    pub avs: Vec<DevnetAvsEntry>,
 }
 
 impl Default for DevnetSection {
@@ -50,7 +54,46 @@ impl Default for DevnetSection {
             l2: default_l2(),
             task_sla_secs: default_sla(),
             threshold_bps: default_threshold(),
+            avs: Vec::new(),
         }
+    }
+}
+
+/// One `[[devnet.avs]]`: an AVS of the devnet, served by the same aggregator and executors as
+/// the others.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DevnetAvsEntry {
+    /// Its executor set's curve, `bn254` or `ecdsa` [default: the project's].
+    #[serde(default)]
+    pub curve: Option<String>,
+    /// Its performer: a binary (`--runtime process`) or an image (`--runtime docker`)
+    /// [default: the project's].
+    #[serde(default)]
+    pub performer: Option<String>,
+    /// Environment for its performers (`PONOS_AVS`, its address, is always set).
+    #[serde(default)]
+    pub env: std::collections::BTreeMap<String, String>,
+}
+
+impl DevnetAvsEntry {
+    /// The AVS as the devnet takes it.
+    pub fn to_devnet(&self) -> Result<crate::devnet::DevnetAvs, String> {
+        let curve = match self.curve.as_deref() {
+            None => None,
+            Some("bn254") => Some(ponos_devnet::Curve::Bn254),
+            Some("ecdsa") => Some(ponos_devnet::Curve::Ecdsa),
+            Some(other) => {
+                return Err(format!(
+                    "ponos.toml: [[devnet.avs]] curve = \"{other}\": use \"bn254\" or \"ecdsa\""
+                ));
+            }
+        };
+        Ok(crate::devnet::DevnetAvs {
+            curve,
+            performer: self.performer.clone(),
+            env: self.env.clone().into_iter().collect(),
+        })
     }
 }
 

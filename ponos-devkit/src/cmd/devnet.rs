@@ -96,6 +96,12 @@ struct UpArgs {
     /// else 4].
     #[arg(long)]
     executors: Option<usize>,
+    /// AVSs on the devnet's one stack, 1 to 8, each with its own operator sets, keys and
+    /// performers, all served by the one aggregator and the same executors [default: the
+    /// `[[devnet.avs]]` entries of ponos.toml, else 1]. Beyond those entries, AVSs are the
+    /// project's. `ponos task create --avs N` picks one.
+    #[arg(long, value_name = "N")]
+    avs: Option<usize>,
     /// The executor set's curve [default: the project's, else bn254].
     #[arg(long, value_enum)]
     curve: Option<CurveArg>,
@@ -383,6 +389,7 @@ impl UpArgs {
             l2_port: self.l2_port,
             fork_url: self.fork_url.clone(),
             contracts: setup.contracts,
+            avss: setup.avss,
         };
         if let Err(message) = start_log(&state_dir) {
             eprintln!("error: {message}");
@@ -476,6 +483,7 @@ struct ProjectSetup {
     devnet: ponos_devkit::project::DevnetSection,
     contracts: Option<AvsContracts>,
     performer: Option<String>,
+    avss: Vec<ponos_devkit::devnet::DevnetAvs>,
 }
 
 impl UpArgs {
@@ -490,6 +498,7 @@ impl UpArgs {
                 devnet: ponos_devkit::project::DevnetSection::default(),
                 contracts: None,
                 performer: self.performer.clone(),
+                avss: self.avss(&[])?,
             });
         };
         let (root, project) = ponos_devkit::project::load_project(&root)?;
@@ -518,6 +527,7 @@ impl UpArgs {
             RuntimeArg::InProcess => None,
         });
         Ok(ProjectSetup {
+            avss: self.avss(&project.devnet.avs)?,
             devnet: project.devnet.clone(),
             curve: match flag_curve {
                 Some(curve) => curve,
@@ -526,6 +536,27 @@ impl UpArgs {
             contracts,
             performer,
         })
+    }
+
+    /// The AVSs: `--avs N` of them, the `[[devnet.avs]]` `entries` first.
+    fn avss(
+        &self,
+        entries: &[ponos_devkit::project::DevnetAvsEntry],
+    ) -> Result<Vec<ponos_devkit::devnet::DevnetAvs>, String> {
+        let count = self.avs.unwrap_or(entries.len().max(1));
+        if count == 0 || count > ponos_devkit::devnet::MAX_AVSS {
+            return Err(format!(
+                "--avs {count}: a devnet runs 1 to {} AVSs",
+                ponos_devkit::devnet::MAX_AVSS
+            ));
+        }
+        let mut avss = entries
+            .iter()
+            .take(count)
+            .map(ponos_devkit::project::DevnetAvsEntry::to_devnet)
+            .collect::<Result<Vec<_>, _>>()?;
+        avss.resize(count, ponos_devkit::devnet::DevnetAvs::default());
+        Ok(avss)
     }
 
     /// Runs `ponos devnet up` (these arguments without `--detach`) in the background and returns
@@ -657,12 +688,28 @@ fn print_summary(summary: &DevnetSummary, json: bool) -> eyre::Result<()> {
             chain.name, chain.chain_id, chain.rpc_url, chain.task_mailbox
         );
     }
-    println!(
-        "avs        {} ({} executor set), registrar {}",
-        summary.avs, summary.curve, summary.registrar
-    );
-    for chain in &summary.chains {
-        println!("task hook  {} on {}", chain.task_hook, chain.name);
+    if summary.avss.len() > 1 {
+        for (i, avs) in summary.avss.iter().enumerate() {
+            println!(
+                "avs {}      {} ({} executor set), registrar {}, performer {}",
+                i + 1,
+                avs.avs,
+                avs.curve,
+                avs.registrar,
+                avs.performer
+            );
+            for (chain, hook) in summary.chains.iter().zip(&avs.task_hooks) {
+                println!("  task hook {hook} on {}", chain.name);
+            }
+        }
+    } else {
+        println!(
+            "avs        {} ({} executor set), registrar {}",
+            summary.avs, summary.curve, summary.registrar
+        );
+        for chain in &summary.chains {
+            println!("task hook  {} on {}", chain.task_hook, chain.name);
+        }
     }
     println!("aggregator {}", summary.aggregator);
     for (i, executor) in summary.executors.iter().enumerate() {

@@ -97,6 +97,10 @@ struct CreateArgs {
     /// Seconds to wait for the task's fate.
     #[arg(long, default_value_t = 120)]
     timeout: u64,
+    /// The AVS, on a devnet that runs several (`ponos devnet up --avs N`): its number from 1
+    /// or its address [default: the first].
+    #[arg(long, value_name = "N|ADDRESS")]
+    avs: Option<String>,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -111,6 +115,10 @@ struct StatusArgs {
     /// Decode the result as these Solidity types.
     #[arg(long)]
     returns: Option<String>,
+    /// The AVS, on a devnet that runs several (`ponos devnet up --avs N`): its number from 1
+    /// or its address [default: the first].
+    #[arg(long, value_name = "N|ADDRESS")]
+    avs: Option<String>,
     #[command(flatten)]
     state: StateArgs,
 }
@@ -120,8 +128,29 @@ struct ListArgs {
     /// List this chain's tasks only.
     #[arg(long, value_enum)]
     chain: Option<ChainArg>,
+    /// The AVS, on a devnet that runs several (`ponos devnet up --avs N`): its number from 1
+    /// or its address [default: the first].
+    #[arg(long, value_name = "N|ADDRESS")]
+    avs: Option<String>,
     #[command(flatten)]
     state: StateArgs,
+}
+
+/// `summary` seen from the AVS `selector` names (the first when `None`): its address,
+/// curve, registrar and task hooks in the places the single-AVS fields hold them.
+fn for_avs(summary: DevnetSummary, selector: Option<&str>) -> Result<DevnetSummary, String> {
+    let picked = summary.pick_avs(selector)?;
+    let mut chains = summary.chains.clone();
+    for (chain, hook) in chains.iter_mut().zip(&picked.task_hooks) {
+        chain.task_hook = *hook;
+    }
+    Ok(DevnetSummary {
+        avs: picked.avs,
+        curve: picked.curve,
+        registrar: picked.registrar,
+        chains,
+        ..summary
+    })
 }
 
 /// The Solidity types of `spec`, as one tuple.
@@ -336,8 +365,9 @@ fn fail(json: bool, message: impl std::fmt::Display, code: i32) -> i32 {
 async fn connect(
     dir: &std::path::Path,
     only: Option<ChainArg>,
+    avs: Option<&str>,
 ) -> Result<(DevnetSummary, Vec<(ChainSummary, DynProvider)>), String> {
-    let summary = read_summary(dir).map_err(|e| e.to_string())?;
+    let summary = for_avs(read_summary(dir).map_err(|e| e.to_string())?, avs)?;
     let mut chains = Vec::new();
     for chain in &summary.chains {
         if only.is_some_and(|c| c.name() != chain.name) {
@@ -429,7 +459,10 @@ impl CreateArgs {
         };
         // Resolved once: it walks up to the project root.
         let dir = self.state.dir();
-        let summary = match read_summary(&dir) {
+        let summary = match read_summary(&dir)
+            .map_err(|e| e.to_string())
+            .and_then(|summary| for_avs(summary, self.avs.as_deref()))
+        {
             Ok(summary) => summary,
             Err(error) => return Ok(fail(json, error, 1)),
         };
@@ -619,7 +652,7 @@ impl StatusArgs {
             return Ok(fail(json, format!("--returns {e}"), 1));
         }
         let dir = self.state.dir();
-        let (summary, chains) = match connect(&dir, self.chain).await {
+        let (summary, chains) = match connect(&dir, self.chain, self.avs.as_deref()).await {
             Ok(connected) => connected,
             Err(message) => return Ok(fail(json, message, 1)),
         };
@@ -650,7 +683,7 @@ impl ListArgs {
     async fn run(self) -> eyre::Result<i32> {
         let json = self.state.json;
         let dir = self.state.dir();
-        let (summary, chains) = match connect(&dir, self.chain).await {
+        let (summary, chains) = match connect(&dir, self.chain, self.avs.as_deref()).await {
             Ok(connected) => connected,
             Err(message) => return Ok(fail(json, message, 1)),
         };

@@ -290,11 +290,12 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
     let aggregator = start_aggregator(
         &chain,
         &[(&chain, None)],
-        avs,
+        vec![avs],
         AggregatorIdentity {
             address: avs,
             key: AggregatorSigner::Ecdsa(ecdsa::SecretKey::from_bytes(key.as_slice()).unwrap()),
-        },
+        }
+        .into(),
         PrivateKeySigner::from_bytes(&key).unwrap(),
     )
     .await

@@ -516,3 +516,123 @@ async fn a_killed_devnet_leaves_nothing_behind_after_the_next_down() {
     let again = ponos(&["devnet", "down", "--state-dir", state_arg], |_| {});
     assert_eq!(again.status.code(), Some(1), "nothing left to stop");
 }
+
+/// `ponos devnet up --avs 2` with the two AVSs described in ponos.toml (`[[devnet.avs]]`): one
+/// BN254 and one ECDSA, each with its own performers (the same binary, told apart by their
+/// environment). `ponos task create --avs` picks one; each task is answered by its own AVS's
+/// performers and verified with all four signatures.
+#[tokio::test(flavor = "multi_thread")]
+async fn devnet_up_with_two_avss_serves_each_with_its_own_performers() {
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let performer = ponos_executor::docker::build_static_binary(
+        &workspace,
+        "executor-test-performer",
+        &workspace.join("target/performer"),
+    )
+    .await
+    .expect("the test performer builds");
+    let performer = performer.canonicalize().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = ponos(
+        &["new", "two-avs", "--dir", dir.path().to_str().unwrap()],
+        |_| {},
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let project = dir.path().join("two-avs");
+    let mut toml = std::fs::read_to_string(project.join("ponos.toml")).unwrap();
+    toml.push_str(
+        "\n[[devnet.avs]]\ncurve = \"bn254\"\nenv = { TEST_PERFORMER_TAG = \"first\" }\n\
+         \n[[devnet.avs]]\ncurve = \"ecdsa\"\nenv = { TEST_PERFORMER_TAG = \"second\" }\n",
+    );
+    std::fs::write(project.join("ponos.toml"), toml).unwrap();
+    let state = dir.path().join("state");
+    let state_arg = state.to_str().unwrap().to_string();
+    let root = project.to_str().unwrap().to_string();
+    let performer_arg = performer.to_str().unwrap().to_string();
+    let run = move |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--state-dir", &state_arg]);
+        ponos(&all, |cmd| {
+            cmd.current_dir(&root);
+        })
+    };
+
+    let up = run(&[
+        "devnet",
+        "up",
+        "--avs",
+        "2",
+        "--no-l2",
+        "--performer",
+        &performer_arg,
+        "--detach",
+    ]);
+    assert_eq!(
+        up.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&up.stderr)
+    );
+    let summary = read_summary(&state).unwrap();
+    assert_eq!(summary.avss.len(), 2);
+    assert_eq!(
+        summary
+            .avss
+            .iter()
+            .map(|a| a.curve.as_str())
+            .collect::<Vec<_>>(),
+        ["bn254", "ecdsa"]
+    );
+    assert_ne!(summary.avss[0].avs, summary.avss[1].avs);
+    // Each executor runs one performer per AVS.
+    let performers = children(summary.pid)
+        .into_iter()
+        .filter(|c| std::fs::read_link(format!("/proc/{c}/exe")).is_ok_and(|exe| exe == performer))
+        .count();
+    assert_eq!(
+        performers,
+        2 * summary.executors.len(),
+        "two performers per executor"
+    );
+
+    for (selector, tag) in [("1", "first"), ("2", "second"), ("1", "first")] {
+        let out = run(&[
+            "task", "create", "--text", "ponos", "--avs", selector, "--json",
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let shown: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(shown["status"], "verified", "{shown}");
+        let expected = format!("0x{}", alloy::hex::encode(format!("{tag}:ponos")));
+        assert_eq!(
+            shown["result_hex"],
+            expected.as_str(),
+            "AVS {selector}: {shown}"
+        );
+        assert_eq!(shown["signers"], 4, "{shown}");
+    }
+    // By address too, and a wrong one is named.
+    let second = summary.avss[1].avs.to_string();
+    let out = run(&["task", "list", "--avs", &second, "--json"]);
+    let listed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1, "{listed}");
+    let out = run(&["task", "create", "--text", "x", "--avs", "3"]);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("this devnet runs 2 AVS(s)"), "{stderr}");
+
+    let down = run(&["devnet", "down"]);
+    assert!(
+        down.status.success(),
+        "{}",
+        String::from_utf8_lossy(&down.stderr)
+    );
+}

@@ -14,7 +14,7 @@ pub use local::{ChainOptions, LocalChain, LocalExecutor};
 
 pub use provision::{
     AGGREGATOR_SET, AVS_METADATA_URI, AvsSpec, Chain, Curve, EXECUTOR_SET, OperatorKey,
-    OperatorSpec, ProvisionError, ProvisionedAvs, key_registration, mailbox_task_config,
-    provision_avs, push_tables, register_operators, registrar_creation_code, send_request,
-    table_pushes, weights_call,
+    OperatorSpec, PreparedAvs, ProvisionError, ProvisionedAvs, activate_avs, key_registration,
+    mailbox_task_config, prepare_avs, provision_avs, push_tables, register_operators,
+    registrar_creation_code, send_request, table_pushes, weights_call,
 };

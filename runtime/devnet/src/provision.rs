@@ -340,11 +340,34 @@ async fn deploy_code(
 
 /// Sets up `spec` with `l1` as the L1 and `l2s` as further task chains: operator sets, keys,
 /// sockets and weights on L1; operator tables, task hooks and mailbox configs on every chain.
+/// [`prepare_avs`] then [`activate_avs`].
 pub async fn provision_avs(
     l1: &Chain,
     l2s: &[Chain],
     spec: &AvsSpec,
 ) -> Result<ProvisionedAvs, ProvisionError> {
+    let prepared = prepare_avs(l1, l2s, spec).await?;
+    activate_avs(l1, l2s, spec, prepared).await
+}
+
+/// What [`prepare_avs`] deployed.
+#[derive(Debug, Clone)]
+pub struct PreparedAvs {
+    /// The AVS's registrar on L1.
+    pub registrar: Address,
+    /// The task hook on each chain (L1 first).
+    pub task_hooks: Vec<Address>,
+}
+
+/// The first part of [`provision_avs`]: the AVS, its operator sets, registrar, operators and
+/// task hooks; everything but the operator tables and the mailbox configs. Several AVSs
+/// prepared first and activated one after the other have their table references close to the
+/// head, where a chain that keeps few past states still holds them.
+pub async fn prepare_avs(
+    l1: &Chain,
+    l2s: &[Chain],
+    spec: &AvsSpec,
+) -> Result<PreparedAvs, ProvisionError> {
     for operator in &spec.operators {
         let matches = matches!(
             (&operator.key, spec.curve),
@@ -407,7 +430,6 @@ pub async fn provision_avs(
     );
 
     register_operators(l1, spec).await?;
-    let executor_set = set(avs, EXECUTOR_SET);
 
     let chains: Vec<&Chain> = std::iter::once(l1).chain(l2s).collect();
     let mut task_hooks = Vec::new();
@@ -419,6 +441,27 @@ pub async fn provision_avs(
         let step = format!("deploying the task hook on chain {}", chain.chain_id);
         task_hooks.push(deploy_code(chain, avs, code, step).await?);
     }
+    Ok(PreparedAvs {
+        registrar,
+        task_hooks,
+    })
+}
+
+/// The second part of [`provision_avs`]: the executor set's operator table pushed to every
+/// chain, then each chain's mailbox configured.
+pub async fn activate_avs(
+    l1: &Chain,
+    l2s: &[Chain],
+    spec: &AvsSpec,
+    prepared: PreparedAvs,
+) -> Result<ProvisionedAvs, ProvisionError> {
+    let PreparedAvs {
+        registrar,
+        task_hooks,
+    } = prepared;
+    let avs = spec.avs;
+    let executor_set = set(avs, EXECUTOR_SET);
+    let chains: Vec<&Chain> = std::iter::once(l1).chain(l2s).collect();
     // The tables last but for the mailbox config (which needs the set's owner the push
     // records): the reference block is then at most two blocks behind the L1 head when the
     // devnet is ready, well inside the past states its anvil keeps.
