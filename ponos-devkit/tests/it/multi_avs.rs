@@ -53,31 +53,45 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
-/// Sends the `cast send` lines a waiting deploy printed, as their sender would: the RPC URL
-/// from `PONOS_RPC_URL` and the key put where the line asks for it.
-fn send_printed(stderr: &str, rpc_url: &str, keys: &HashMap<Address, B256>) -> usize {
-    let mut sent = 0;
-    for line in stderr.lines().map(str::trim) {
-        let Some(command) = line.strip_prefix("cast send ") else {
-            continue;
-        };
-        let (command, sender) = command
-            .rsplit_once(" --private-key <key of ")
-            .expect("the line names its sender");
-        let sender: Address = sender.trim_end_matches('>').parse().unwrap();
-        let key = keys.get(&sender).expect("a sender of this test");
-        let status = Command::new("bash")
-            .arg("-c")
-            .arg(format!(
-                "cast send {command} --private-key {key} >/dev/null"
-            ))
-            .env("PONOS_RPC_URL", rpc_url)
-            .status()
-            .expect("cast runs (script/setup installs it)");
-        assert!(status.success(), "cast send {command}");
-        sent += 1;
+/// The transactions a waiting deploy printed as `cast send` lines: (sender, to, calldata).
+fn printed(stderr: &str) -> Vec<(Address, Address, Bytes)> {
+    stderr
+        .lines()
+        .filter_map(|line| line.trim().strip_prefix("cast send "))
+        .map(|command| {
+            let mut words = command.split_whitespace();
+            let to: Address = words.next().unwrap().parse().unwrap();
+            let data: Bytes = words.next().unwrap().parse().unwrap();
+            let sender = command
+                .rsplit_once("<key of ")
+                .expect("the line names its sender")
+                .1
+                .trim_end_matches('>')
+                .parse()
+                .unwrap();
+            (sender, to, data)
+        })
+        .collect()
+}
+
+/// Every mined transaction: (sender, to, calldata).
+async fn mined(provider: &DynProvider) -> Vec<(Address, Address, Bytes)> {
+    let mut all = Vec::new();
+    let head = provider.get_block_number().await.unwrap();
+    for number in 0..=head {
+        let block = provider
+            .get_block_by_number(number.into())
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        for tx in block.transactions.txns() {
+            if let Some(to) = tx.to() {
+                all.push((tx.inner.signer(), to, tx.input().clone()));
+            }
+        }
     }
-    sent
+    all
 }
 
 fn write_web3_keystore(path: &Path, key: &ecdsa::SecretKey) {
@@ -198,26 +212,41 @@ async fn two_avss_deployed_onto_one_stack_are_served_by_one_aggregator_and_one_f
     ];
 
     // Without the keys of the aggregator's account (which is also the stack's owner) the
-    // deploy registers the operators, then prints the aggregator's registration and the
-    // owner's weights; their sender sends them with cast.
+    // deploy registers the operators, then stops and prints the aggregator's registration and
+    // the owner's weights as the exact transactions to send.
     let waiting = deploy(&project_b, &args_b, &[("PRIVATE_KEY", key_b)]);
     let stderr = text(&waiting.stderr);
     assert_eq!(waiting.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("the stack owner"), "{stderr}");
     assert!(stderr.contains("the key of the aggregator"), "{stderr}");
     assert!(!stderr.contains(&key_a.to_string()), "no key is shown");
-    let owners = HashMap::from([(avs_a, key_a)]);
-    assert_eq!(send_printed(&stderr, &url, &owners), 3, "{stderr}");
+    let printed = printed(&stderr);
+    assert_eq!(printed.len(), 3, "{stderr}");
+    assert!(printed.iter().all(|(sender, ..)| *sender == avs_a), "{stderr}");
 
-    // With the owner's key it resumes: the table push is sent, nothing registered again.
+    // With those keys it resumes with no manual step and registers nothing twice; what it
+    // sends from the aggregator's account is exactly what it printed.
     let done = deploy(
         &project_b,
         &args_b,
-        &[("PRIVATE_KEY", key_b), ("STACK_OWNER_KEY", key_a)],
+        &[
+            ("PRIVATE_KEY", key_b),
+            ("AGGREGATOR_KEY", key_a),
+            ("STACK_OWNER_KEY", key_a),
+        ],
     );
     let stdout = text(&done.stdout);
     assert!(done.status.success(), "{stdout}{}", text(&done.stderr));
     assert!(stdout.contains("done earlier (journal)"), "{stdout}");
+    let sent = mined(&provider).await;
+    for transaction in &printed {
+        assert_eq!(
+            sent.iter().filter(|t| *t == transaction).count(),
+            1,
+            "the printed transaction to {} was sent once as printed",
+            transaction.1
+        );
+    }
     let journal_b = Journal::load(&Journal::path(&project_b, NETWORK))
         .unwrap()
         .unwrap();
