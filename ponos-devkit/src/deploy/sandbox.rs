@@ -60,6 +60,32 @@ impl SandboxOperator {
     }
 }
 
+/// `deployments/<network>.<what>.json` in `project`.
+fn deployments_file(project: &Path, network: &str, what: &str) -> PathBuf {
+    project
+        .join("deployments")
+        .join(format!("{}.{what}.json", network.to_ascii_lowercase()))
+}
+
+/// Reads the JSON file at `path`; `Ok(None)` when there is none.
+fn load_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Option<T>, String> {
+    match std::fs::read_to_string(path) {
+        Ok(text) => serde_json::from_str(&text)
+            .map(Some)
+            .map_err(|e| format!("{}: {e}", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(format!("{}: {e}", path.display())),
+    }
+}
+
+/// Writes `value` as JSON at `path`, readable by its owner only (it holds keys).
+fn save_private_json(path: &Path, value: &impl Serialize) -> Result<(), String> {
+    let text = serde_json::to_string_pretty(value).expect("plain data serialises");
+    let dir = path.parent().unwrap_or(Path::new("."));
+    crate::private::create_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+    crate::private::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+}
+
 /// The sandbox operators of a deploy (`deployments/<network>.operators.json`).
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SandboxOperators {
@@ -70,20 +96,12 @@ pub struct SandboxOperators {
 impl SandboxOperators {
     /// The file's path for `network` in `project`.
     pub fn path(project: &Path, network: &str) -> PathBuf {
-        project
-            .join("deployments")
-            .join(format!("{}.operators.json", network.to_ascii_lowercase()))
+        deployments_file(project, network, "operators")
     }
 
     /// Reads the file; `Ok(None)` when there is none.
     pub fn load(path: &Path) -> Result<Option<Self>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        load_json(path)
     }
 
     pub(super) fn generate(curve: Curve, sockets: &[String]) -> Self {
@@ -108,10 +126,7 @@ impl SandboxOperators {
     }
 
     pub(super) fn save(&self, path: &Path) -> Result<(), String> {
-        let text = serde_json::to_string_pretty(self).expect("operators serialise");
-        let dir = path.parent().unwrap_or(Path::new("."));
-        crate::private::create_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        crate::private::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))
+        save_private_json(path, self)
     }
 }
 
@@ -131,20 +146,12 @@ pub struct SandboxAggregator {
 impl SandboxAggregator {
     /// The file's path for `network` in `project`.
     pub fn path(project: &Path, network: &str) -> PathBuf {
-        project
-            .join("deployments")
-            .join(format!("{}.aggregator.json", network.to_ascii_lowercase()))
+        deployments_file(project, network, "aggregator")
     }
 
     /// Reads the file; `Ok(None)` when there is none.
     pub fn load(path: &Path) -> Result<Option<Self>, String> {
-        match std::fs::read_to_string(path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map(Some)
-                .map_err(|e| format!("{}: {e}", path.display())),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(format!("{}: {e}", path.display())),
-        }
+        load_json(path)
     }
 
     /// The aggregator of `address` for a deploy: the one the file at `path` holds (a resumed
@@ -177,10 +184,7 @@ impl SandboxAggregator {
             address,
             signing_key,
         };
-        let text = serde_json::to_string_pretty(&aggregator).expect("an aggregator serialises");
-        let dir = path.parent().unwrap_or(Path::new("."));
-        crate::private::create_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
-        crate::private::write(path, text + "\n").map_err(|e| format!("{}: {e}", path.display()))?;
+        save_private_json(path, &aggregator)?;
         Ok(aggregator)
     }
 
@@ -250,8 +254,12 @@ impl Deployer {
         self.send(&part.name, tx).await
     }
 
-    /// Records `name` as done without a transaction of this deploy (the chain shows it done).
+    /// Records `name` as done without a transaction of this deploy (the chain shows it done),
+    /// unless the journal has it already.
     fn part_done(&mut self, name: &str) -> Result<(), DeployError> {
+        if self.journal.is_done(name) {
+            return Ok(());
+        }
         self.record_done(name, None)
     }
 
@@ -290,9 +298,7 @@ impl Deployer {
                 .await
                 .map_err(|e| fail(e.to_string()))?;
             if balance >= U256::from(SANDBOX_OPERATOR_FUNDS / 2) {
-                if !self.journal.is_done(&part) {
-                    self.part_done(&part)?;
-                }
+                self.part_done(&part)?;
                 continue;
             }
             let tx = TransactionRequest::default()
@@ -353,9 +359,7 @@ impl Deployer {
                 .await
                 .map_err(|e| fail(format!("reading the key registration of {address}: {e}")))?;
             if registered {
-                if !self.journal.is_done(&key_part) {
-                    self.part_done(&key_part)?;
-                }
+                self.part_done(&key_part)?;
             } else {
                 let (key_data, proof) = key_registration(&domain, address, &set, &key)
                     .map_err(|e| fail(e.to_string()))?;
@@ -381,9 +385,7 @@ impl Deployer {
                 .await
                 .map_err(|e| fail(format!("reading the membership of {address}: {e}")))?;
             if member {
-                if !self.journal.is_done(&join_part) {
-                    self.part_done(&join_part)?;
-                }
+                self.part_done(&join_part)?;
             } else {
                 let tx = manager
                     .registerForOperatorSets(address, join(set.id, &socket))

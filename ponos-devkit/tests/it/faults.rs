@@ -226,6 +226,71 @@ impl Drop for Binary {
     }
 }
 
+/// A `ponos-aggregator` config for a sandbox `stack` on the anvil at `url`.
+pub(crate) struct AggregatorToml<'a> {
+    /// The aggregator's operator address (also its management key's).
+    pub(crate) address: Address,
+    /// Its default signing key's keystore, and the variable holding its password.
+    pub(crate) keystore: &'a Path,
+    pub(crate) password_env: &'a str,
+    pub(crate) management: u16,
+    pub(crate) http: u16,
+    /// Where its store goes.
+    pub(crate) dir: &'a Path,
+    pub(crate) url: &'a str,
+    pub(crate) stack: &'a ponos_chain::sandbox::StackAddresses,
+}
+
+impl AggregatorToml<'_> {
+    /// The config, with `avss` (its `[[avs]]` tables) at the end.
+    pub(crate) fn render(&self, avss: &str) -> String {
+        let stack = self.stack;
+        format!(
+            r#"
+[aggregator]
+address = "{address}"
+management_address = "{address}"
+[aggregator.signing_key]
+keystore = "{keystore}"
+password_env = "{password_env}"
+[server]
+management_addr = "127.0.0.1:{management}"
+http_addr = "127.0.0.1:{http}"
+[store]
+path = "{dir}/aggregator.redb"
+[sender]
+poll_interval_ms = 50
+[l1]
+chain_id = 31337
+rpc_url = "{url}"
+allocation_manager = "{am}"
+key_registrar = "{kr}"
+bn254_table_calculator = "{bn}"
+ecdsa_table_calculator = "{ec}"
+[[chain]]
+chain_id = 31337
+rpc_url = "{url}"
+task_mailbox = "{mailbox}"
+poll_interval_ms = 50
+start_block = 0
+development = true
+{avss}"#,
+            address = self.address,
+            keystore = self.keystore.display(),
+            password_env = self.password_env,
+            management = self.management,
+            http = self.http,
+            dir = self.dir.display(),
+            url = self.url,
+            am = stack.allocation_manager,
+            kr = stack.key_registrar,
+            bn = stack.bn254_table_calculator,
+            ec = stack.ecdsa_table_calculator,
+            mailbox = stack.task_mailbox,
+        )
+    }
+}
+
 /// What differs between fleets.
 #[derive(Default)]
 struct FleetOptions {
@@ -374,47 +439,17 @@ env = {{ TEST_PERFORMER_DELAY_MS = "{delay}" }}
         let keystore_path = dir.path().join("aggregator.json");
         std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
         let (management, http) = (port(), port());
-        let config = format!(
-            r#"
-[aggregator]
-address = "{avs}"
-management_address = "{avs}"
-[aggregator.signing_key]
-keystore = "{keystore}"
-password_env = "FAULT_PASSWORD"
-[server]
-management_addr = "127.0.0.1:{management}"
-http_addr = "127.0.0.1:{http}"
-[store]
-path = "{dir}/aggregator.redb"
-[sender]
-poll_interval_ms = 50
-[l1]
-chain_id = 31337
-rpc_url = "{url}"
-allocation_manager = "{am}"
-key_registrar = "{kr}"
-bn254_table_calculator = "{bn}"
-ecdsa_table_calculator = "{ec}"
-[[chain]]
-chain_id = 31337
-rpc_url = "{url}"
-task_mailbox = "{mailbox}"
-poll_interval_ms = 50
-start_block = 0
-development = true
-[[avs]]
-address = "{avs}"
-"#,
-            avs = journal.deployer,
-            keystore = keystore_path.display(),
-            dir = dir.path().display(),
-            am = stack.allocation_manager,
-            kr = stack.key_registrar,
-            bn = stack.bn254_table_calculator,
-            ec = stack.ecdsa_table_calculator,
-            mailbox = stack.task_mailbox,
-        );
+        let config = AggregatorToml {
+            address: journal.deployer,
+            keystore: &keystore_path,
+            password_env: "FAULT_PASSWORD",
+            management,
+            http,
+            dir: dir.path(),
+            url: &url,
+            stack: &stack,
+        }
+        .render(&format!("[[avs]]\naddress = \"{}\"\n", journal.deployer));
         let config_path = dir.path().join("aggregator.toml");
         std::fs::write(&config_path, config).unwrap();
         let mut aggregator = Binary {

@@ -32,7 +32,9 @@ use ponos_devkit::deploy::{Journal, SandboxAggregator, SandboxOperator, SandboxO
 
 use crate::{
     deploy::compiled_project_with,
-    faults::{Binary, WITHIN, http_get, performer, port, runtime_binary, sample, tail},
+    faults::{
+        AggregatorToml, Binary, WITHIN, http_get, performer, port, runtime_binary, sample, tail,
+    },
 };
 
 const NETWORK: &str = "shared";
@@ -222,7 +224,10 @@ async fn two_avss_deployed_onto_one_stack_are_served_by_one_aggregator_and_one_f
     assert!(!stderr.contains(&key_a.to_string()), "no key is shown");
     let printed = printed(&stderr);
     assert_eq!(printed.len(), 3, "{stderr}");
-    assert!(printed.iter().all(|(sender, ..)| *sender == avs_a), "{stderr}");
+    assert!(
+        printed.iter().all(|(sender, ..)| *sender == avs_a),
+        "{stderr}"
+    );
 
     // With those keys it resumes with no manual step and registers nothing twice; what it
     // sends from the aggregator's account is exactly what it printed.
@@ -376,50 +381,20 @@ env = {{ TEST_PERFORMER_TAG = "b" }}
         &ecdsa::SecretKey::from_bytes(for_b.signing_key.as_slice()).unwrap(),
     );
     let (management, http) = (port(), port());
+    let toml = AggregatorToml {
+        address: avs_a,
+        keystore: &default_keystore,
+        password_env: "MULTI_PASSWORD",
+        management,
+        http,
+        dir: keystores.path(),
+        url: &url,
+        stack: &stack,
+    };
     let config = |avs_b_key: &str| {
-        format!(
-            r#"
-[aggregator]
-address = "{avs_a}"
-management_address = "{avs_a}"
-[aggregator.signing_key]
-keystore = "{default_keystore}"
-password_env = "MULTI_PASSWORD"
-[server]
-management_addr = "127.0.0.1:{management}"
-http_addr = "127.0.0.1:{http}"
-[store]
-path = "{dir}/aggregator.redb"
-[sender]
-poll_interval_ms = 50
-[l1]
-chain_id = 31337
-rpc_url = "{url}"
-allocation_manager = "{am}"
-key_registrar = "{kr}"
-bn254_table_calculator = "{bn}"
-ecdsa_table_calculator = "{ec}"
-[[chain]]
-chain_id = 31337
-rpc_url = "{url}"
-task_mailbox = "{mailbox}"
-poll_interval_ms = 50
-start_block = 0
-development = true
-[[avs]]
-address = "{avs_a}"
-[[avs]]
-address = "{avs_b}"
-{avs_b_key}
-"#,
-            default_keystore = default_keystore.display(),
-            dir = keystores.path().display(),
-            am = stack.allocation_manager,
-            kr = stack.key_registrar,
-            bn = stack.bn254_table_calculator,
-            ec = stack.ecdsa_table_calculator,
-            mailbox = stack.task_mailbox,
-        )
+        toml.render(&format!(
+            "[[avs]]\naddress = \"{avs_a}\"\n[[avs]]\naddress = \"{avs_b}\"\n{avs_b_key}\n"
+        ))
     };
     let config_path = keystores.path().join("aggregator.toml");
     let mut aggregator = Binary {
@@ -542,23 +517,10 @@ address = "{avs_b}"
 
     // Each verified by one mined submitResult, with its own AVS's performer's answer.
     let mut submissions: HashMap<B256, usize> = HashMap::new();
-    let head = provider.get_block_number().await.unwrap();
-    for number in 0..=head {
-        let block = provider
-            .get_block_by_number(number.into())
-            .full()
-            .await
-            .unwrap()
-            .unwrap();
-        for tx in block.transactions.txns() {
-            if tx.to() == Some(stack.task_mailbox)
-                && tx
-                    .input()
-                    .starts_with(&TaskMailbox::submitResultCall::SELECTOR)
-            {
-                let call = TaskMailbox::submitResultCall::abi_decode(tx.input()).unwrap();
-                *submissions.entry(call.taskHash).or_default() += 1;
-            }
+    for (_, to, input) in mined(&provider).await {
+        if to == stack.task_mailbox && input.starts_with(&TaskMailbox::submitResultCall::SELECTOR) {
+            let call = TaskMailbox::submitResultCall::abi_decode(&input).unwrap();
+            *submissions.entry(call.taskHash).or_default() += 1;
         }
     }
     let verified: HashMap<B256, (Address, Bytes)> =
