@@ -188,14 +188,14 @@ pub trait AggregatorStore: Send + Sync + 'static {
     fn prune_blocks_below(&self, chain_id: u64, number: u64) -> Result<(), StoreError>;
 }
 
-fn encode(task: &TaskRecord) -> Result<Vec<u8>, StoreError> {
+pub(crate) fn encode(task: &TaskRecord) -> Result<Vec<u8>, StoreError> {
     serde_json::to_vec(task).map_err(|e| StoreError::Io {
         operation: "encode task",
         reason: e.to_string(),
     })
 }
 
-fn decode(bytes: &[u8]) -> Result<TaskRecord, StoreError> {
+pub(crate) fn decode(bytes: &[u8]) -> Result<TaskRecord, StoreError> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt {
         what: "task record",
         reason: e.to_string(),
@@ -479,10 +479,10 @@ impl RedbAggregatorStore {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn task(n: u8, status: TaskStatus) -> TaskRecord {
+    pub(crate) fn task(n: u8, status: TaskStatus) -> TaskRecord {
         TaskRecord {
             task_hash: B256::repeat_byte(n),
             chain_id: 31337,
@@ -507,7 +507,7 @@ mod tests {
         }
     }
 
-    fn behaves_like_an_aggregator_store(store: &dyn AggregatorStore) {
+    pub(crate) fn behaves_like_an_aggregator_store(store: &dyn AggregatorStore) {
         store.put_task(&task(1, TaskStatus::Pending)).unwrap();
         store.put_task(&task(2, TaskStatus::Processing)).unwrap();
         store.put_task(&task(3, TaskStatus::Verified)).unwrap();

@@ -2,6 +2,8 @@
 
 pub mod aggregator;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
 mod redb_store;
 
 pub use aggregator::{
