@@ -41,7 +41,7 @@ use crate::{
 pub(crate) const WITHIN: Duration = Duration::from_secs(100);
 
 /// The AVS project every fleet deploys, compiled once.
-async fn project() -> &'static Path {
+pub(crate) async fn project() -> &'static Path {
     static PROJECT: OnceCell<PathBuf> = OnceCell::const_new();
     PROJECT
         .get_or_init(|| async move {
@@ -208,7 +208,7 @@ impl Binary {
         }
     }
 
-    fn pid(&self) -> u32 {
+    pub(crate) fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
 
@@ -287,6 +287,107 @@ development = true
             bn = stack.bn254_table_calculator,
             ec = stack.ecdsa_table_calculator,
             mailbox = stack.task_mailbox,
+        )
+    }
+}
+
+/// Per task: mined `submitResult` transactions (successful or not) and `TaskVerified`
+/// events, read from every block of the chain.
+pub(crate) async fn count_on_chain(provider: &DynProvider, mailbox: Address) -> HashMap<B256, (usize, usize)> {
+    let mut counts: HashMap<B256, (usize, usize)> = HashMap::new();
+    let head = provider.get_block_number().await.unwrap();
+    for number in 0..=head {
+        let block = provider
+            .get_block_by_number(number.into())
+            .full()
+            .await
+            .unwrap()
+            .unwrap();
+        for tx in block.transactions.txns() {
+            let input = tx.input();
+            if tx.to() == Some(mailbox)
+                && input.starts_with(&TaskMailbox::submitResultCall::SELECTOR)
+            {
+                let call = TaskMailbox::submitResultCall::abi_decode(input).unwrap();
+                counts.entry(call.taskHash).or_default().0 += 1;
+            }
+        }
+    }
+    let logs = provider
+        .get_logs(
+            &Filter::new()
+                .address(mailbox)
+                .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
+                .from_block(0),
+        )
+        .await
+        .unwrap();
+    for log in logs {
+        let verified = log.log_decode::<TaskMailbox::TaskVerified>().unwrap();
+        counts.entry(verified.inner.data.taskHash).or_default().1 += 1;
+    }
+    counts
+}
+
+/// A `ponos-executor` config for one operator serving `avs` (BN254) on a sandbox `stack`.
+pub(crate) struct ExecutorToml<'a> {
+    pub(crate) address: Address,
+    /// The operator's BN254 keystore, and the variable holding its password.
+    pub(crate) keystore: &'a Path,
+    pub(crate) password_env: &'a str,
+    /// gRPC, management and HTTP ports.
+    pub(crate) ports: [u16; 3],
+    /// The body of its `[store]` table.
+    pub(crate) store: String,
+    pub(crate) url: &'a str,
+    pub(crate) stack: &'a ponos_chain::sandbox::StackAddresses,
+    pub(crate) avs: Address,
+    pub(crate) performer: &'a Path,
+    /// The body of the performer's `env` inline table.
+    pub(crate) performer_env: String,
+}
+
+impl ExecutorToml<'_> {
+    pub(crate) fn render(&self) -> String {
+        let [grpc, management, http] = self.ports;
+        format!(
+            r#"
+[operator]
+address = "{address}"
+management_address = "{management_key}"
+[operator.bn254]
+keystore = "{keystore}"
+password_env = "{password_env}"
+[server]
+grpc_addr = "127.0.0.1:{grpc}"
+management_addr = "127.0.0.1:{management}"
+http_addr = "127.0.0.1:{http}"
+[store]
+{store}
+[l1]
+rpc_url = "{url}"
+allocation_manager = "{am}"
+key_registrar = "{kr}"
+[[avs]]
+address = "{avs}"
+curve = "bn254"
+operator_set_ids = [1]
+[avs.performer]
+runtime = "process"
+binary = "{performer}"
+env = {{ {performer_env} }}
+"#,
+            address = self.address,
+            management_key = Address::repeat_byte(0xad),
+            keystore = self.keystore.display(),
+            password_env = self.password_env,
+            store = self.store,
+            url = self.url,
+            am = self.stack.allocation_manager,
+            kr = self.stack.key_registrar,
+            avs = self.avs,
+            performer = self.performer.display(),
+            performer_env = self.performer_env,
         )
     }
 }
@@ -382,42 +483,19 @@ impl Fleet {
                 .iter()
                 .find(|(slow, _)| *slow == i)
                 .map_or(0, |(_, d)| d.as_millis());
-            let config = format!(
-                r#"
-[operator]
-address = "{address}"
-management_address = "{management_key}"
-[operator.bn254]
-keystore = "{keystore}"
-password_env = "FAULT_PASSWORD"
-[server]
-grpc_addr = "127.0.0.1:{grpc}"
-management_addr = "127.0.0.1:{management}"
-http_addr = "127.0.0.1:{http}"
-[store]
-path = "{dir}/executor{i}.redb"
-[l1]
-rpc_url = "{url}"
-allocation_manager = "{am}"
-key_registrar = "{kr}"
-[[avs]]
-address = "{avs}"
-curve = "bn254"
-operator_set_ids = [1]
-[avs.performer]
-runtime = "process"
-binary = "{performer}"
-env = {{ TEST_PERFORMER_DELAY_MS = "{delay}" }}
-"#,
-                address = operator.address,
-                management_key = Address::repeat_byte(0xad),
-                keystore = keystore_path.display(),
-                dir = dir.path().display(),
-                am = stack.allocation_manager,
-                kr = stack.key_registrar,
-                avs = journal.deployer,
-                performer = performer.display(),
-            );
+            let config = ExecutorToml {
+                address: operator.address,
+                keystore: &keystore_path,
+                password_env: "FAULT_PASSWORD",
+                ports: [*grpc, *management, *http],
+                store: format!("path = \"{}/executor{i}.redb\"", dir.path().display()),
+                url: &url,
+                stack: &stack,
+                avs: journal.deployer,
+                performer,
+                performer_env: format!("TEST_PERFORMER_DELAY_MS = \"{delay}\""),
+            }
+            .render();
             let config_path = dir.path().join(format!("executor{i}.toml"));
             std::fs::write(&config_path, config).unwrap();
             executors.push(Binary {
@@ -580,44 +658,8 @@ env = {{ TEST_PERFORMER_DELAY_MS = "{delay}" }}
         );
     }
 
-    /// Per task: mined `submitResult` transactions (successful or not) and `TaskVerified`
-    /// events, read from every block of the chain.
     async fn count_on_chain(&self) -> HashMap<B256, (usize, usize)> {
-        let mut counts: HashMap<B256, (usize, usize)> = HashMap::new();
-        let head = self.provider.get_block_number().await.unwrap();
-        for number in 0..=head {
-            let block = self
-                .provider
-                .get_block_by_number(number.into())
-                .full()
-                .await
-                .unwrap()
-                .unwrap();
-            for tx in block.transactions.txns() {
-                let input = tx.input();
-                if tx.to() == Some(self.mailbox)
-                    && input.starts_with(&TaskMailbox::submitResultCall::SELECTOR)
-                {
-                    let call = TaskMailbox::submitResultCall::abi_decode(input).unwrap();
-                    counts.entry(call.taskHash).or_default().0 += 1;
-                }
-            }
-        }
-        let logs = self
-            .provider
-            .get_logs(
-                &Filter::new()
-                    .address(self.mailbox)
-                    .event_signature(TaskMailbox::TaskVerified::SIGNATURE_HASH)
-                    .from_block(0),
-            )
-            .await
-            .unwrap();
-        for log in logs {
-            let verified = log.log_decode::<TaskMailbox::TaskVerified>().unwrap();
-            counts.entry(verified.inner.data.taskHash).or_default().1 += 1;
-        }
-        counts
+        count_on_chain(&self.provider, self.mailbox).await
     }
 
     /// Asserts what the suite is about: each task verified by exactly one mined submission.

@@ -4,6 +4,7 @@ mod deploy;
 mod devnet;
 mod doctor;
 mod faults;
+mod fleet;
 mod keys;
 mod multi_avs;
 mod new;

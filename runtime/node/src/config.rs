@@ -173,3 +173,44 @@ pub fn open_bn254_keystore(
         .decrypt_bn254(&keystore_password(config)?)
         .wrap_err_with(|| format!("opening {}", config.keystore.display()))
 }
+
+/// The PostgreSQL store of `[store] url`, its rows under `namespace` (the operator's or the
+/// aggregator's address).
+pub fn postgres_store(
+    url: &str,
+    password_env: Option<&str>,
+    pool_size: Option<usize>,
+    namespace: alloy_primitives::Address,
+    instance: Option<&str>,
+) -> eyre::Result<ponos_store::postgres::PgConfig> {
+    let password = match password_env {
+        Some(name) => Some(std::env::var(name).map_err(|_| {
+            eyre::eyre!("[store] password_env = \"{name}\": that variable is not set; export the database password in it")
+        })?),
+        None => None,
+    };
+    let mut config = ponos_store::postgres::PgConfig::new(url, format!("{namespace:#x}"));
+    config.password = password;
+    if let Some(size) = pool_size {
+        eyre::ensure!(
+            (1..=64).contains(&size),
+            "[store] pool_size = {size}: use 1 to 64 connections"
+        );
+        config.pool_size = size;
+    }
+    config.instance = match instance {
+        Some(name) => name.to_string(),
+        None => host_name(),
+    };
+    Ok(config)
+}
+
+/// This machine's name (what tells the instances of a fleet apart by default).
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .or_else(|_| std::fs::read_to_string("/etc/hostname"))
+        .map(|name| name.trim().to_string())
+        .ok()
+        .filter(|name| !name.is_empty())
+        .unwrap_or_else(|| "executor".into())
+}

@@ -309,7 +309,7 @@ impl RedbAggregatorStore {
         let path = path.as_ref();
         let db = Database::create(path).map_err(|e| StoreError::Open {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason: format!("{e} (is another process using it?)"),
         })?;
         let err = io("create tables");
         let txn = db.begin_write().map_err(|e| err(&e))?;

@@ -22,11 +22,11 @@ pub type TaskId = [u8; 32];
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
     /// The database file could not be opened or created.
-    #[error("cannot open the store at {path}: {reason} (is another process using it?)")]
+    #[error("cannot open the store at {path}: {reason}")]
     Open {
         /// The file.
         path: String,
-        /// What redb said.
+        /// What the backend said.
         reason: String,
     },
     /// A read or write failed.

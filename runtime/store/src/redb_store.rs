@@ -33,7 +33,7 @@ impl RedbStore {
         let path = path.as_ref();
         let db = Database::create(path).map_err(|e| StoreError::Open {
             path: path.display().to_string(),
-            reason: e.to_string(),
+            reason: format!("{e} (is another process using it?)"),
         })?;
         let txn = db.begin_write().map_err(|e| io("create tables")(&e))?;
         {

@@ -128,16 +128,29 @@ impl Default for ServerConfig {
 
 /// The store.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// The redb file; `:memory:` keeps state in memory only.
+    /// The redb file; `:memory:` keeps state in memory only. Not used when `url` is set.
     pub path: String,
+    /// A PostgreSQL database instead (`postgres://user@host:port/db`): state shared between
+    /// machines. The password comes from `password_env`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The environment variable holding the database password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Connections to the database.
+    #[serde(default)]
+    pub pool_size: Option<usize>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: "ponos-aggregator.redb".into(),
+            url: None,
+            password_env: None,
+            pool_size: None,
         }
     }
 }

@@ -46,7 +46,17 @@ impl<S: AggregatorStore> Metrics for Rendered<S> {
 
 /// Runs the aggregator until SIGTERM or Ctrl-C.
 pub async fn run(config: AggregatorFileConfig) -> eyre::Result<()> {
-    if config.store.path == ":memory:" {
+    if let Some(url) = &config.store.url {
+        let pg = crate::config::postgres_store(
+            url,
+            config.store.password_env.as_deref(),
+            config.store.pool_size,
+            config.aggregator.address,
+            None,
+        )?;
+        let store = ponos_store::postgres::PgAggregatorStore::open(&pg)?;
+        serve(config, Arc::new(store)).await
+    } else if config.store.path == ":memory:" {
         serve(config, Arc::new(MemoryAggregatorStore::default())).await
     } else {
         let path = std::path::Path::new(&config.store.path);

@@ -174,16 +174,34 @@ impl ManagementConfig {
 
 /// The store.
 #[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[serde(default, deny_unknown_fields)]
 pub struct StoreConfig {
-    /// The redb file; `:memory:` keeps state in memory only (tests, demos).
+    /// The redb file; `:memory:` keeps state in memory only. Not used when `url` is set.
     pub path: String,
+    /// A PostgreSQL database instead (`postgres://user@host:port/db`): state shared between
+    /// machines. The password comes from `password_env`.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// The environment variable holding the database password.
+    #[serde(default)]
+    pub password_env: Option<String>,
+    /// Connections to the database.
+    #[serde(default)]
+    pub pool_size: Option<usize>,
+    /// This instance's name among the executors sharing the database (its performers' records
+    /// are kept under it); the host name by default.
+    #[serde(default)]
+    pub instance: Option<String>,
 }
 
 impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: "ponos-executor.redb".into(),
+            url: None,
+            password_env: None,
+            pool_size: None,
+            instance: None,
         }
     }
 }

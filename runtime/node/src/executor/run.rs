@@ -233,7 +233,17 @@ fn launch(
 /// Runs the executor until SIGTERM or Ctrl-C.
 pub async fn run(config: ExecutorConfig) -> eyre::Result<()> {
     let store_path = config.store.path.clone();
-    if store_path == ":memory:" {
+    if let Some(url) = &config.store.url {
+        let pg = crate::config::postgres_store(
+            url,
+            config.store.password_env.as_deref(),
+            config.store.pool_size,
+            config.operator.address,
+            config.store.instance.as_deref(),
+        )?;
+        let store = ponos_store::postgres::PgExecutorStore::open(&pg)?;
+        with_chain(config, Arc::new(store)).await
+    } else if store_path == ":memory:" {
         with_chain(config, Arc::new(MemoryStore::default())).await
     } else {
         if let Some(parent) = std::path::Path::new(&store_path)

@@ -180,6 +180,7 @@ pub fn aggregator_config(text: &str) -> eyre::Result<AggregatorFileConfig> {
         },
         store: StoreConfig {
             path: yaml.storage.store_path("ponos-aggregator.redb")?,
+            ..StoreConfig::default()
         },
         limits: LimitsConfig::default(),
         management: ManagementConfig {

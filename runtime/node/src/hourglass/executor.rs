@@ -233,6 +233,7 @@ pub fn executor_config(text: &str) -> eyre::Result<ExecutorConfig> {
         },
         store: StoreConfig {
             path: yaml.storage.store_path("ponos-executor.redb")?,
+            ..StoreConfig::default()
         },
         limits: LimitsConfig::default(),
         management: ManagementConfig {

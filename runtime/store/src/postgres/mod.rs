@@ -232,38 +232,23 @@ fn describe(error: &postgres::Error) -> String {
 }
 
 impl Pool {
-    /// Connects the first worker (so a wrong URL or password fails now, in one line), applies
-    /// the schema migrations, and starts the others.
+    /// Starts the pool's threads, then connects one of them (so a wrong URL or password fails
+    /// now, in one line) and applies the schema migrations there. Every connection is made on
+    /// the pool's own threads: this may be called from async code.
     fn open(config: &PgConfig) -> Result<Self, StoreError> {
         let client_config = config.client_config()?;
         let what = format!("PostgreSQL at {}", redacted(&config.url));
-        let mut first =
-            Worker {
-                config: client_config.clone(),
-                client: Some(client_config.connect(postgres::NoTls).map_err(|e| {
-                    StoreError::Open {
-                        path: redacted(&config.url),
-                        reason: describe(&e),
-                    }
-                })?),
-                reconnect_for: config.reconnect_for,
-                what: what.clone(),
-            };
-        schema::migrate(first.client.as_mut().expect("just connected"), &config.url)?;
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
         let mut threads = Vec::new();
-        let mut workers = vec![first];
-        for _ in 1..config.pool_size.max(1) {
-            workers.push(Worker {
+        for i in 0..config.pool_size.max(1) {
+            let queue = queue.clone();
+            let mut worker = Worker {
                 config: client_config.clone(),
                 client: None,
                 reconnect_for: config.reconnect_for,
                 what: what.clone(),
-            });
-        }
-        for (i, mut worker) in workers.into_iter().enumerate() {
-            let queue = queue.clone();
+            };
             let thread = std::thread::Builder::new()
                 .name(format!("ponos-pg-{i}"))
                 .spawn(move || {
@@ -284,11 +269,49 @@ impl Pool {
                 })?;
             threads.push(thread);
         }
-        Ok(Self {
+        let pool = Self {
             jobs: Mutex::new(Some(jobs)),
             threads: Mutex::new(threads),
             what,
-        })
+        };
+        let url = config.url.clone();
+        let (reply, answer) = mpsc::sync_channel(1);
+        pool.send(Box::new(move |worker: &mut Worker| {
+            let opened = worker
+                .config
+                .connect(postgres::NoTls)
+                .map_err(|e| StoreError::Open {
+                    path: redacted(&url),
+                    reason: describe(&e),
+                })
+                .and_then(|mut client| {
+                    schema::migrate(&mut client, &url)?;
+                    worker.client = Some(client);
+                    Ok(())
+                });
+            let _ = reply.send(opened);
+        }))
+        .map_err(|reason| StoreError::Open {
+            path: redacted(&config.url),
+            reason,
+        })?;
+        answer.recv().map_err(|_| StoreError::Open {
+            path: redacted(&config.url),
+            reason: "the store thread stopped".into(),
+        })??;
+        Ok(pool)
+    }
+
+    fn send(&self, job: Job) -> Result<(), String> {
+        let sent = self
+            .jobs
+            .lock()
+            .ok()
+            .and_then(|jobs| jobs.as_ref().map(|jobs| jobs.send(job).is_ok()));
+        match sent {
+            Some(true) => Ok(()),
+            _ => Err(format!("the store for {} is closed", self.what)),
+        }
     }
 
     /// Runs `call` as one transaction on a pool thread and waits for its outcome.
@@ -301,17 +324,8 @@ impl Pool {
         let job: Job = Box::new(move |worker: &mut Worker| {
             let _ = reply.send(worker.run(operation, &call));
         });
-        let sent = self
-            .jobs
-            .lock()
-            .ok()
-            .and_then(|jobs| jobs.as_ref().map(|jobs| jobs.send(job).is_ok()));
-        if sent != Some(true) {
-            return Err(StoreError::Io {
-                operation,
-                reason: format!("the store for {} is closed", self.what),
-            });
-        }
+        self.send(job)
+            .map_err(|reason| StoreError::Io { operation, reason })?;
         answer.recv().map_err(|_| StoreError::Io {
             operation,
             reason: format!("a store thread for {} stopped", self.what),

@@ -2,7 +2,8 @@
 //! allocates and touches that much memory, `crash` exits at once; anything else is echoed.
 //! With `TEST_PERFORMER_DELAY_MS` set, every task waits that long before it is answered (a slow
 //! operator); with `TEST_PERFORMER_TAG` set, echoed payloads come back as `<tag>:<payload>`
-//! (which of several performers answered).
+//! (which of several performers answered); with `TEST_PERFORMER_LOG` set, each answered task's
+//! id is appended to that file as a line (how often a task ran, across processes).
 
 use std::time::Duration;
 
@@ -11,6 +12,22 @@ use ponos_performer::{Performer, PerformerError, ServeError, Task, env};
 struct TestPerformer {
     delay: Duration,
     tag: Option<String>,
+    log: Option<std::path::PathBuf>,
+}
+
+impl TestPerformer {
+    /// Appends `task_id` to the run log: one short write, whole even with other processes
+    /// appending to the same file.
+    fn log_run(&self, task_id: &str) -> Result<(), PerformerError> {
+        use std::io::Write as _;
+        let Some(path) = &self.log else { return Ok(()) };
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| file.write_all(format!("{task_id}\n").as_bytes()))
+            .map_err(|e| PerformerError::Failed(format!("writing the run log: {e}")))
+    }
 }
 
 impl Performer for TestPerformer {
@@ -38,6 +55,7 @@ impl Performer for TestPerformer {
         if text == "crash" {
             std::process::exit(3);
         }
+        self.log_run(&task.task_id)?;
         Ok(match &self.tag {
             Some(tag) => [tag.as_bytes(), b":", &task.payload].concat(),
             None => task.payload,
@@ -52,5 +70,6 @@ async fn main() -> Result<(), ServeError> {
         .and_then(|ms| ms.parse().ok())
         .map_or(Duration::ZERO, Duration::from_millis);
     let tag = std::env::var("TEST_PERFORMER_TAG").ok();
-    ponos_performer::serve(env::listen_addr()?, TestPerformer { delay, tag }).await
+    let log = std::env::var_os("TEST_PERFORMER_LOG").map(Into::into);
+    ponos_performer::serve(env::listen_addr()?, TestPerformer { delay, tag, log }).await
 }

@@ -1,0 +1,335 @@
+//! An executor fleet: three `ponos-executor` processes of one operator, with the same keys,
+//! sharing one PostgreSQL store, behind a real HAProxy (TCP mode) at the operator's registered
+//! socket. Three more operators run one executor each; the threshold is 100%, so no task
+//! verifies without the fleet's answer. The fleet instance serving the aggregator is SIGKILLed
+//! mid-burst: every task must verify with one mined `submitResult`, and no task may run twice
+//! in the fleet's performers.
+
+use std::{
+    collections::HashMap,
+    path::Path,
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use alloy::{
+    network::EthereumWallet,
+    primitives::{B256, Bytes},
+    providers::{Provider, ProviderBuilder},
+    signers::local::PrivateKeySigner,
+};
+use alloy_node_bindings::Anvil;
+use ponos_chain::contracts::{TaskMailbox, task_mailbox};
+use ponos_crypto::{
+    bn254, ecdsa,
+    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
+};
+use ponos_devkit::deploy::{Journal, SandboxOperators};
+use ponos_store::postgres::testing::TestCluster;
+
+use crate::faults::{
+    AggregatorToml, Binary, ExecutorToml, WITHIN, count_on_chain, performer, port, project,
+    runtime_binary, sample, tail,
+};
+
+/// HAProxy in the foreground, stopped when dropped.
+struct Haproxy(Child);
+
+impl Haproxy {
+    /// TCP mode in front of `backends`, each health-checked every 200 ms; a connection that
+    /// cannot reach its server is sent to another.
+    fn start(dir: &Path, frontend: u16, backends: &[u16]) -> Self {
+        let servers: String = backends
+            .iter()
+            .enumerate()
+            .map(|(i, port)| {
+                format!("    server e{i} 127.0.0.1:{port} check inter 200 fall 1 rise 1\n")
+            })
+            .collect();
+        let config = format!(
+            "global\n    maxconn 2000\n\
+             defaults\n    mode tcp\n    timeout connect 1s\n    timeout client 5m\n    \
+             timeout server 5m\n    retries 3\n    option redispatch\n\
+             frontend executors\n    bind 127.0.0.1:{frontend}\n    default_backend fleet\n\
+             backend fleet\n    balance roundrobin\n{servers}"
+        );
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, config).unwrap();
+        let check = Command::new("haproxy")
+            .arg("-c")
+            .arg("-f")
+            .arg(&path)
+            .output()
+            .expect("haproxy runs (script/setup installs it)");
+        assert!(
+            check.status.success(),
+            "{}",
+            String::from_utf8_lossy(&check.stderr)
+        );
+        let child = Command::new("haproxy")
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(dir.join("haproxy.log")).unwrap())
+            .spawn()
+            .unwrap();
+        Self(child)
+    }
+}
+
+impl Drop for Haproxy {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is_killed() {
+    let cluster = tokio::task::spawn_blocking(TestCluster::start)
+        .await
+        .unwrap()
+        .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)");
+    let project = project().await;
+    let performer = performer().await;
+    let anvil = Anvil::new()
+        .chain_id(31337)
+        .args(["--prune-history", "1000000"])
+        .try_spawn()
+        .expect("anvil runs (script/setup installs it)");
+    let url = anvil.endpoint();
+    let deployer_key = B256::from_slice(&anvil.keys()[0].to_bytes());
+    let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
+    let creator = anvil.addresses()[9];
+    let provider = ProviderBuilder::new()
+        .wallet(EthereumWallet::new(
+            PrivateKeySigner::from_bytes(&creator_key).unwrap(),
+        ))
+        .connect_http(anvil.endpoint_url())
+        .erased();
+
+    // Operator 0 is the fleet behind HAProxy; operators 1 to 3 run one executor each.
+    let frontend = port();
+    let fleet_ports: Vec<[u16; 3]> = (0..3).map(|_| [port(), port(), port()]).collect();
+    let single_ports: Vec<[u16; 3]> = (0..3).map(|_| [port(), port(), port()]).collect();
+    let sockets: Vec<String> = std::iter::once(frontend)
+        .chain(single_ports.iter().map(|p| p[0]))
+        .map(|p| format!("127.0.0.1:{p}"))
+        .collect();
+    let network = format!("fleet{}", anvil.port());
+    let deployed = Command::new(env!("CARGO_BIN_EXE_ponos"))
+        .args(["deploy", "--network", &network, "--sandbox", "--rpc-url", &url])
+        .args(["--operator-sockets", &sockets.join(",")])
+        .arg("--root")
+        .arg(project)
+        .env("PRIVATE_KEY", deployer_key.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        deployed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    let journal = Journal::load(&Journal::path(project, &network))
+        .unwrap()
+        .unwrap();
+    let stack = journal.stack.unwrap();
+    let operators = SandboxOperators::load(&SandboxOperators::path(project, &network))
+        .unwrap()
+        .unwrap()
+        .operators;
+
+    let dir = tempfile::tempdir().unwrap();
+    let haproxy = Haproxy::start(
+        dir.path(),
+        frontend,
+        &fleet_ports.iter().map(|p| p[0]).collect::<Vec<_>>(),
+    );
+    let runs = dir.path().join("fleet-runs.log");
+    let kdf = Kdf::Pbkdf2 { c: 1000 };
+    let start_executor = |i: usize, name: String, ports: [u16; 3], store: String, log: bool| {
+        let operator = &operators[i];
+        let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
+        let keystore =
+            Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rand::thread_rng()).unwrap();
+        let keystore_path = dir.path().join(format!("{name}.json"));
+        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+        let performer_env = if log {
+            format!("TEST_PERFORMER_LOG = \"{}\"", runs.display())
+        } else {
+            String::new()
+        };
+        let config = ExecutorToml {
+            address: operator.address,
+            keystore: &keystore_path,
+            password_env: "FLEET_PASSWORD",
+            ports,
+            store,
+            url: &url,
+            stack: &stack,
+            avs: journal.deployer,
+            performer,
+            performer_env,
+        }
+        .render();
+        let config_path = dir.path().join(format!("{name}.toml"));
+        std::fs::write(&config_path, config).unwrap();
+        Binary {
+            program: runtime_binary("ponos-executor"),
+            config: config_path,
+            env: vec![("FLEET_PASSWORD".into(), "pw".into())],
+            log: dir.path().join(format!("{name}.log")),
+            http: ports[2],
+            child: None,
+        }
+    };
+    let mut fleet: Vec<Binary> = fleet_ports
+        .iter()
+        .enumerate()
+        .map(|(j, ports)| {
+            let store = format!("url = \"{}\"\ninstance = \"fleet-{j}\"", cluster.url());
+            start_executor(0, format!("fleet{j}"), *ports, store, true)
+        })
+        .collect();
+    let mut singles: Vec<Binary> = single_ports
+        .iter()
+        .enumerate()
+        .map(|(k, ports)| {
+            let store = format!(
+                "path = \"{}/single{}.redb\"",
+                dir.path().display(),
+                k + 1
+            );
+            start_executor(k + 1, format!("single{}", k + 1), *ports, store, false)
+        })
+        .collect();
+    for executor in fleet.iter_mut().chain(&mut singles) {
+        executor.start().await;
+    }
+
+    let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
+    let keystore = Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rand::thread_rng()).unwrap();
+    let keystore_path = dir.path().join("aggregator.json");
+    std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+    let (management, http) = (port(), port());
+    let config = AggregatorToml {
+        address: journal.deployer,
+        keystore: &keystore_path,
+        password_env: "FLEET_PASSWORD",
+        management,
+        http,
+        dir: dir.path(),
+        url: &url,
+        stack: &stack,
+    }
+    .render(&format!("[[avs]]\naddress = \"{}\"\n", journal.deployer));
+    let config_path = dir.path().join("aggregator.toml");
+    std::fs::write(&config_path, config).unwrap();
+    let mut aggregator = Binary {
+        program: runtime_binary("ponos-aggregator"),
+        config: config_path,
+        env: vec![("FLEET_PASSWORD".into(), "pw".into())],
+        log: dir.path().join("aggregator.log"),
+        http,
+        child: None,
+    };
+    aggregator.start().await;
+
+    // 40 tasks, 150 ms apart; the fleet instance that is answering is killed a second in.
+    let mailbox = TaskMailbox::new(stack.task_mailbox, &provider);
+    let create = async {
+        let mut tasks = Vec::new();
+        for i in 0..40 {
+            let params = task_mailbox::ITaskMailboxTypes::TaskParams {
+                refundCollector: creator,
+                executorOperatorSet: task_mailbox::OperatorSet {
+                    avs: journal.deployer,
+                    id: 1,
+                },
+                payload: Bytes::from(format!("fleet-{i}").into_bytes()),
+            };
+            let receipt = mailbox
+                .createTask(params)
+                .from(creator)
+                .gas(1_000_000)
+                .send()
+                .await
+                .unwrap()
+                .get_receipt()
+                .await
+                .unwrap();
+            let created = receipt
+                .inner
+                .logs()
+                .iter()
+                .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+                .expect("a TaskCreated event");
+            tasks.push(created.inner.data.taskHash);
+            tokio::time::sleep(Duration::from_millis(150)).await;
+        }
+        tasks
+    };
+    let kill = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let mut busiest = (0, 0.0);
+        for (j, executor) in fleet.iter().enumerate() {
+            let done = sample(
+                &executor.metrics().await,
+                "ponos_executor_tasks_completed_total",
+            )
+            .unwrap_or(0.0);
+            if done > busiest.1 {
+                busiest = (j, done);
+            }
+        }
+        assert!(busiest.1 > 0.0, "the fleet answered tasks before the kill");
+        // SAFETY: kill(2) on this test's own executor process; no memory involved.
+        let killed = unsafe { libc::kill(fleet[busiest.0].pid() as i32, libc::SIGKILL) };
+        assert_eq!(killed, 0, "the executor was running");
+        busiest.0
+    };
+    let (tasks, killed) = tokio::join!(create, kill);
+    fleet[killed].kill(); // reaps it
+    let open = crate::unverified_after(&mailbox, &tasks, WITHIN).await;
+    assert!(
+        open.is_empty(),
+        "{} of {} not verified; aggregator log:\n{}",
+        open.len(),
+        tasks.len(),
+        tail(&aggregator.log)
+    );
+    let counts = count_on_chain(&provider, stack.task_mailbox).await;
+    for task in &tasks {
+        assert_eq!(
+            counts.get(task),
+            Some(&(1, 1)),
+            "task {task}: one mined submitResult, one TaskVerified"
+        );
+    }
+    let log = std::fs::read_to_string(&runs).unwrap();
+    let mut ran: HashMap<&str, usize> = HashMap::new();
+    for line in log.lines() {
+        *ran.entry(line).or_default() += 1;
+    }
+    let twice: Vec<_> = ran.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "tasks the fleet ran twice: {twice:?}");
+    let survivors: Vec<usize> = (0..3).filter(|j| *j != killed).collect();
+    let mut after = 0.0;
+    for j in &survivors {
+        after += sample(
+            &fleet[*j].metrics().await,
+            "ponos_executor_tasks_completed_total",
+        )
+        .unwrap_or(0.0);
+    }
+    assert!(after > 0.0, "the survivors took over");
+    eprintln!(
+        "fleet: {n}/{n} verified with one submitResult each; instance {killed} SIGKILLed; {} \
+         distinct runs in the fleet, none twice",
+        ran.len(),
+        n = tasks.len()
+    );
+    drop(aggregator);
+    drop(haproxy);
+}
