@@ -235,8 +235,10 @@ pub(crate) struct AggregatorToml<'a> {
     pub(crate) password_env: &'a str,
     pub(crate) management: u16,
     pub(crate) http: u16,
-    /// Where its store goes.
+    /// Where its store goes (a redb file there), unless `store` says otherwise.
     pub(crate) dir: &'a Path,
+    /// The body of its `[store]` table instead of the redb file in `dir`.
+    pub(crate) store: Option<String>,
     pub(crate) url: &'a str,
     pub(crate) stack: &'a ponos_chain::sandbox::StackAddresses,
 }
@@ -257,7 +259,7 @@ password_env = "{password_env}"
 management_addr = "127.0.0.1:{management}"
 http_addr = "127.0.0.1:{http}"
 [store]
-path = "{dir}/aggregator.redb"
+{store}
 [sender]
 poll_interval_ms = 50
 [l1]
@@ -280,7 +282,10 @@ development = true
             password_env = self.password_env,
             management = self.management,
             http = self.http,
-            dir = self.dir.display(),
+            store = self
+                .store
+                .clone()
+                .unwrap_or_else(|| format!("path = \"{}/aggregator.redb\"", self.dir.display())),
             url = self.url,
             am = stack.allocation_manager,
             kr = stack.key_registrar,
@@ -293,7 +298,10 @@ development = true
 
 /// Per task: mined `submitResult` transactions (successful or not) and `TaskVerified`
 /// events, read from every block of the chain.
-pub(crate) async fn count_on_chain(provider: &DynProvider, mailbox: Address) -> HashMap<B256, (usize, usize)> {
+pub(crate) async fn count_on_chain(
+    provider: &DynProvider,
+    mailbox: Address,
+) -> HashMap<B256, (usize, usize)> {
     let mut counts: HashMap<B256, (usize, usize)> = HashMap::new();
     let head = provider.get_block_number().await.unwrap();
     for number in 0..=head {
@@ -524,6 +532,7 @@ impl Fleet {
             management,
             http,
             dir: dir.path(),
+            store: None,
             url: &url,
             stack: &stack,
         }

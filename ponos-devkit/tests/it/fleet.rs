@@ -1,9 +1,10 @@
 //! An executor fleet: three `ponos-executor` processes of one operator, with the same keys,
 //! sharing one PostgreSQL store, behind a real HAProxy (TCP mode) at the operator's registered
 //! socket. Three more operators run one executor each; the threshold is 100%, so no task
-//! verifies without the fleet's answer. The fleet instance serving the aggregator is SIGKILLed
-//! mid-burst: every task must verify with one mined `submitResult`, and no task may run twice
-//! in the fleet's performers.
+//! verifies without the fleet's answer. The aggregator keeps its state in the same database.
+//! The fleet instance serving the aggregator is SIGKILLed mid-burst; then the database is
+//! restarted mid-burst. Every task must verify with one mined `submitResult`, and no task may
+//! run twice in the fleet's performers.
 
 use std::{
     collections::HashMap,
@@ -86,7 +87,7 @@ impl Drop for Haproxy {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is_killed() {
+async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance_and_a_database_restart() {
     let cluster = tokio::task::spawn_blocking(TestCluster::start)
         .await
         .unwrap()
@@ -119,7 +120,14 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
         .collect();
     let network = format!("fleet{}", anvil.port());
     let deployed = Command::new(env!("CARGO_BIN_EXE_ponos"))
-        .args(["deploy", "--network", &network, "--sandbox", "--rpc-url", &url])
+        .args([
+            "deploy",
+            "--network",
+            &network,
+            "--sandbox",
+            "--rpc-url",
+            &url,
+        ])
         .args(["--operator-sockets", &sockets.join(",")])
         .arg("--root")
         .arg(project)
@@ -196,11 +204,7 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
         .iter()
         .enumerate()
         .map(|(k, ports)| {
-            let store = format!(
-                "path = \"{}/single{}.redb\"",
-                dir.path().display(),
-                k + 1
-            );
+            let store = format!("path = \"{}/single{}.redb\"", dir.path().display(), k + 1);
             start_executor(k + 1, format!("single{}", k + 1), *ports, store, false)
         })
         .collect();
@@ -220,6 +224,7 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
         management,
         http,
         dir: dir.path(),
+        store: Some(format!("url = \"{}\"", cluster.url())),
         url: &url,
         stack: &stack,
     }
@@ -238,37 +243,40 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
 
     // 40 tasks, 150 ms apart; the fleet instance that is answering is killed a second in.
     let mailbox = TaskMailbox::new(stack.task_mailbox, &provider);
-    let create = async {
-        let mut tasks = Vec::new();
-        for i in 0..40 {
-            let params = task_mailbox::ITaskMailboxTypes::TaskParams {
-                refundCollector: creator,
-                executorOperatorSet: task_mailbox::OperatorSet {
-                    avs: journal.deployer,
-                    id: 1,
-                },
-                payload: Bytes::from(format!("fleet-{i}").into_bytes()),
-            };
-            let receipt = mailbox
-                .createTask(params)
-                .from(creator)
-                .gas(1_000_000)
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
-            let created = receipt
-                .inner
-                .logs()
-                .iter()
-                .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
-                .expect("a TaskCreated event");
-            tasks.push(created.inner.data.taskHash);
-            tokio::time::sleep(Duration::from_millis(150)).await;
+    let create = |tag: &'static str, n: usize| {
+        let mailbox = mailbox.clone();
+        async move {
+            let mut tasks = Vec::new();
+            for i in 0..n {
+                let params = task_mailbox::ITaskMailboxTypes::TaskParams {
+                    refundCollector: creator,
+                    executorOperatorSet: task_mailbox::OperatorSet {
+                        avs: journal.deployer,
+                        id: 1,
+                    },
+                    payload: Bytes::from(format!("{tag}-{i}").into_bytes()),
+                };
+                let receipt = mailbox
+                    .createTask(params)
+                    .from(creator)
+                    .gas(1_000_000)
+                    .send()
+                    .await
+                    .unwrap()
+                    .get_receipt()
+                    .await
+                    .unwrap();
+                let created = receipt
+                    .inner
+                    .logs()
+                    .iter()
+                    .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+                    .expect("a TaskCreated event");
+                tasks.push(created.inner.data.taskHash);
+                tokio::time::sleep(Duration::from_millis(150)).await;
+            }
+            tasks
         }
-        tasks
     };
     let kill = async {
         tokio::time::sleep(Duration::from_secs(1)).await;
@@ -289,7 +297,7 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
         assert_eq!(killed, 0, "the executor was running");
         busiest.0
     };
-    let (tasks, killed) = tokio::join!(create, kill);
+    let (tasks, killed) = tokio::join!(create("fleet", 40), kill);
     fleet[killed].kill(); // reaps it
     let open = crate::unverified_after(&mailbox, &tasks, WITHIN).await;
     assert!(
@@ -307,13 +315,6 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
             "task {task}: one mined submitResult, one TaskVerified"
         );
     }
-    let log = std::fs::read_to_string(&runs).unwrap();
-    let mut ran: HashMap<&str, usize> = HashMap::new();
-    for line in log.lines() {
-        *ran.entry(line).or_default() += 1;
-    }
-    let twice: Vec<_> = ran.iter().filter(|(_, n)| **n > 1).collect();
-    assert!(twice.is_empty(), "tasks the fleet ran twice: {twice:?}");
     let survivors: Vec<usize> = (0..3).filter(|j| *j != killed).collect();
     let mut after = 0.0;
     for j in &survivors {
@@ -324,11 +325,57 @@ async fn three_executors_of_one_operator_behind_haproxy_lose_no_task_when_one_is
         .unwrap_or(0.0);
     }
     assert!(after > 0.0, "the survivors took over");
+
+    // The database restarted (fast shutdown: every connection cut) a second into 30 tasks:
+    // the aggregator and the fleet wait for it, reconnect, and lose nothing.
+    let restart = async {
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        let cluster = &cluster;
+        tokio::task::block_in_place(|| cluster.restart()).expect("pg_ctl restart");
+    };
+    let (restarted, ()) = tokio::join!(create("restart", 30), restart);
+    let open = crate::unverified_after(&mailbox, &restarted, WITHIN).await;
+    assert!(
+        open.is_empty(),
+        "{} of {} not verified after the database restart; aggregator log:\n{}",
+        open.len(),
+        restarted.len(),
+        tail(&aggregator.log)
+    );
+    let counts = count_on_chain(&provider, stack.task_mailbox).await;
+    for task in &restarted {
+        assert_eq!(counts.get(task), Some(&(1, 1)), "task {task}");
+    }
+    assert!(
+        aggregator
+            .child
+            .as_mut()
+            .is_some_and(|c| c.try_wait().unwrap().is_none()),
+        "the aggregator kept running"
+    );
+    for (j, executor) in fleet.iter_mut().enumerate() {
+        if j != killed {
+            assert!(
+                executor
+                    .child
+                    .as_mut()
+                    .is_some_and(|c| c.try_wait().unwrap().is_none()),
+                "fleet instance {j} kept running"
+            );
+        }
+    }
+    let log = std::fs::read_to_string(&runs).unwrap();
+    let mut ran: HashMap<&str, usize> = HashMap::new();
+    for line in log.lines() {
+        *ran.entry(line).or_default() += 1;
+    }
+    let twice: Vec<_> = ran.iter().filter(|(_, n)| **n > 1).collect();
+    assert!(twice.is_empty(), "tasks the fleet ran twice: {twice:?}");
     eprintln!(
-        "fleet: {n}/{n} verified with one submitResult each; instance {killed} SIGKILLed; {} \
-         distinct runs in the fleet, none twice",
+        "fleet: {n}/{n} verified with one submitResult each (instance {killed} SIGKILLed, then the \
+         database restarted); {} distinct runs in the fleet, none twice",
         ran.len(),
-        n = tasks.len()
+        n = tasks.len() + restarted.len()
     );
     drop(aggregator);
     drop(haproxy);

@@ -388,6 +388,7 @@ env = {{ TEST_PERFORMER_TAG = "b" }}
         management,
         http,
         dir: keystores.path(),
+        store: None,
         url: &url,
         stack: &stack,
     };
