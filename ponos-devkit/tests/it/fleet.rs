@@ -87,7 +87,8 @@ impl Drop for Haproxy {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance_and_a_database_restart() {
+async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance_and_a_database_restart()
+ {
     let cluster = tokio::task::spawn_blocking(TestCluster::start)
         .await
         .unwrap()
