@@ -337,6 +337,84 @@ pub(crate) async fn count_on_chain(
     counts
 }
 
+/// `ponos deploy --sandbox` of `project` to `network` at `url`, one operator per socket;
+/// returns its journal, the stack and the operators.
+pub(crate) fn deploy_sandbox(
+    project: &Path,
+    network: &str,
+    url: &str,
+    deployer_key: B256,
+    sockets: &[String],
+) -> (
+    Journal,
+    ponos_chain::sandbox::StackAddresses,
+    Vec<ponos_devkit::deploy::SandboxOperator>,
+) {
+    let deployed = Command::new(env!("CARGO_BIN_EXE_ponos"))
+        .args([
+            "deploy",
+            "--network",
+            network,
+            "--sandbox",
+            "--rpc-url",
+            url,
+        ])
+        .args(["--operator-sockets", &sockets.join(",")])
+        .arg("--root")
+        .arg(project)
+        .env("PRIVATE_KEY", deployer_key.to_string())
+        .output()
+        .unwrap();
+    assert!(
+        deployed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&deployed.stderr)
+    );
+    let journal = Journal::load(&Journal::path(project, network))
+        .unwrap()
+        .unwrap();
+    let stack = journal.stack.unwrap();
+    let operators = SandboxOperators::load(&SandboxOperators::path(project, network))
+        .unwrap()
+        .unwrap()
+        .operators;
+    (journal, stack, operators)
+}
+
+/// Creates a task for `avs`'s executor set from `creator` and returns its hash once mined.
+pub(crate) async fn create_task<P: Provider>(
+    mailbox: &TaskMailbox::TaskMailboxInstance<P>,
+    creator: Address,
+    avs: Address,
+    payload: String,
+) -> B256 {
+    let params = task_mailbox::ITaskMailboxTypes::TaskParams {
+        refundCollector: creator,
+        executorOperatorSet: task_mailbox::OperatorSet { avs, id: 1 },
+        payload: Bytes::from(payload.into_bytes()),
+    };
+    let receipt = mailbox
+        .createTask(params)
+        .from(creator)
+        .gas(1_000_000)
+        .send()
+        .await
+        .unwrap()
+        .get_receipt()
+        .await
+        .unwrap();
+    assert!(receipt.status(), "createTask reverted");
+    receipt
+        .inner
+        .logs()
+        .iter()
+        .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+        .expect("a TaskCreated event")
+        .inner
+        .data
+        .taskHash
+}
+
 /// A `ponos-executor` config for one operator serving `avs` (BN254) on a sandbox `stack`.
 pub(crate) struct ExecutorToml<'a> {
     pub(crate) address: Address,
@@ -447,35 +525,13 @@ impl Fleet {
             .iter()
             .map(|p| format!("127.0.0.1:{}", p[0]))
             .collect();
-        let network = format!("fault{}", anvil.port());
-        let deployed = Command::new(env!("CARGO_BIN_EXE_ponos"))
-            .args([
-                "deploy",
-                "--network",
-                &network,
-                "--sandbox",
-                "--rpc-url",
-                &url,
-            ])
-            .args(["--operator-sockets", &sockets.join(",")])
-            .arg("--root")
-            .arg(project)
-            .env("PRIVATE_KEY", deployer_key.to_string())
-            .output()
-            .unwrap();
-        assert!(
-            deployed.status.success(),
-            "{}",
-            String::from_utf8_lossy(&deployed.stderr)
+        let (journal, stack, operators) = deploy_sandbox(
+            project,
+            &format!("fault{}", anvil.port()),
+            &url,
+            deployer_key,
+            &sockets,
         );
-        let journal = Journal::load(&Journal::path(project, &network))
-            .unwrap()
-            .unwrap();
-        let stack = journal.stack.unwrap();
-        let operators = SandboxOperators::load(&SandboxOperators::path(project, &network))
-            .unwrap()
-            .unwrap()
-            .operators;
 
         let dir = tempfile::tempdir().unwrap();
         let mut rng = rand::thread_rng();

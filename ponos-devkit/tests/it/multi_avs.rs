@@ -23,7 +23,7 @@ use alloy::{
     sol_types::{SolCall, SolEvent},
 };
 use alloy_node_bindings::Anvil;
-use ponos_chain::contracts::{AllocationManager, KeyRegistrar, TaskMailbox, task_mailbox};
+use ponos_chain::contracts::{AllocationManager, KeyRegistrar, TaskMailbox};
 use ponos_crypto::{
     bn254, ecdsa,
     keystore::{Eip2335Keystore, Kdf, Web3Keystore},
@@ -33,7 +33,8 @@ use ponos_devkit::deploy::{Journal, SandboxAggregator, SandboxOperator, SandboxO
 use crate::{
     deploy::compiled_project_with,
     faults::{
-        AggregatorToml, Binary, WITHIN, http_get, performer, port, runtime_binary, sample, tail,
+        AggregatorToml, Binary, WITHIN, create_task, http_get, performer, port, runtime_binary,
+        sample, tail,
     },
 };
 
@@ -408,35 +409,7 @@ env = {{ TEST_PERFORMER_TAG = "b" }}
     };
 
     let mailbox = TaskMailbox::new(stack.task_mailbox, &provider);
-    let create = |avs: Address, payload: String| {
-        let mailbox = mailbox.clone();
-        async move {
-            let params = task_mailbox::ITaskMailboxTypes::TaskParams {
-                refundCollector: creator,
-                executorOperatorSet: task_mailbox::OperatorSet { avs, id: 1 },
-                payload: Bytes::from(payload.into_bytes()),
-            };
-            let receipt = mailbox
-                .createTask(params)
-                .from(creator)
-                .gas(1_000_000)
-                .send()
-                .await
-                .unwrap()
-                .get_receipt()
-                .await
-                .unwrap();
-            receipt
-                .inner
-                .logs()
-                .iter()
-                .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
-                .expect("a TaskCreated event")
-                .inner
-                .data
-                .taskHash
-        }
-    };
+    let create = |avs: Address, payload: String| create_task(&mailbox, creator, avs, payload);
 
     // Without B's own key the aggregator cannot serve B, and says so three ways; A is served.
     std::fs::write(&config_path, config("")).unwrap();

@@ -114,6 +114,22 @@ fn rand_suffix() -> u64 {
     hasher.finish()
 }
 
+/// A spent task's row: its state, fingerprint and response.
+type SpentRow = (i16, Vec<u8>, Option<Vec<u8>>);
+
+fn read_spent(
+    tx: &mut postgres::Transaction<'_>,
+    namespace: &str,
+    task_id: &TaskId,
+) -> Result<Option<SpentRow>, postgres::Error> {
+    let row = tx.query_opt(
+        "SELECT state, fingerprint, response FROM executor_spent_tasks
+         WHERE namespace = $1 AND task_id = $2",
+        &[&namespace, &task_id.as_slice()],
+    )?;
+    Ok(row.map(|row| (row.get(0), row.get(1), row.get(2))))
+}
+
 fn spent_from(
     state: i16,
     fingerprint: &[u8],
@@ -168,20 +184,7 @@ impl ExecutorStore for PgExecutorStore {
             if claimed.is_some() {
                 return Ok(None);
             }
-            tx.query_opt(
-                "SELECT state, fingerprint, response FROM executor_spent_tasks
-                 WHERE namespace = $1 AND task_id = $2",
-                &[&namespace, &task_id.as_slice()],
-            )
-            .map(|row| {
-                row.map(|row| {
-                    (
-                        row.get::<_, i16>(0),
-                        row.get::<_, Vec<u8>>(1),
-                        row.get::<_, Option<Vec<u8>>>(2),
-                    )
-                })
-            })
+            read_spent(tx, &namespace, &task_id)
         })?;
         row.map(|(state, fingerprint, response)| spent_from(state, &fingerprint, response))
             .transpose()
@@ -213,22 +216,9 @@ impl ExecutorStore for PgExecutorStore {
 
     fn spent_task(&self, task_id: TaskId) -> Result<Option<SpentTask>, StoreError> {
         let namespace = self.namespace.clone();
-        let row = self.pool.run("read task", move |tx| {
-            tx.query_opt(
-                "SELECT state, fingerprint, response FROM executor_spent_tasks
-                 WHERE namespace = $1 AND task_id = $2",
-                &[&namespace, &task_id.as_slice()],
-            )
-            .map(|row| {
-                row.map(|row| {
-                    (
-                        row.get::<_, i16>(0),
-                        row.get::<_, Vec<u8>>(1),
-                        row.get::<_, Option<Vec<u8>>>(2),
-                    )
-                })
-            })
-        })?;
+        let row = self
+            .pool
+            .run("read task", move |tx| read_spent(tx, &namespace, &task_id))?;
         row.map(|(state, fingerprint, response)| spent_from(state, &fingerprint, response))
             .transpose()
     }

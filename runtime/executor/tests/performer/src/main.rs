@@ -3,7 +3,8 @@
 //! With `TEST_PERFORMER_DELAY_MS` set, every task waits that long before it is answered (a slow
 //! operator); with `TEST_PERFORMER_TAG` set, echoed payloads come back as `<tag>:<payload>`
 //! (which of several performers answered); with `TEST_PERFORMER_LOG` set, each answered task's
-//! id is appended to that file as a line (how often a task ran, across processes).
+//! id is appended to that file as a line, followed by `TEST_PERFORMER_NAME` when set (how often
+//! a task ran, and where, across processes).
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ struct TestPerformer {
     delay: Duration,
     tag: Option<String>,
     log: Option<std::path::PathBuf>,
+    name: String,
 }
 
 impl TestPerformer {
@@ -25,7 +27,9 @@ impl TestPerformer {
             .create(true)
             .append(true)
             .open(path)
-            .and_then(|mut file| file.write_all(format!("{task_id}\n").as_bytes()))
+            .and_then(|mut file| {
+                file.write_all(format!("{task_id} {}\n", self.name).trim_start().as_bytes())
+            })
             .map_err(|e| PerformerError::Failed(format!("writing the run log: {e}")))
     }
 }
@@ -71,5 +75,12 @@ async fn main() -> Result<(), ServeError> {
         .map_or(Duration::ZERO, Duration::from_millis);
     let tag = std::env::var("TEST_PERFORMER_TAG").ok();
     let log = std::env::var_os("TEST_PERFORMER_LOG").map(Into::into);
-    ponos_performer::serve(env::listen_addr()?, TestPerformer { delay, tag, log }).await
+    let name = std::env::var("TEST_PERFORMER_NAME").unwrap_or_default();
+    let performer = TestPerformer {
+        delay,
+        tag,
+        log,
+        name,
+    };
+    ponos_performer::serve(env::listen_addr()?, performer).await
 }
