@@ -15,6 +15,7 @@ pub struct TestCluster {
     dir: PathBuf,
     port: u16,
     as_postgres: bool,
+    durable: bool,
 }
 
 /// Why a cluster did not start.
@@ -23,8 +24,15 @@ pub struct TestCluster {
 pub struct ClusterError(String);
 
 impl TestCluster {
-    /// Creates and starts a cluster; its superuser is `ponos`, trusted on loopback.
+    /// Creates and starts a cluster; its superuser is `ponos`, trusted on loopback. Commits are
+    /// not flushed to disk (tests want speed, not durability).
     pub fn start() -> Result<Self, ClusterError> {
+        Self::start_with(false)
+    }
+
+    /// Like [`start`](Self::start), flushing every commit to disk as a production server does
+    /// when `durable` (what benchmarks compare with redb, which flushes too).
+    pub fn start_with(durable: bool) -> Result<Self, ClusterError> {
         let bin = bin_dir()?;
         let as_postgres = is_root();
         let dir = std::env::temp_dir().join(format!(
@@ -43,6 +51,7 @@ impl TestCluster {
             dir,
             port,
             as_postgres,
+            durable,
         };
         if as_postgres {
             cluster.run(
@@ -108,9 +117,13 @@ impl TestCluster {
     fn pg_ctl(&self, action: &str) -> Result<(), ClusterError> {
         let data = self.data().display().to_string();
         let log = self.dir.join("postgres.log").display().to_string();
+        let fast = if self.durable {
+            ""
+        } else {
+            " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        };
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off -c synchronous_commit=off \
-             -c full_page_writes=off -c max_connections=200",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200{fast}",
             self.port,
             self.dir.display()
         );
