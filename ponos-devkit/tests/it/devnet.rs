@@ -560,6 +560,14 @@ async fn devnet_up_with_two_avss_serves_each_with_its_own_performers() {
             cmd.current_dir(&root);
         })
     };
+    // However the test ends, the devnet it started is stopped.
+    struct Down<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Down<'_> {
+        fn drop(&mut self) {
+            let _ = (self.0)(&["devnet", "down"]);
+        }
+    }
+    let _down = Down(&run);
 
     let up = run(&[
         "devnet",
