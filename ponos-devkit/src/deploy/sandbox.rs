@@ -18,8 +18,8 @@ use alloy::{
 };
 use ponos_chain::{
     contracts::{
-        AllocationManager, BN254CertificateVerifier, BN254TableCalculator,
-        ECDSACertificateVerifier, KeyRegistrar, OperatorTableUpdater, allocation_manager, retype,
+        AllocationManager, BN254TableCalculator, KeyRegistrar, OperatorTableUpdater,
+        allocation_manager, retype,
     },
     sandbox::STACK_VERSION,
 };
@@ -444,12 +444,9 @@ impl Deployer {
         };
         let part = format!("{}/push", step.name());
         let chain = self.sandbox_chain()?;
-        if self
-            .table_owner_on(spec.curve, &chain.stack)
-            .await
-            .map_err(fail)?
-            != Address::ZERO
-        {
+        let (_, task) = self.contracts(spec)?;
+        // Zero until the set's table is pushed.
+        if self.table_owner(spec, &task).await.map_err(fail)? != Address::ZERO {
             self.part_done(&part)?;
             return self.done(step, None);
         }
@@ -542,36 +539,5 @@ impl Deployer {
             }
         }
         .map_err(|e| format!("reading the table calculator's owner: {e}"))
-    }
-
-    /// The executor set's owner on this chain's certificate verifier (zero until its table is
-    /// pushed).
-    async fn table_owner_on(
-        &self,
-        curve: Curve,
-        stack: &ponos_chain::sandbox::StackAddresses,
-    ) -> Result<Address, String> {
-        let set = retype(&types::OperatorSet {
-            avs: self.deployer,
-            id: EXECUTOR_SET,
-        });
-        match curve {
-            Curve::Bn254 => {
-                BN254CertificateVerifier::new(stack.bn254_certificate_verifier, &self.provider)
-                    .getOperatorSetOwner(set)
-                    .call()
-                    .await
-            }
-            Curve::Ecdsa => {
-                ECDSACertificateVerifier::new(stack.ecdsa_certificate_verifier, &self.provider)
-                    .getOperatorSetOwner(retype(&types::OperatorSet {
-                        avs: self.deployer,
-                        id: EXECUTOR_SET,
-                    }))
-                    .call()
-                    .await
-            }
-        }
-        .map_err(|e| format!("reading the executor set's owner on the verifier: {e}"))
     }
 }
