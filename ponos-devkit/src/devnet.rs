@@ -492,6 +492,7 @@ pub async fn start_aggregator(
             },
             submission_margin: Duration::from_secs(5),
             executor_tls: ponos_aggregator::pool::ExecutorTls::default(),
+            leadership: None,
         },
         Arc::new(MemoryAggregatorStore::default()),
     )

@@ -24,6 +24,7 @@ use crate::{
     AggregatorError, TaskUpdate,
     chain::TaskChain,
     identity::{self, Identities, IdentityError},
+    leadership::Leadership,
     metrics::{AggregatorMetrics, Stage},
     pool::{ExecutorPool, ExecutorTls},
     retry::Backoff,
@@ -56,6 +57,9 @@ pub struct AggregatorConfig {
     pub submission_margin: Duration,
     /// How executors registered with `https://` sockets are checked.
     pub executor_tls: ExecutorTls,
+    /// For an instance sharing its store with standbys: the lease it holds. Nothing is sent
+    /// once it lapses (the store refuses writes on its own). `None` for a single instance.
+    pub leadership: Option<Arc<Leadership>>,
 }
 
 /// The served AVSs, shared with the watchers.
@@ -122,7 +126,8 @@ impl Aggregator {
                     config.tx_signer.clone(),
                     sender,
                     metrics.clone(),
-                ),
+                )
+                .led_by(config.leadership.clone()),
             );
             if chains.insert(id, Arc::new(chain)).is_some() {
                 return Err(AggregatorError::Config(format!(
@@ -401,6 +406,11 @@ impl<S: AggregatorStore> AggregatorHandle<S> {
 
     /// Stops everything at once, writing nothing, as a crash would.
     pub fn kill(self) {
+        self.abort();
+    }
+
+    /// Stops everything at once, writing nothing more (an instance that lost its lease).
+    pub fn abort(&self) {
         if let Some((mut watchers, events)) =
             self.tasks.lock().unwrap_or_else(|e| e.into_inner()).take()
         {
@@ -517,6 +527,15 @@ fn record<S: AggregatorStore>(
 async fn run<S: AggregatorStore>(inner: &Arc<Inner<S>>, mut task: TaskRecord) {
     let hash = task.task_hash;
     let outcome = drive(inner, &mut task).await;
+    // Deposed: the task is the active instance's now, as the store has it.
+    if let Err(
+        error @ (AggregatorError::Deposed { .. }
+        | AggregatorError::Store(ponos_store::StoreError::Fenced { .. })),
+    ) = &outcome
+    {
+        info!(target: "ponos::aggregator", task = %hash, %error, "left to the active instance");
+        return;
+    }
     task.status = match &outcome {
         Ok(()) => TaskStatus::Verified,
         Err(AggregatorError::Expired(_)) => TaskStatus::Expired,
@@ -646,6 +665,7 @@ async fn drive<S: AggregatorStore>(
             Ok(landed) => break landed,
             Err(
                 error @ (AggregatorError::Expired(_)
+                | AggregatorError::Deposed { .. }
                 | AggregatorError::Withdrawn(_)
                 | AggregatorError::Contract { .. }
                 | AggregatorError::Store(_)),

@@ -46,6 +46,14 @@ pub enum AggregatorError {
         /// The last error of each operator that gave no usable answer (`operator: reason; ...`).
         reasons: String,
     },
+    /// This instance lost the lease it shares with standbys: it sends nothing more.
+    #[error("task {task}: not sent: this aggregator's lease (epoch {epoch}) has lapsed")]
+    Deposed {
+        /// The task.
+        task: B256,
+        /// The lease epoch this instance held.
+        epoch: u64,
+    },
     /// The task's deadline passed.
     #[error("task {0}: its deadline passed")]
     Expired(B256),

@@ -13,7 +13,7 @@ use ponos_crypto::{bn254, ecdsa};
 use crate::view::L1;
 
 /// The aggregator's identity towards executors.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct AggregatorIdentity {
     /// The aggregator's operator address (in the AVS's aggregator set).
     pub address: Address,
@@ -59,7 +59,7 @@ impl AggregatorSigner {
 }
 
 /// The default identity and the AVSs that have their own.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct Identities {
     default: AggregatorIdentity,
     per_avs: HashMap<Address, AggregatorIdentity>,

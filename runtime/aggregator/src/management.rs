@@ -21,22 +21,26 @@ use tracing::info;
 
 use crate::AggregatorHandle;
 
-/// The management service of a running aggregator.
+/// The pipeline management calls act on: the running one, or none while this instance is a
+/// standby (it shares its store with the active instance).
+pub type Served<S> = Arc<std::sync::RwLock<Option<Arc<AggregatorHandle<S>>>>>;
+
+/// The management service of an aggregator.
 #[derive(Debug)]
 pub struct Management<S> {
     aggregator: Address,
     tokens: ChallengeTokens,
-    handle: Arc<AggregatorHandle<S>>,
+    handle: Served<S>,
     chains: Vec<u64>,
 }
 
 impl<S: AggregatorStore> Management<S> {
-    /// Management of `handle` for `aggregator`, accepting calls as `auth` says; `chains` are
-    /// the chain ids the aggregator watches.
+    /// Management of the pipeline in `handle` for `aggregator`, accepting calls as `auth` says;
+    /// `chains` are the chain ids the aggregator watches.
     pub fn new(
         aggregator: Address,
         auth: ManagementAuth,
-        handle: Arc<AggregatorHandle<S>>,
+        handle: Served<S>,
         chains: Vec<u64>,
     ) -> Self {
         Self {
@@ -45,6 +49,19 @@ impl<S: AggregatorStore> Management<S> {
             handle,
             chains,
         }
+    }
+
+    /// The running pipeline, or why there is none.
+    fn active(&self) -> Result<Arc<AggregatorHandle<S>>, Status> {
+        self.handle
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+            .ok_or_else(|| {
+                Status::unavailable(
+                    "this aggregator is a standby: send management calls to the active instance",
+                )
+            })
     }
 
     fn authenticate(
@@ -106,7 +123,7 @@ impl<S: AggregatorStore> AggregatorManagementService for Management<S> {
                 self.chains
             )));
         }
-        let added = self.handle.register_avs(avs).await.map_err(|reason| {
+        let added = self.active()?.register_avs(avs).await.map_err(|reason| {
             Status::failed_precondition(format!("not serving AVS {avs}: {reason}"))
         })?;
         info!(target: "ponos::aggregator", %avs, added, "AVS registered");
@@ -124,7 +141,7 @@ impl<S: AggregatorStore> AggregatorManagementService for Management<S> {
             &[request.avs_address.as_bytes()],
         )?;
         let avs = parse_avs(&request.avs_address)?;
-        if !self.handle.deregister_avs(avs) {
+        if !self.active()?.deregister_avs(avs) {
             return Err(Status::not_found(format!("AVS {avs} is not registered")));
         }
         info!(target: "ponos::aggregator", %avs, "AVS deregistered");

@@ -54,6 +54,8 @@ pub struct AggregatorMetrics {
     /// `submitResult` transactions broadcast again (recorded before a restart, lost by the
     /// node's pool).
     pub rebroadcasts: Counter,
+    /// Broadcasts refused because this instance's lease had lapsed.
+    pub sends_fenced: Counter,
     /// Sessions running now.
     pub sessions_running: std::sync::atomic::AtomicI64,
     stages: Mutex<BTreeMap<Stage, Histogram>>,
@@ -161,6 +163,11 @@ impl AggregatorMetrics {
                 "ponos_aggregator_rebroadcasts_total",
                 "submitResult transactions broadcast again after the node lost them.",
                 &self.rebroadcasts,
+            ),
+            (
+                "ponos_aggregator_sends_fenced_total",
+                "Broadcasts refused because this instance's lease had lapsed (a standby took over).",
+                &self.sends_fenced,
             ),
             (
                 "ponos_aggregator_reorgs_total",

@@ -28,6 +28,7 @@ use tracing::{info, warn};
 
 use crate::{
     AggregatorError,
+    leadership::Leadership,
     metrics::AggregatorMetrics,
     retry::{self, Recovery},
 };
@@ -292,6 +293,8 @@ pub struct TxSender {
     /// The latest timestamp asked of the node for its next block: asks only ever rise, so
     /// concurrent submissions never undo each other's.
     stamped: Mutex<u64>,
+    /// The lease this instance sends under, when it shares its store with standbys.
+    leadership: Option<Arc<Leadership>>,
 }
 
 impl TxSender {
@@ -316,6 +319,30 @@ impl TxSender {
             receipts: Arc::default(),
             fee_estimate: Mutex::default(),
             statuses: StatusReads::default(),
+            leadership: None,
+        }
+    }
+
+    /// This sender, sending only while `leadership` holds (always, when `None`).
+    #[must_use]
+    pub fn led_by(mut self, leadership: Option<Arc<Leadership>>) -> Self {
+        self.leadership = leadership;
+        self
+    }
+
+    /// Refuses to send once this instance's lease has lapsed: checked right before every
+    /// broadcast, by the monotonic clock, so a process that was frozen past its lease sends
+    /// nothing on waking.
+    fn may_send(&self, task: B256) -> Result<(), AggregatorError> {
+        match &self.leadership {
+            Some(lease) if !lease.is_held() => {
+                self.metrics.sends_fenced.inc();
+                Err(AggregatorError::Deposed {
+                    task,
+                    epoch: lease.epoch(),
+                })
+            }
+            _ => Ok(()),
         }
     }
 
@@ -486,6 +513,7 @@ impl TxSender {
                         self.stamp_next_block_after(created_at).await?;
                     }
                     info!(target: "ponos::aggregator", chain = id, %task, tx = %last.hash, nonce = last.nonce, "the node lost the transaction: broadcasting it again");
+                    self.may_send(task)?;
                     if let Err(error) = self.provider.send_raw_transaction(&last.raw).await {
                         warn!(target: "ponos::aggregator", chain = id, %task, %error, "broadcasting the recorded transaction again");
                     }
@@ -522,6 +550,10 @@ impl TxSender {
             journal(sent)?;
             // Waiting before it is broadcast: the scanner cannot miss its receipt, and no
             // direct look is needed.
+            if let Err(error) = self.may_send(task) {
+                self.reset_nonce().await;
+                return Err(error);
+            }
             registered = Some(self.receipts.register(&[signed.hash]));
             if let Err(error) = self.provider.send_raw_transaction(&signed.raw).await {
                 self.receipts.unregister(&[signed.hash]);
@@ -593,6 +625,7 @@ impl TxSender {
                 .await?;
             sent.push(replacement.clone());
             journal(sent)?;
+            self.may_send(task)?;
             if let Err(error) = self.provider.send_raw_transaction(&replacement.raw).await {
                 warn!(target: "ponos::aggregator", chain = id, %task, %error, "replacement not accepted; waiting for the earlier transaction");
             }

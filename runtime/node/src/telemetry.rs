@@ -80,11 +80,13 @@ pub const L1_PROBE_INTERVAL: Duration = Duration::from_secs(2);
 
 /// What `/readyz` answers: ready once the binary has started, and only while its L1 answers
 /// (an executor that cannot read keys and memberships, or an aggregator that cannot read
-/// operator sets, cannot take work).
+/// operator sets, cannot take work), and, for an aggregator with standbys, only while it is the
+/// active instance.
 #[derive(Default)]
 pub struct Readiness {
     started: AtomicBool,
     l1_unreachable: AtomicBool,
+    standby: std::sync::Mutex<Option<String>>,
     notes: std::sync::Mutex<Option<Notes>>,
 }
 
@@ -131,12 +133,20 @@ impl Readiness {
         self.started.store(started, Ordering::SeqCst);
     }
 
+    /// Marks an aggregator a standby (and why: who is active), or the active one (`None`).
+    pub fn set_standby(&self, standby: Option<String>) {
+        *self.standby.lock().unwrap_or_else(|e| e.into_inner()) = standby;
+    }
+
     /// Why the binary is not ready, or `None` when it is.
-    pub fn not_ready(&self) -> Option<&'static str> {
-        if !self.started.load(Ordering::SeqCst) {
-            Some("starting")
+    pub fn not_ready(&self) -> Option<String> {
+        let standby = self.standby.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(standby) = standby.as_ref() {
+            Some(format!("standby: {standby}"))
+        } else if !self.started.load(Ordering::SeqCst) {
+            Some("starting".into())
         } else if self.l1_unreachable.load(Ordering::SeqCst) {
-            Some("the L1 cannot be read")
+            Some("the L1 cannot be read".into())
         } else {
             None
         }

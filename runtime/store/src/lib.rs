@@ -37,6 +37,19 @@ pub enum StoreError {
         /// What redb said.
         reason: String,
     },
+    /// A write of an aggregator whose lease was taken over by another instance: it no longer
+    /// acts (PostgreSQL store only).
+    #[error(
+        "this aggregator's lease (epoch {epoch}) was taken over by {holder} (epoch {current}): it no longer writes"
+    )]
+    Fenced {
+        /// The epoch the write carried.
+        epoch: u64,
+        /// The lease's epoch now.
+        current: u64,
+        /// Who holds the lease now.
+        holder: String,
+    },
     /// A stored record could not be decoded (written by an incompatible version).
     #[error("stored {what} is corrupt: {reason}")]
     Corrupt {

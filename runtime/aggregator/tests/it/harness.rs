@@ -352,6 +352,7 @@ impl Net {
             executor_tls: ponos_aggregator::pool::ExecutorTls {
                 ca_pem: self.tls_ca.clone(),
             },
+            leadership: None,
         }
     }
 

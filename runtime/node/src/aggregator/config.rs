@@ -142,6 +142,16 @@ pub struct StoreConfig {
     /// Connections to the database.
     #[serde(default)]
     pub pool_size: Option<usize>,
+    /// This instance's name in the lease (PostgreSQL only): what the logs and `/readyz` of
+    /// the others call it. The machine's name and the process id when absent.
+    #[serde(default)]
+    pub instance: Option<String>,
+    /// How often the active instance renews its lease, and a standby tries to take it
+    /// (PostgreSQL only).
+    pub lease_renew_ms: u64,
+    /// How long a lease lasts unless renewed: a standby takes over this long after the active
+    /// instance stopped renewing (PostgreSQL only). At least twice `lease_renew_ms`.
+    pub lease_ttl_ms: u64,
 }
 
 impl Default for StoreConfig {
@@ -151,6 +161,9 @@ impl Default for StoreConfig {
             url: None,
             password_env: None,
             pool_size: None,
+            instance: None,
+            lease_renew_ms: 1_000,
+            lease_ttl_ms: 5_000,
         }
     }
 }
@@ -354,6 +367,19 @@ impl AggregatorFileConfig {
         let mut avss = HashSet::new();
         if let Some(dup) = self.avss.iter().find(|a| !avss.insert(a.address)) {
             bail!("[[avs]] {} appears twice", dup.address);
+        }
+        if self.store.lease_renew_ms < 50 {
+            bail!(
+                "[store] lease_renew_ms = {}: renew at most every 50 ms",
+                self.store.lease_renew_ms
+            );
+        }
+        if self.store.lease_ttl_ms < 2 * self.store.lease_renew_ms {
+            bail!(
+                "[store] lease_ttl_ms = {} is under twice lease_renew_ms ({}): one late renewal would hand the lease over",
+                self.store.lease_ttl_ms,
+                self.store.lease_renew_ms
+            );
         }
         if self.limits.max_concurrent_tasks == 0 {
             bail!("[limits] max_concurrent_tasks must be above 0");

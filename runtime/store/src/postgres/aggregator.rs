@@ -13,10 +13,18 @@ use crate::{
 };
 
 /// The aggregator's state in PostgreSQL.
+///
+/// A store made by [`fenced`](Self::fenced) writes only while its epoch is the lease's: each
+/// write first locks the lease row shared and compares, in the write's own transaction. A
+/// takeover updates that row, so it waits for the writes in flight to commit, and every write
+/// after it finds the new epoch and is refused with [`StoreError::Fenced`]. Each row written
+/// records the epoch (and the database time) of the write.
 #[derive(Debug, Clone)]
 pub struct PgAggregatorStore {
     pool: Arc<Pool>,
     namespace: String,
+    /// The lease epoch every write must match; none for an unfenced store (epoch 0 recorded).
+    epoch: Option<u64>,
 }
 
 impl PgAggregatorStore {
@@ -25,7 +33,50 @@ impl PgAggregatorStore {
         Ok(Self {
             pool: Arc::new(Pool::open(config)?),
             namespace: config.namespace.clone(),
+            epoch: None,
         })
+    }
+
+    /// This store, writing only while the lease is at `epoch`.
+    pub fn fenced(&self, epoch: u64) -> Self {
+        Self {
+            epoch: Some(epoch),
+            ..self.clone()
+        }
+    }
+
+    /// Runs `write` in one transaction behind the fence.
+    fn write<F>(&self, operation: &'static str, write: F) -> Result<(), StoreError>
+    where
+        F: Fn(&mut postgres::Transaction<'_>, &str, i64) -> Result<(), postgres::Error>
+            + Send
+            + 'static,
+    {
+        let (namespace, epoch) = (self.namespace.clone(), self.epoch);
+        let refused = self.pool.run(operation, move |tx| {
+            if let Some(epoch) = epoch {
+                let lease = tx.query_opt(
+                    "SELECT epoch, holder FROM aggregator_lease WHERE namespace = $1 FOR SHARE",
+                    &[&namespace],
+                )?;
+                let (current, holder) = lease.map_or((0, String::new()), |row| {
+                    (from_sql(row.get(0)), row.get::<_, String>(1))
+                });
+                if current != epoch {
+                    return Ok(Some((current, holder)));
+                }
+            }
+            write(tx, &namespace, to_sql(epoch.unwrap_or_default()))?;
+            Ok(None)
+        })?;
+        match (refused, self.epoch) {
+            (Some((current, holder)), Some(epoch)) => Err(StoreError::Fenced {
+                epoch,
+                current,
+                holder,
+            }),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -49,18 +100,15 @@ fn status(name: &str) -> Result<TaskStatus, StoreError> {
 impl AggregatorStore for PgAggregatorStore {
     fn put_task(&self, task: &TaskRecord) -> Result<(), StoreError> {
         let record = encode(task)?;
-        let (namespace, key, status) = (
-            self.namespace.clone(),
-            task.task_hash.to_vec(),
-            task.status.as_str(),
-        );
-        self.pool.run("save task", move |tx| {
+        let (key, status) = (task.task_hash.to_vec(), task.status.as_str());
+        self.write("save task", move |tx, namespace, epoch| {
             tx.execute(
-                "INSERT INTO aggregator_tasks (namespace, task_hash, status, record)
-                 VALUES ($1, $2, $3, $4)
+                "INSERT INTO aggregator_tasks (namespace, task_hash, status, record, epoch)
+                 VALUES ($1, $2, $3, $4, $5)
                  ON CONFLICT (namespace, task_hash)
-                 DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record",
-                &[&namespace, &key, &status, &record],
+                 DO UPDATE SET status = EXCLUDED.status, record = EXCLUDED.record,
+                               epoch = EXCLUDED.epoch, written_at = now()",
+                &[&namespace, &key, &status, &record, &epoch],
             )
             .map(|_| ())
         })
@@ -116,17 +164,18 @@ impl AggregatorStore for PgAggregatorStore {
     }
 
     fn put_block(&self, chain_id: u64, number: u64, hash: B256) -> Result<(), StoreError> {
-        let namespace = self.namespace.clone();
-        self.pool.run("save block", move |tx| {
+        self.write("save block", move |tx, namespace, epoch| {
             tx.execute(
-                "INSERT INTO aggregator_blocks (namespace, chain_id, number, hash)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (namespace, chain_id, number) DO UPDATE SET hash = EXCLUDED.hash",
+                "INSERT INTO aggregator_blocks (namespace, chain_id, number, hash, epoch)
+                 VALUES ($1, $2, $3, $4, $5)
+                 ON CONFLICT (namespace, chain_id, number)
+                 DO UPDATE SET hash = EXCLUDED.hash, epoch = EXCLUDED.epoch, written_at = now()",
                 &[
                     &namespace,
                     &to_sql(chain_id),
                     &to_sql(number),
                     &hash.as_slice(),
+                    &epoch,
                 ],
             )
             .map(|_| ())
@@ -167,8 +216,7 @@ impl AggregatorStore for PgAggregatorStore {
     }
 
     fn remove_blocks_above(&self, chain_id: u64, number: u64) -> Result<(), StoreError> {
-        let namespace = self.namespace.clone();
-        self.pool.run("remove blocks", move |tx| {
+        self.write("remove blocks", move |tx, namespace, _| {
             tx.execute(
                 "DELETE FROM aggregator_blocks
                  WHERE namespace = $1 AND chain_id = $2 AND number > $3",
@@ -179,8 +227,7 @@ impl AggregatorStore for PgAggregatorStore {
     }
 
     fn prune_blocks_below(&self, chain_id: u64, number: u64) -> Result<(), StoreError> {
-        let namespace = self.namespace.clone();
-        self.pool.run("prune blocks", move |tx| {
+        self.write("prune blocks", move |tx, namespace, _| {
             tx.execute(
                 "DELETE FROM aggregator_blocks
                  WHERE namespace = $1 AND chain_id = $2 AND number < $3",

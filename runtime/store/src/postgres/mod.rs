@@ -15,6 +15,7 @@
 
 mod aggregator;
 mod executor;
+mod lease;
 mod schema;
 #[cfg(any(test, feature = "test-cluster"))]
 pub mod testing;
@@ -27,6 +28,7 @@ use std::{
 
 pub use aggregator::PgAggregatorStore;
 pub use executor::{HOLDER_TTL, PgExecutorStore};
+pub use lease::{Claim, Lease};
 pub use schema::SCHEMA_VERSION;
 
 use crate::StoreError;
@@ -464,6 +466,66 @@ mod cluster_tests {
     }
 
     #[test]
+    fn one_instance_holds_the_lease_and_a_takeover_fences_out_the_one_it_replaced() {
+        use super::{Claim, Lease};
+        use std::time::Duration;
+
+        let cluster = cluster();
+        let store = PgAggregatorStore::open(&config(&cluster, "0xagg", "a")).unwrap();
+        let ttl = Duration::from_millis(400);
+        let a = Lease::open(&config(&cluster, "0xagg", "a"), "a", ttl).unwrap();
+        let b = Lease::open(&config(&cluster, "0xagg", "b"), "b", ttl).unwrap();
+        let other = Lease::open(&config(&cluster, "0xother", "b"), "b", ttl).unwrap();
+
+        assert_eq!(
+            a.try_acquire().unwrap(),
+            Claim::Won {
+                epoch: 1,
+                previous: None
+            }
+        );
+        assert!(
+            matches!(b.try_acquire().unwrap(), Claim::Held { ref holder, epoch: 1, .. } if holder == "a"),
+            "held while a renews"
+        );
+        assert!(
+            matches!(other.try_acquire().unwrap(), Claim::Won { epoch: 1, .. }),
+            "another aggregator's lease is apart"
+        );
+        let first = store.fenced(1);
+        let task = crate::aggregator::tests::task(1, crate::TaskStatus::Pending);
+        first.put_task(&task).unwrap();
+        assert!(a.renew(1).unwrap());
+
+        // a stops renewing (frozen): once its lease expires, b takes it at epoch 2.
+        std::thread::sleep(ttl + Duration::from_millis(100));
+        assert_eq!(
+            b.try_acquire().unwrap(),
+            Claim::Won {
+                epoch: 2,
+                previous: Some("a".into())
+            }
+        );
+        assert!(!a.renew(1).unwrap(), "a learns it was deposed");
+        let refused = first.put_task(&task).unwrap_err();
+        assert!(
+            matches!(refused, StoreError::Fenced { epoch: 1, current: 2, ref holder } if holder == "b"),
+            "{refused}"
+        );
+        assert!(first.put_block(1, 1, alloy_primitives::B256::ZERO).is_err());
+        assert!(first.prune_blocks_below(1, 10).is_err());
+        store.fenced(2).put_task(&task).unwrap();
+
+        // Reads are not fenced; an orderly stop hands the lease over at once.
+        assert!(first.task(task.task_hash).unwrap().is_some());
+        b.release(2).unwrap();
+        assert!(matches!(
+            a.try_acquire().unwrap(),
+            Claim::Won { epoch: 3, .. }
+        ));
+    }
+
+    #[test]
     fn a_schema_newer_than_the_binary_is_refused_in_one_line() {
         let cluster = cluster();
         drop(PgAggregatorStore::open(&config(&cluster, "0xagg", "a")).unwrap());
@@ -478,7 +540,10 @@ mod cluster_tests {
         let message = refused.to_string();
         assert!(
             matches!(refused, StoreError::Open { .. })
-                && message.contains("version 99, newer than this binary knows (1)"),
+                && message.contains(&format!(
+                    "version 99, newer than this binary knows ({})",
+                    super::SCHEMA_VERSION
+                )),
             "{message}"
         );
         assert_eq!(message.lines().count(), 1, "{message}");

@@ -5,10 +5,13 @@
 use crate::StoreError;
 
 /// The schema version this binary writes.
-pub const SCHEMA_VERSION: i32 = 1;
+pub const SCHEMA_VERSION: i32 = 2;
 
 /// The migrations, by the version each one brings the schema to.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/0001_initial.sql")),
+    (2, include_str!("migrations/0002_aggregator_lease.sql")),
+];
 
 /// Any number, the same in every Ponos binary: the advisory lock migrations hold.
 const MIGRATION_LOCK: i64 = 0x706f_6e6f_735f_6462;
