@@ -164,7 +164,19 @@ pub(crate) struct Binary {
 }
 
 impl Binary {
+    /// Starts it and waits until it is ready.
     pub(crate) async fn start(&mut self) {
+        self.start_until(|status, _| status == 200).await;
+    }
+
+    /// Starts an aggregator that shares its store with an active one, and waits until it
+    /// stands by.
+    pub(crate) async fn start_standby(&mut self) {
+        self.start_until(|status, body| status == 503 && body.starts_with("standby: "))
+            .await;
+    }
+
+    async fn start_until(&mut self, up: impl Fn(u16, &str) -> bool) {
         let log = std::fs::OpenOptions::new()
             .create(true)
             .append(true)
@@ -180,7 +192,9 @@ impl Binary {
             .unwrap();
         let until = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Some((200, _)) = http_get(self.http, "/readyz").await {
+            if let Some((status, body)) = http_get(self.http, "/readyz").await
+                && up(status, &body)
+            {
                 break;
             }
             if let Some(status) = child.try_wait().unwrap() {

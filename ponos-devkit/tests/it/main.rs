@@ -5,6 +5,7 @@ mod devnet;
 mod doctor;
 mod faults;
 mod fleet;
+mod ha;
 mod keys;
 mod multi_avs;
 mod new;

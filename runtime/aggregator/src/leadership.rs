@@ -26,13 +26,17 @@ impl Leadership {
     /// The lease taken at `epoch`, held until `until`.
     pub fn new(epoch: u64, until: Instant) -> Self {
         let since = Instant::now();
-        let leadership = Self {
+        Self {
             epoch,
             since,
-            until_ms: AtomicU64::new(0),
-        };
-        leadership.confirm(until);
-        leadership
+            until_ms: AtomicU64::new(Self::offset(since, until)),
+        }
+    }
+
+    /// `until` as milliseconds after `since`, at least 1 (0 means revoked).
+    fn offset(since: Instant, until: Instant) -> u64 {
+        let ms = until.saturating_duration_since(since).as_millis();
+        u64::try_from(ms).unwrap_or(u64::MAX).max(1)
     }
 
     /// The lease's epoch.
@@ -43,8 +47,7 @@ impl Leadership {
     /// A renewal succeeded: the lease is this instance's until `until` (a renewal started
     /// before the last one finished never shortens it).
     pub fn confirm(&self, until: Instant) {
-        let ms = until.saturating_duration_since(self.since).as_millis();
-        let ms = u64::try_from(ms).unwrap_or(u64::MAX).max(1);
+        let ms = Self::offset(self.since, until);
         let _ = self
             .until_ms
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |held| {
