@@ -28,7 +28,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use alloy_node_bindings::Anvil;
-use ponos_chain::contracts::TaskMailbox;
+use ponos_chain::contracts::{TaskMailbox, task_mailbox};
 use ponos_crypto::{
     bn254, ecdsa,
     keystore::{Eip2335Keystore, Kdf, Web3Keystore},
@@ -40,8 +40,8 @@ use tokio::{
 };
 
 use crate::faults::{
-    AggregatorToml, Binary, ExecutorToml, WITHIN, count_on_chain, create_task, deploy_sandbox,
-    http_get, performer, port, project, runtime_binary, sample, tail,
+    AggregatorToml, Binary, ExecutorToml, WITHIN, count_on_chain, deploy_sandbox, http_get,
+    performer, port, project, runtime_binary, sample, tail,
 };
 
 /// How often the active instance renews its lease, and how long a lease lasts.
@@ -190,117 +190,226 @@ fn rows_of_epoch(url: &str, epoch: u64, since: f64) -> (i64, i64) {
     (row.get(0), row.get(1))
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn a_standby_aggregator_takes_over_a_killed_or_frozen_leader_which_is_fenced_out() {
-    let cluster = tokio::task::spawn_blocking(TestCluster::start)
-        .await
-        .unwrap()
-        .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)");
-    let db = cluster.url();
-    let project = project().await;
-    let performer = performer().await;
-    let anvil = Anvil::new()
-        .chain_id(31337)
-        .args(["--prune-history", "1000000"])
-        .try_spawn()
-        .expect("anvil runs (script/setup installs it)");
-    let url = anvil.endpoint();
-    let deployer_key = B256::from_slice(&anvil.keys()[0].to_bytes());
-    let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
-    let creator = anvil.addresses()[9];
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::new(
-            PrivateKeySigner::from_bytes(&creator_key).unwrap(),
-        ))
-        .connect_http(anvil.endpoint_url())
-        .erased();
+/// A sandbox AVS on a real anvil with two operators (one executor each, redb), a throwaway
+/// PostgreSQL cluster, and what its aggregators need.
+struct Sandbox {
+    cluster: TestCluster,
+    anvil: alloy_node_bindings::AnvilInstance,
+    dir: tempfile::TempDir,
+    journal: ponos_devkit::deploy::Journal,
+    stack: ponos_chain::sandbox::StackAddresses,
+    keystore: std::path::PathBuf,
+    provider: alloy::providers::DynProvider,
+    creator: Address,
+    sender: Address,
+    /// Running until the sandbox is dropped.
+    _executors: Vec<Binary>,
+}
 
-    let executor_ports: Vec<[u16; 3]> = (0..2).map(|_| [port(), port(), port()]).collect();
-    let sockets: Vec<String> = executor_ports
-        .iter()
-        .map(|p| format!("127.0.0.1:{}", p[0]))
-        .collect();
-    let (journal, stack, operators) = deploy_sandbox(
-        project,
-        &format!("ha{}", anvil.port()),
-        &url,
-        deployer_key,
-        &sockets,
-    );
-    let dir = tempfile::tempdir().unwrap();
-    let kdf = Kdf::Pbkdf2 { c: 1000 };
-    let mut executors: Vec<Binary> = Vec::new();
-    for (i, (operator, ports)) in operators.iter().zip(&executor_ports).enumerate() {
-        let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
-        let keystore =
-            Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rand::thread_rng()).unwrap();
-        let keystore_path = dir.path().join(format!("operator{i}.json"));
-        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
-        let config = ExecutorToml {
-            address: operator.address,
-            keystore: &keystore_path,
-            password_env: "HA_PASSWORD",
-            ports: *ports,
-            store: format!("path = \"{}/executor{i}.redb\"", dir.path().display()),
-            url: &url,
-            stack: &stack,
-            avs: journal.deployer,
-            performer,
-            performer_env: String::new(),
+impl Sandbox {
+    async fn start() -> Self {
+        let cluster = tokio::task::spawn_blocking(TestCluster::start)
+            .await
+            .unwrap()
+            .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)");
+        let project = project().await;
+        let performer = performer().await;
+        let anvil = Anvil::new()
+            .chain_id(31337)
+            .args(["--prune-history", "1000000"])
+            .try_spawn()
+            .expect("anvil runs (script/setup installs it)");
+        let url = anvil.endpoint();
+        let deployer_key = B256::from_slice(&anvil.keys()[0].to_bytes());
+        let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
+        let creator = anvil.addresses()[9];
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::new(
+                PrivateKeySigner::from_bytes(&creator_key).unwrap(),
+            ))
+            .connect_http(anvil.endpoint_url())
+            .erased();
+
+        let executor_ports: Vec<[u16; 3]> = (0..2).map(|_| [port(), port(), port()]).collect();
+        let sockets: Vec<String> = executor_ports
+            .iter()
+            .map(|p| format!("127.0.0.1:{}", p[0]))
+            .collect();
+        let (journal, stack, operators) = deploy_sandbox(
+            project,
+            &format!("ha{}", anvil.port()),
+            &url,
+            deployer_key,
+            &sockets,
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let kdf = Kdf::Pbkdf2 { c: 1000 };
+        let mut executors: Vec<Binary> = Vec::new();
+        for (i, (operator, ports)) in operators.iter().zip(&executor_ports).enumerate() {
+            let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
+            let keystore =
+                Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rand::thread_rng()).unwrap();
+            let keystore_path = dir.path().join(format!("operator{i}.json"));
+            std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+            let config = ExecutorToml {
+                address: operator.address,
+                keystore: &keystore_path,
+                password_env: "HA_PASSWORD",
+                ports: *ports,
+                store: format!("path = \"{}/executor{i}.redb\"", dir.path().display()),
+                url: &url,
+                stack: &stack,
+                avs: journal.deployer,
+                performer,
+                performer_env: String::new(),
+            }
+            .render();
+            let config_path = dir.path().join(format!("executor{i}.toml"));
+            std::fs::write(&config_path, config).unwrap();
+            let mut executor = Binary {
+                program: runtime_binary("ponos-executor"),
+                config: config_path,
+                env: vec![("HA_PASSWORD".into(), "pw".into())],
+                log: dir.path().join(format!("executor{i}.log")),
+                http: ports[2],
+                child: None,
+            };
+            executor.start().await;
+            executors.push(executor);
         }
-        .render();
-        let config_path = dir.path().join(format!("executor{i}.toml"));
-        std::fs::write(&config_path, config).unwrap();
-        let mut executor = Binary {
-            program: runtime_binary("ponos-executor"),
-            config: config_path,
-            env: vec![("HA_PASSWORD".into(), "pw".into())],
-            log: dir.path().join(format!("executor{i}.log")),
-            http: ports[2],
-            child: None,
-        };
-        executor.start().await;
-        executors.push(executor);
+
+        // The aggregators' one key.
+        let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
+        let sender = PrivateKeySigner::from_bytes(&deployer_key)
+            .unwrap()
+            .address();
+        let keystore =
+            Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rand::thread_rng()).unwrap();
+        let keystore_path = dir.path().join("aggregator.json");
+        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+        Self {
+            cluster,
+            anvil,
+            dir,
+            journal,
+            stack,
+            keystore: keystore_path,
+            provider,
+            creator,
+            sender,
+            _executors: executors,
+        }
     }
 
-    // Two aggregators, one key, one database, each through its own relay to anvil.
-    let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
-    let sender: Address = PrivateKeySigner::from_bytes(&deployer_key)
-        .unwrap()
-        .address();
-    let keystore = Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rand::thread_rng()).unwrap();
-    let keystore_path = dir.path().join("aggregator.json");
-    std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
-    let mut relays = Vec::new();
-    let mut aggregators = Vec::new();
-    for name in ["a", "b"] {
-        let relay = Relay::start(anvil.port()).await;
+    /// The `[store]` body of an aggregator instance `name` on the shared database.
+    fn shared_store(&self, name: &str) -> String {
+        format!(
+            "url = \"{}\"\ninstance = \"{name}\"\nlease_renew_ms = {RENEW_MS}\nlease_ttl_ms = {TTL_MS}",
+            self.cluster.url()
+        )
+    }
+
+    /// An aggregator (not started) named `name` with the `[store]` body `store`, reaching the
+    /// chain at `rpc_url`.
+    fn aggregator(&self, name: &str, store: String, rpc_url: &str) -> Binary {
         let (management, http) = (port(), port());
         let config = AggregatorToml {
-            address: journal.deployer,
-            keystore: &keystore_path,
+            address: self.journal.deployer,
+            keystore: &self.keystore,
             password_env: "HA_PASSWORD",
             management,
             http,
-            dir: dir.path(),
-            store: Some(format!(
-                "url = \"{db}\"\ninstance = \"{name}\"\nlease_renew_ms = {RENEW_MS}\nlease_ttl_ms = {TTL_MS}"
-            )),
-            url: &relay.url(),
-            stack: &stack,
+            dir: self.dir.path(),
+            store: Some(store),
+            url: rpc_url,
+            stack: &self.stack,
         }
-        .render(&format!("[[avs]]\naddress = \"{}\"\n", journal.deployer));
-        let config_path = dir.path().join(format!("aggregator-{name}.toml"));
+        .render(&format!(
+            "[[avs]]\naddress = \"{}\"\n",
+            self.journal.deployer
+        ));
+        let config_path = self.dir.path().join(format!("aggregator-{name}.toml"));
         std::fs::write(&config_path, config).unwrap();
-        relays.push(relay);
-        aggregators.push(Binary {
+        Binary {
             program: runtime_binary("ponos-aggregator"),
             config: config_path,
             env: vec![("HA_PASSWORD".into(), "pw".into())],
-            log: dir.path().join(format!("aggregator-{name}.log")),
+            log: self.dir.path().join(format!("aggregator-{name}.log")),
             http,
             child: None,
-        });
+        }
+    }
+
+    fn mailbox(&self) -> TaskMailbox::TaskMailboxInstance<alloy::providers::DynProvider> {
+        TaskMailbox::new(self.stack.task_mailbox, self.provider.clone())
+    }
+
+    /// Creates `n` tasks, one every `every` (back to back when zero): each `createTask` is
+    /// sent without waiting for the one before it to be looked up; their task hashes are read
+    /// from the receipts afterwards.
+    async fn burst(&self, tag: &str, n: usize, every: Duration) -> Vec<B256> {
+        let mailbox = self.mailbox();
+        let mut sent = Vec::new();
+        let mut tick = tokio::time::interval(every.max(Duration::from_millis(1)));
+        for i in 0..n {
+            if !every.is_zero() {
+                tick.tick().await;
+            }
+            let params = task_mailbox::ITaskMailboxTypes::TaskParams {
+                refundCollector: self.creator,
+                executorOperatorSet: task_mailbox::OperatorSet {
+                    avs: self.journal.deployer,
+                    id: 1,
+                },
+                payload: format!("{tag}-{i}").into_bytes().into(),
+            };
+            let pending = mailbox
+                .createTask(params)
+                .from(self.creator)
+                .gas(1_000_000)
+                .send()
+                .await
+                .unwrap();
+            sent.push(*pending.tx_hash());
+        }
+        let mut tasks = Vec::new();
+        for tx in sent {
+            let receipt = loop {
+                match self.provider.get_transaction_receipt(tx).await.unwrap() {
+                    Some(receipt) => break receipt,
+                    None => tokio::time::sleep(Duration::from_millis(20)).await,
+                }
+            };
+            assert!(receipt.status(), "createTask reverted");
+            tasks.push(
+                receipt
+                    .inner
+                    .logs()
+                    .iter()
+                    .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+                    .expect("a TaskCreated event")
+                    .inner
+                    .data
+                    .taskHash,
+            );
+        }
+        tasks
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_standby_aggregator_takes_over_a_killed_or_frozen_leader_which_is_fenced_out() {
+    let sandbox = Sandbox::start().await;
+    let db = sandbox.cluster.url();
+    let (provider, stack, sender) = (sandbox.provider.clone(), sandbox.stack, sandbox.sender);
+
+    // Two aggregators, one key, one database, each through its own relay to anvil.
+    let mut relays = Vec::new();
+    let mut aggregators = Vec::new();
+    for name in ["a", "b"] {
+        let relay = Relay::start(sandbox.anvil.port()).await;
+        aggregators.push(sandbox.aggregator(name, sandbox.shared_store(name), &relay.url()));
+        relays.push(relay);
     }
     aggregators[0].start().await;
     aggregators[1].start_standby().await;
@@ -318,20 +427,8 @@ async fn a_standby_aggregator_takes_over_a_killed_or_frozen_leader_which_is_fenc
         "the standby sees the epoch"
     );
 
-    let mailbox = TaskMailbox::new(stack.task_mailbox, &provider);
-    let avs = journal.deployer;
-    let burst = |tag: &'static str| {
-        let mailbox = mailbox.clone();
-        async move {
-            let mut tasks = Vec::new();
-            let mut every = tokio::time::interval(Duration::from_millis(100));
-            for i in 0..100 {
-                every.tick().await;
-                tasks.push(create_task(&mailbox, creator, avs, format!("{tag}-{i}")).await);
-            }
-            tasks
-        }
-    };
+    let mailbox = sandbox.mailbox();
+    let burst = |tag: &'static str| sandbox.burst(tag, 100, Duration::from_millis(100));
     let logs: Vec<std::path::PathBuf> = aggregators.iter().map(|a| a.log.clone()).collect();
     let verified_once = |tasks: Vec<B256>, what: &'static str| {
         let (mailbox, provider, logs) = (mailbox.clone(), provider.clone(), logs.clone());
@@ -484,5 +581,77 @@ async fn a_standby_aggregator_takes_over_a_killed_or_frozen_leader_which_is_fenc
         sample(&b_metrics, "ponos_aggregator_sends_fenced_total").unwrap_or(0.0)
     );
     drop(aggregators);
-    drop(executors);
+    drop(sandbox);
+}
+
+/// Benchmark (docs/benchmarks.md): how long after the active aggregator is SIGKILLed the standby
+/// is ready, five times, the two instances trading places each round.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: cargo test -p ponos-devkit --test it ha::bench -- --ignored --nocapture"]
+async fn bench_takeover_after_a_kill() {
+    let sandbox = Sandbox::start().await;
+    let url = sandbox.anvil.endpoint();
+    let mut active = sandbox.aggregator("a", sandbox.shared_store("a"), &url);
+    let mut standby = sandbox.aggregator("b", sandbox.shared_store("b"), &url);
+    active.start().await;
+    standby.start_standby().await;
+    let mut times = Vec::new();
+    for round in 0..5 {
+        // At a different moment of the renewal interval each round.
+        tokio::time::sleep(Duration::from_millis(700 + 130 * round)).await;
+        active.kill();
+        times.push(until_ready(standby.http, true, "the standby takes over").await);
+        active.start_standby().await;
+        std::mem::swap(&mut active, &mut standby);
+    }
+    let mut sorted = times.clone();
+    sorted.sort();
+    eprintln!(
+        "bench: takeover after SIGKILL (lease {TTL_MS} ms, renewed every {RENEW_MS} ms): median {:?}, \
+         min {:?}, max {:?}, all {times:?}",
+        sorted[2], sorted[0], sorted[4]
+    );
+}
+
+/// Benchmark (docs/benchmarks.md): the same burst through the aggregator on redb and on
+/// PostgreSQL, in one run.
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "a benchmark: cargo test -p ponos-devkit --test it ha::bench -- --ignored --nocapture"]
+async fn bench_pipeline_on_redb_and_postgres() {
+    let sandbox = Sandbox::start().await;
+    let url = sandbox.anvil.endpoint();
+    let mailbox = sandbox.mailbox();
+    for round in 0..2 {
+        for (name, store) in [
+            (
+                "redb",
+                format!(
+                    "path = \"{}/bench{round}.redb\"",
+                    sandbox.dir.path().display()
+                ),
+            ),
+            ("postgres", sandbox.shared_store(&format!("bench{round}"))),
+        ] {
+            let mut aggregator = sandbox.aggregator(&format!("{name}{round}"), store, &url);
+            // Each starts at the head: no run sees the tasks of the runs before it.
+            let head = sandbox.provider.get_block_number().await.unwrap();
+            let config = std::fs::read_to_string(&aggregator.config).unwrap();
+            std::fs::write(
+                &aggregator.config,
+                config.replace("start_block = 0", &format!("start_block = {}", head + 1)),
+            )
+            .unwrap();
+            aggregator.start().await;
+            let started = Instant::now();
+            let tasks = sandbox.burst(name, 200, Duration::ZERO).await;
+            let open = crate::unverified_after(&mailbox, &tasks, WITHIN).await;
+            assert!(open.is_empty(), "{name}: {} not verified", open.len());
+            let took = started.elapsed();
+            eprintln!(
+                "bench: round {round}, {name}: 200 tasks created back to back and verified in {took:?}: {:.1} tasks/s",
+                200.0 / took.as_secs_f64()
+            );
+            aggregator.kill();
+        }
+    }
 }
