@@ -429,6 +429,111 @@ pub(crate) async fn create_task<P: Provider>(
         .taskHash
 }
 
+/// The task hashes of `createTask` transactions, from their receipts (waiting for each).
+pub(crate) async fn task_hashes(provider: &DynProvider, transactions: &[B256]) -> Vec<B256> {
+    let mut tasks = Vec::new();
+    for tx in transactions {
+        let receipt = loop {
+            match provider.get_transaction_receipt(*tx).await.unwrap() {
+                Some(receipt) => break receipt,
+                None => tokio::time::sleep(Duration::from_millis(20)).await,
+            }
+        };
+        assert!(receipt.status(), "createTask reverted");
+        tasks.push(
+            receipt
+                .inner
+                .logs()
+                .iter()
+                .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
+                .expect("a TaskCreated event")
+                .inner
+                .data
+                .taskHash,
+        );
+    }
+    tasks
+}
+
+/// A throwaway PostgreSQL cluster.
+pub(crate) async fn test_cluster() -> ponos_store::postgres::testing::TestCluster {
+    tokio::task::spawn_blocking(ponos_store::postgres::testing::TestCluster::start)
+        .await
+        .unwrap()
+        .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)")
+}
+
+/// A fresh anvil: its first key deploys (and aggregates), its last creates tasks.
+pub(crate) struct LocalChain {
+    pub(crate) anvil: AnvilInstance,
+    pub(crate) url: String,
+    pub(crate) deployer_key: B256,
+    pub(crate) creator: Address,
+    /// Signs as the creator.
+    pub(crate) provider: DynProvider,
+}
+
+impl LocalChain {
+    pub(crate) fn start() -> Self {
+        let anvil = Anvil::new()
+            .chain_id(31337)
+            .args(["--prune-history", "1000000"])
+            .try_spawn()
+            .expect("anvil runs (script/setup installs it)");
+        let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
+        let provider = ProviderBuilder::new()
+            .wallet(EthereumWallet::new(
+                PrivateKeySigner::from_bytes(&creator_key).unwrap(),
+            ))
+            .connect_http(anvil.endpoint_url())
+            .erased();
+        Self {
+            url: anvil.endpoint(),
+            deployer_key: B256::from_slice(&anvil.keys()[0].to_bytes()),
+            creator: anvil.addresses()[9],
+            provider,
+            anvil,
+        }
+    }
+}
+
+/// Port triples (gRPC, management, HTTP) for `n` operators, and their gRPC sockets.
+pub(crate) fn operator_ports(n: usize) -> (Vec<[u16; 3]>, Vec<String>) {
+    let ports: Vec<[u16; 3]> = (0..n).map(|_| [port(), port(), port()]).collect();
+    let sockets = ports
+        .iter()
+        .map(|p| format!("127.0.0.1:{}", p[0]))
+        .collect();
+    (ports, sockets)
+}
+
+/// The test keystores' password.
+pub(crate) const PASSWORD: &str = "pw";
+
+/// Writes the BN254 key `key` as an EIP-2335 keystore at `dir/name.json`.
+pub(crate) fn bn254_keystore(dir: &Path, name: &str, key: &[u8]) -> PathBuf {
+    let key = bn254::SecretKey::from_bytes(key).unwrap();
+    let keystore =
+        Eip2335Keystore::encrypt_bn254(&key, PASSWORD, &KDF, &mut rand::thread_rng()).unwrap();
+    write_keystore(dir, name, serde_json::to_string(&keystore).unwrap())
+}
+
+/// Writes the ECDSA key `key` as a Web3 keystore at `dir/name.json`.
+pub(crate) fn ecdsa_keystore(dir: &Path, name: &str, key: &[u8]) -> PathBuf {
+    let key = ecdsa::SecretKey::from_bytes(key).unwrap();
+    let keystore = Web3Keystore::encrypt(&key, PASSWORD, &KDF, &mut rand::thread_rng()).unwrap();
+    write_keystore(dir, name, serde_json::to_string(&keystore).unwrap())
+}
+
+/// A cheap key derivation: these keystores guard test keys.
+const KDF: Kdf = Kdf::Pbkdf2 { c: 1000 };
+
+fn write_keystore(dir: &Path, name: &str, json: String) -> PathBuf {
+    let path = dir.join(format!("{name}.json"));
+    std::fs::write(&path, json).unwrap();
+    path
+}
+
 /// A `ponos-executor` config for one operator serving `avs` (BN254) on a sandbox `stack`.
 pub(crate) struct ExecutorToml<'a> {
     pub(crate) address: Address,
@@ -448,6 +553,21 @@ pub(crate) struct ExecutorToml<'a> {
 }
 
 impl ExecutorToml<'_> {
+    /// Writes the config to `dir/name.toml`; the executor (not started) that runs it, logging to
+    /// `dir/name.log`.
+    pub(crate) fn binary(&self, dir: &Path, name: &str) -> Binary {
+        let config = dir.join(format!("{name}.toml"));
+        std::fs::write(&config, self.render()).unwrap();
+        Binary {
+            program: runtime_binary("ponos-executor"),
+            config,
+            env: vec![(self.password_env.into(), PASSWORD.into())],
+            log: dir.join(format!("{name}.log")),
+            http: self.ports[2],
+            child: None,
+        }
+    }
+
     pub(crate) fn render(&self) -> String {
         let [grpc, management, http] = self.ports;
         format!(
@@ -534,11 +654,7 @@ impl Fleet {
             .connect_http(anvil.endpoint_url())
             .erased();
 
-        let ports: Vec<[u16; 3]> = (0..4).map(|_| [port(), port(), port()]).collect();
-        let sockets: Vec<String> = ports
-            .iter()
-            .map(|p| format!("127.0.0.1:{}", p[0]))
-            .collect();
+        let (ports, sockets) = operator_ports(4);
         let (journal, stack, operators) = deploy_sandbox(
             project,
             &format!("fault{}", anvil.port()),
@@ -548,14 +664,13 @@ impl Fleet {
         );
 
         let dir = tempfile::tempdir().unwrap();
-        let mut rng = rand::thread_rng();
-        let kdf = Kdf::Pbkdf2 { c: 1000 };
         let mut executors = Vec::new();
-        for (i, (operator, [grpc, management, http])) in operators.iter().zip(&ports).enumerate() {
-            let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
-            let keystore = Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rng).unwrap();
-            let keystore_path = dir.path().join(format!("operator{i}.json"));
-            std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+        for (i, (operator, ports)) in operators.iter().zip(&ports).enumerate() {
+            let keystore_path = bn254_keystore(
+                dir.path(),
+                &format!("operator{i}"),
+                operator.signing_key.as_slice(),
+            );
             let delay = options
                 .slow
                 .iter()
@@ -565,35 +680,22 @@ impl Fleet {
                 address: operator.address,
                 keystore: &keystore_path,
                 password_env: "FAULT_PASSWORD",
-                ports: [*grpc, *management, *http],
+                ports: *ports,
                 store: format!("path = \"{}/executor{i}.redb\"", dir.path().display()),
                 url: &url,
                 stack: &stack,
                 avs: journal.deployer,
                 performer,
                 performer_env: format!("TEST_PERFORMER_DELAY_MS = \"{delay}\""),
-            }
-            .render();
-            let config_path = dir.path().join(format!("executor{i}.toml"));
-            std::fs::write(&config_path, config).unwrap();
-            executors.push(Binary {
-                program: runtime_binary("ponos-executor"),
-                config: config_path,
-                env: vec![("FAULT_PASSWORD".into(), "pw".into())],
-                log: dir.path().join(format!("executor{i}.log")),
-                http: *http,
-                child: None,
-            });
+            };
+            executors.push(config.binary(dir.path(), &format!("executor{i}")));
         }
         for executor in &mut executors {
             executor.start().await;
         }
 
         // The deployer is the AVS and its aggregator: its key signs tasks and pays for results.
-        let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
-        let keystore = Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rng).unwrap();
-        let keystore_path = dir.path().join("aggregator.json");
-        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+        let keystore_path = ecdsa_keystore(dir.path(), "aggregator", deployer_key.as_slice());
         let (management, http) = (port(), port());
         let config = AggregatorToml {
             address: journal.deployer,
@@ -700,28 +802,7 @@ impl Fleet {
     }
 
     async fn task_hashes(&self, transactions: &[B256]) -> Vec<B256> {
-        let mut tasks = Vec::new();
-        for tx in transactions {
-            let receipt = self
-                .provider
-                .get_transaction_receipt(*tx)
-                .await
-                .unwrap()
-                .expect("the task's transaction is mined");
-            assert!(receipt.status(), "createTask reverted");
-            tasks.push(
-                receipt
-                    .inner
-                    .logs()
-                    .iter()
-                    .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
-                    .expect("a TaskCreated event")
-                    .inner
-                    .data
-                    .taskHash,
-            );
-        }
-        tasks
+        task_hashes(&self.provider, transactions).await
     }
 
     /// Waits until every task is verified on chain.

@@ -13,23 +13,13 @@ use std::{
     time::Duration,
 };
 
-use alloy::{
-    network::EthereumWallet,
-    primitives::B256,
-    providers::{Provider, ProviderBuilder},
-    signers::local::PrivateKeySigner,
-};
-use alloy_node_bindings::Anvil;
+use alloy::providers::Provider;
 use ponos_chain::contracts::TaskMailbox;
-use ponos_crypto::{
-    bn254, ecdsa,
-    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
-};
-use ponos_store::postgres::testing::TestCluster;
 
 use crate::faults::{
-    AggregatorToml, Binary, ExecutorToml, WITHIN, count_on_chain, create_task, deploy_sandbox,
-    performer, port, project, runtime_binary, sample, tail,
+    AggregatorToml, Binary, ExecutorToml, LocalChain, WITHIN, bn254_keystore, count_on_chain,
+    create_task, deploy_sandbox, ecdsa_keystore, performer, port, project, runtime_binary, sample,
+    tail, test_cluster,
 };
 
 /// HAProxy in the foreground, stopped when dropped.
@@ -88,27 +78,16 @@ impl Drop for Haproxy {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance_and_a_database_restart()
  {
-    let cluster = tokio::task::spawn_blocking(TestCluster::start)
-        .await
-        .unwrap()
-        .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)");
+    let cluster = test_cluster().await;
     let project = project().await;
     let performer = performer().await;
-    let anvil = Anvil::new()
-        .chain_id(31337)
-        .args(["--prune-history", "1000000"])
-        .try_spawn()
-        .expect("anvil runs (script/setup installs it)");
-    let url = anvil.endpoint();
-    let deployer_key = B256::from_slice(&anvil.keys()[0].to_bytes());
-    let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
-    let creator = anvil.addresses()[9];
-    let provider = ProviderBuilder::new()
-        .wallet(EthereumWallet::new(
-            PrivateKeySigner::from_bytes(&creator_key).unwrap(),
-        ))
-        .connect_http(anvil.endpoint_url())
-        .erased();
+    let LocalChain {
+        anvil,
+        url,
+        deployer_key,
+        creator,
+        provider,
+    } = LocalChain::start();
 
     // Operator 0 is the fleet behind HAProxy; operators 1 to 3 run one executor each.
     let frontend = port();
@@ -133,14 +112,9 @@ async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance
         &fleet_ports.iter().map(|p| p[0]).collect::<Vec<_>>(),
     );
     let runs = dir.path().join("fleet-runs.log");
-    let kdf = Kdf::Pbkdf2 { c: 1000 };
     let start_executor = |i: usize, name: String, ports: [u16; 3], store: String, log: bool| {
         let operator = &operators[i];
-        let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
-        let keystore =
-            Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rand::thread_rng()).unwrap();
-        let keystore_path = dir.path().join(format!("{name}.json"));
-        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+        let keystore_path = bn254_keystore(dir.path(), &name, operator.signing_key.as_slice());
         let performer_env = if log {
             format!(
                 "TEST_PERFORMER_LOG = \"{}\", TEST_PERFORMER_NAME = \"{name}\"",
@@ -160,18 +134,8 @@ async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance
             avs: journal.deployer,
             performer,
             performer_env,
-        }
-        .render();
-        let config_path = dir.path().join(format!("{name}.toml"));
-        std::fs::write(&config_path, config).unwrap();
-        Binary {
-            program: runtime_binary("ponos-executor"),
-            config: config_path,
-            env: vec![("FLEET_PASSWORD".into(), "pw".into())],
-            log: dir.path().join(format!("{name}.log")),
-            http: ports[2],
-            child: None,
-        }
+        };
+        config.binary(dir.path(), &name)
     };
     let mut fleet: Vec<Binary> = fleet_ports
         .iter()
@@ -193,10 +157,7 @@ async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance
         executor.start().await;
     }
 
-    let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
-    let keystore = Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rand::thread_rng()).unwrap();
-    let keystore_path = dir.path().join("aggregator.json");
-    std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
+    let keystore_path = ecdsa_keystore(dir.path(), "aggregator", deployer_key.as_slice());
     let (management, http) = (port(), port());
     let config = AggregatorToml {
         address: journal.deployer,
@@ -330,7 +291,8 @@ async fn an_executor_fleet_behind_haproxy_on_postgres_survives_a_killed_instance
             .child
             .as_mut()
             .is_some_and(|c| c.try_wait().unwrap().is_none()),
-        "the aggregator kept running"
+        "the aggregator kept running:\n{}",
+        tail(&aggregator.log)
     );
     for (j, executor) in fleet.iter_mut().enumerate() {
         if j != killed {

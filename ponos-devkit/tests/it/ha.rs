@@ -22,17 +22,11 @@ use std::{
 use alloy::{
     consensus::{Transaction as _, TxEnvelope},
     eips::eip2718::Decodable2718 as _,
-    network::EthereumWallet,
     primitives::{Address, B256},
-    providers::{Provider, ProviderBuilder},
+    providers::Provider,
     signers::local::PrivateKeySigner,
 };
-use alloy_node_bindings::Anvil;
 use ponos_chain::contracts::{TaskMailbox, task_mailbox};
-use ponos_crypto::{
-    bn254, ecdsa,
-    keystore::{Eip2335Keystore, Kdf, Web3Keystore},
-};
 use ponos_store::postgres::testing::TestCluster;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -40,8 +34,9 @@ use tokio::{
 };
 
 use crate::faults::{
-    AggregatorToml, Binary, ExecutorToml, WITHIN, count_on_chain, deploy_sandbox, http_get,
-    performer, port, project, runtime_binary, sample, tail,
+    AggregatorToml, Binary, ExecutorToml, LocalChain, PASSWORD, WITHIN, bn254_keystore,
+    count_on_chain, deploy_sandbox, ecdsa_keystore, http_get, operator_ports, performer, port,
+    project, runtime_binary, sample, tail, task_hashes, test_cluster,
 };
 
 /// How often the active instance renews its lease, and how long a lease lasts.
@@ -208,33 +203,18 @@ struct Sandbox {
 
 impl Sandbox {
     async fn start() -> Self {
-        let cluster = tokio::task::spawn_blocking(TestCluster::start)
-            .await
-            .unwrap()
-            .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)");
+        let cluster = test_cluster().await;
         let project = project().await;
         let performer = performer().await;
-        let anvil = Anvil::new()
-            .chain_id(31337)
-            .args(["--prune-history", "1000000"])
-            .try_spawn()
-            .expect("anvil runs (script/setup installs it)");
-        let url = anvil.endpoint();
-        let deployer_key = B256::from_slice(&anvil.keys()[0].to_bytes());
-        let creator_key = B256::from_slice(&anvil.keys()[9].to_bytes());
-        let creator = anvil.addresses()[9];
-        let provider = ProviderBuilder::new()
-            .wallet(EthereumWallet::new(
-                PrivateKeySigner::from_bytes(&creator_key).unwrap(),
-            ))
-            .connect_http(anvil.endpoint_url())
-            .erased();
+        let LocalChain {
+            anvil,
+            url,
+            deployer_key,
+            creator,
+            provider,
+        } = LocalChain::start();
 
-        let executor_ports: Vec<[u16; 3]> = (0..2).map(|_| [port(), port(), port()]).collect();
-        let sockets: Vec<String> = executor_ports
-            .iter()
-            .map(|p| format!("127.0.0.1:{}", p[0]))
-            .collect();
+        let (executor_ports, sockets) = operator_ports(2);
         let (journal, stack, operators) = deploy_sandbox(
             project,
             &format!("ha{}", anvil.port()),
@@ -243,57 +223,38 @@ impl Sandbox {
             &sockets,
         );
         let dir = tempfile::tempdir().unwrap();
-        let kdf = Kdf::Pbkdf2 { c: 1000 };
         let mut executors: Vec<Binary> = Vec::new();
         for (i, (operator, ports)) in operators.iter().zip(&executor_ports).enumerate() {
-            let key = bn254::SecretKey::from_bytes(operator.signing_key.as_slice()).unwrap();
-            let keystore =
-                Eip2335Keystore::encrypt_bn254(&key, "pw", &kdf, &mut rand::thread_rng()).unwrap();
-            let keystore_path = dir.path().join(format!("operator{i}.json"));
-            std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
-            let config = ExecutorToml {
+            let name = format!("executor{i}");
+            let keystore = bn254_keystore(dir.path(), &name, operator.signing_key.as_slice());
+            let mut executor = ExecutorToml {
                 address: operator.address,
-                keystore: &keystore_path,
+                keystore: &keystore,
                 password_env: "HA_PASSWORD",
                 ports: *ports,
-                store: format!("path = \"{}/executor{i}.redb\"", dir.path().display()),
+                store: format!("path = \"{}/{name}.redb\"", dir.path().display()),
                 url: &url,
                 stack: &stack,
                 avs: journal.deployer,
                 performer,
                 performer_env: String::new(),
             }
-            .render();
-            let config_path = dir.path().join(format!("executor{i}.toml"));
-            std::fs::write(&config_path, config).unwrap();
-            let mut executor = Binary {
-                program: runtime_binary("ponos-executor"),
-                config: config_path,
-                env: vec![("HA_PASSWORD".into(), "pw".into())],
-                log: dir.path().join(format!("executor{i}.log")),
-                http: ports[2],
-                child: None,
-            };
+            .binary(dir.path(), &name);
             executor.start().await;
             executors.push(executor);
         }
-
         // The aggregators' one key.
-        let signing = ecdsa::SecretKey::from_bytes(deployer_key.as_slice()).unwrap();
+        let keystore = ecdsa_keystore(dir.path(), "aggregator", deployer_key.as_slice());
         let sender = PrivateKeySigner::from_bytes(&deployer_key)
             .unwrap()
             .address();
-        let keystore =
-            Web3Keystore::encrypt(&signing, "pw", &kdf, &mut rand::thread_rng()).unwrap();
-        let keystore_path = dir.path().join("aggregator.json");
-        std::fs::write(&keystore_path, serde_json::to_string(&keystore).unwrap()).unwrap();
         Self {
             cluster,
             anvil,
             dir,
             journal,
             stack,
-            keystore: keystore_path,
+            keystore,
             provider,
             creator,
             sender,
@@ -333,7 +294,7 @@ impl Sandbox {
         Binary {
             program: runtime_binary("ponos-aggregator"),
             config: config_path,
-            env: vec![("HA_PASSWORD".into(), "pw".into())],
+            env: vec![("HA_PASSWORD".into(), PASSWORD.into())],
             log: self.dir.path().join(format!("aggregator-{name}.log")),
             http,
             child: None,
@@ -372,28 +333,7 @@ impl Sandbox {
                 .unwrap();
             sent.push(*pending.tx_hash());
         }
-        let mut tasks = Vec::new();
-        for tx in sent {
-            let receipt = loop {
-                match self.provider.get_transaction_receipt(tx).await.unwrap() {
-                    Some(receipt) => break receipt,
-                    None => tokio::time::sleep(Duration::from_millis(20)).await,
-                }
-            };
-            assert!(receipt.status(), "createTask reverted");
-            tasks.push(
-                receipt
-                    .inner
-                    .logs()
-                    .iter()
-                    .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
-                    .expect("a TaskCreated event")
-                    .inner
-                    .data
-                    .taskHash,
-            );
-        }
-        tasks
+        task_hashes(&self.provider, &sent).await
     }
 }
 

@@ -60,10 +60,16 @@ impl Leadership {
         self.until_ms.store(0, Ordering::SeqCst);
     }
 
-    /// Whether the lease is still certainly this instance's.
+    /// Whether the lease is still certainly this instance's. Once its time has run out it is
+    /// lost for good, even if a renewal later succeeds: whatever was refused meanwhile is left
+    /// to the next pipeline, which starts from the store.
     pub fn is_held(&self) -> bool {
         let until = self.until_ms.load(Ordering::SeqCst);
-        until != 0 && self.since + Duration::from_millis(until) > Instant::now()
+        if until != 0 && self.since + Duration::from_millis(until) > Instant::now() {
+            return true;
+        }
+        self.revoke();
+        false
     }
 }
 
@@ -82,7 +88,11 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         assert!(!lease.is_held(), "expired by its own clock");
         lease.confirm(Instant::now() + Duration::from_secs(5));
-        assert!(lease.is_held(), "renewed");
+        assert!(!lease.is_held(), "an expired hold stays lost");
+
+        let lease = Leadership::new(4, Instant::now() + Duration::from_millis(50));
+        lease.confirm(Instant::now() + Duration::from_secs(5));
+        assert!(lease.is_held(), "renewed in time");
         lease.revoke();
         assert!(!lease.is_held());
         lease.confirm(Instant::now() + Duration::from_secs(5));

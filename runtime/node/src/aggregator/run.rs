@@ -492,10 +492,16 @@ async fn lead<S: AggregatorStore>(
         let handle = match started {
             Ok(handle) => handle,
             Err(error) => {
+                // A lease lost while starting, or a store or node away: stand by and try again
+                // (the config, keys and chains were checked at start-up).
                 leadership.revoke();
                 context.unserve();
                 let _ = release(&lease, epoch).await;
-                return Err(error.wrap_err("starting the pipeline after taking the lease"));
+                warn!(target: "ponos::aggregator", holder = %lease.holder(), epoch, error = %format!("{error:#}"), "could not start the pipeline: standing by");
+                tokio::select! {
+                    () = &mut shutdown => return Ok(()),
+                    () = tokio::time::sleep(renew) => continue,
+                }
             }
         };
         let lost = tokio::select! {
@@ -522,6 +528,10 @@ async fn lead<S: AggregatorStore>(
         context.unserve();
         handle.abort();
         warn!(target: "ponos::aggregator", holder = %lease.holder(), epoch, %reason, "lost the lease: standing by");
+        // Held here but no longer certainly (renewals late): free it, so whichever instance
+        // reaches the database first takes it at a new epoch without waiting out the ttl. A
+        // lease already taken over is not touched.
+        let _ = release(&lease, epoch).await;
     }
 }
 
