@@ -172,6 +172,8 @@ struct Warm {
     signer: PrivateKeySigner,
     wallet: EthereumWallet,
     l1_provider: DynProvider,
+    /// The chains connected at start-up, for the first pipeline (later ones connect anew).
+    connected: std::sync::Mutex<Option<Vec<TaskChain>>>,
 }
 
 impl Warm {
@@ -241,11 +243,14 @@ impl Warm {
             signer,
             wallet,
             l1_provider,
+            connected: std::sync::Mutex::default(),
         };
         // Every chain is reached now, so a standby that could not act fails at its start.
-        for chain in warm.chains().await? {
+        let chains = warm.chains().await?;
+        for chain in &chains {
             info!(target: "ponos::aggregator", chain = chain.id(), "reached");
         }
+        *warm.connected.lock().unwrap_or_else(|e| e.into_inner()) = Some(chains);
         Ok(warm)
     }
 
@@ -280,7 +285,15 @@ impl Warm {
     ) -> eyre::Result<AggregatorConfig> {
         let config = &self.config;
         let l1 = &config.l1;
-        let chains = self.chains().await?;
+        let first = self
+            .connected
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        let chains = match first {
+            Some(chains) => chains,
+            None => self.chains().await?,
+        };
         for chain in &config.chains {
             info!(target: "ponos::aggregator", chain = chain.chain_id, mailbox = %chain.task_mailbox, rpc = %redact(&chain.rpc_url), "watching");
         }
@@ -546,7 +559,12 @@ struct Taken {
 /// Until when a lease taken or renewed by a call begun `at` is certainly held: its ttl, less a
 /// margin for the way to the database and for the last send's own way to the node.
 fn held_until(at: Instant, ttl: Duration) -> Instant {
-    at + ttl.mul_f64(0.8)
+    at + certain_hold(ttl)
+}
+
+/// How long a lease of `ttl` is certainly held after its taking or renewal began.
+fn certain_hold(ttl: Duration) -> Duration {
+    ttl.mul_f64(0.8)
 }
 
 /// Tries to take the lease every `renew` (and right when the holder's expires) until it is
@@ -642,7 +660,7 @@ async fn hold(lease: &Arc<Lease>, leadership: &Leadership, renew: Duration) -> S
             }
         }
         if !leadership.is_held() {
-            return format!("not renewed within {:?}", lease.ttl().mul_f64(0.8));
+            return format!("not renewed within {:?}", certain_hold(lease.ttl()));
         }
     }
 }
