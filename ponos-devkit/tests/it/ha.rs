@@ -27,7 +27,7 @@ use alloy::{
     signers::local::PrivateKeySigner,
 };
 use ponos_chain::contracts::{TaskMailbox, task_mailbox};
-use ponos_store::postgres::testing::TestCluster;
+use ponos_store::postgres::testing::{ClientAuth, TestCluster, TestPki};
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
     net::{TcpListener, TcpStream},
@@ -36,7 +36,7 @@ use tokio::{
 use crate::faults::{
     AggregatorToml, Binary, ExecutorToml, LocalChain, PASSWORD, WITHIN, bn254_keystore,
     count_on_chain, deploy_sandbox, ecdsa_keystore, http_get, operator_ports, performer, port,
-    project, runtime_binary, sample, tail, task_hashes, test_cluster,
+    project, runtime_binary, sample, tail, task_hashes,
 };
 
 /// How often the active instance renews its lease, and how long a lease lasts.
@@ -189,6 +189,8 @@ fn rows_of_epoch(url: &str, epoch: u64, since: f64) -> (i64, i64) {
 /// PostgreSQL cluster, and what its aggregators need.
 struct Sandbox {
     cluster: TestCluster,
+    /// The authority the database's certificate is signed by.
+    ca_file: std::path::PathBuf,
     anvil: alloy_node_bindings::AnvilInstance,
     dir: tempfile::TempDir,
     journal: ponos_devkit::deploy::Journal,
@@ -203,7 +205,15 @@ struct Sandbox {
 
 impl Sandbox {
     async fn start() -> Self {
-        let cluster = test_cluster().await;
+        // The aggregators reach the database over TLS only, verified against a test authority.
+        let pki = TestPki::new().unwrap();
+        let cluster = {
+            let pki = pki.clone();
+            tokio::task::spawn_blocking(move || TestCluster::start_tls(&pki, ClientAuth::Trust))
+                .await
+                .unwrap()
+                .expect("a throwaway PostgreSQL cluster starts (script/setup installs PostgreSQL)")
+        };
         let project = project().await;
         let performer = performer().await;
         let LocalChain {
@@ -223,6 +233,8 @@ impl Sandbox {
             &sockets,
         );
         let dir = tempfile::tempdir().unwrap();
+        let ca_file = dir.path().join("database-ca.pem");
+        std::fs::write(&ca_file, &pki.ca_pem).unwrap();
         let mut executors: Vec<Binary> = Vec::new();
         for (i, (operator, ports)) in operators.iter().zip(&executor_ports).enumerate() {
             let name = format!("executor{i}");
@@ -250,6 +262,7 @@ impl Sandbox {
             .address();
         Self {
             cluster,
+            ca_file,
             anvil,
             dir,
             journal,
@@ -265,8 +278,10 @@ impl Sandbox {
     /// The `[store]` body of an aggregator instance `name` on the shared database.
     fn shared_store(&self, name: &str) -> String {
         format!(
-            "url = \"{}\"\ninstance = \"{name}\"\nlease_renew_ms = {RENEW_MS}\nlease_ttl_ms = {TTL_MS}",
-            self.cluster.url()
+            "url = \"{}?sslmode=require\"\ninstance = \"{name}\"\nlease_renew_ms = {RENEW_MS}\n\
+             lease_ttl_ms = {TTL_MS}\ntls = {{ ca_file = \"{}\" }}",
+            self.cluster.url(),
+            self.ca_file.display()
         )
     }
 
@@ -340,7 +355,7 @@ impl Sandbox {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_standby_aggregator_takes_over_a_killed_or_frozen_leader_which_is_fenced_out() {
     let sandbox = Sandbox::start().await;
-    let db = sandbox.cluster.url();
+    let db = sandbox.cluster.socket_url();
     let (provider, stack, sender) = (sandbox.provider.clone(), sandbox.stack, sandbox.sender);
 
     // Two aggregators, one key, one database, each through its own relay to anvil.

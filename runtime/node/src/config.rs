@@ -174,6 +174,24 @@ pub fn open_bn254_keystore(
         .wrap_err_with(|| format!("opening {}", config.keystore.display()))
 }
 
+/// `[store.tls]`: what TLS to PostgreSQL trusts and presents. Whether TLS is used is the URL's
+/// `sslmode` (`disable`, `prefer` — the default — or `require`); when it is, the server's
+/// certificate and name are always verified.
+#[derive(Debug, Clone, Default, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreTls {
+    /// PEM certificates of the authorities that may sign the database's certificate (a private
+    /// CA, a managed database's bundle); the system's roots when absent.
+    #[serde(default)]
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A PEM client certificate, for a database that authenticates clients by certificate.
+    #[serde(default)]
+    pub cert_file: Option<std::path::PathBuf>,
+    /// Its PEM private key (mode 0600).
+    #[serde(default)]
+    pub key_file: Option<std::path::PathBuf>,
+}
+
 /// The PostgreSQL store of `[store] url`, its rows under `namespace` (the operator's or the
 /// aggregator's address).
 pub fn postgres_store(
@@ -182,6 +200,7 @@ pub fn postgres_store(
     pool_size: Option<usize>,
     namespace: alloy_primitives::Address,
     instance: Option<&str>,
+    tls: &StoreTls,
 ) -> eyre::Result<ponos_store::postgres::PgConfig> {
     let password = match password_env {
         Some(name) => Some(std::env::var(name).map_err(|_| {
@@ -191,6 +210,11 @@ pub fn postgres_store(
     };
     let mut config = ponos_store::postgres::PgConfig::new(url, format!("{namespace:#x}"));
     config.password = password;
+    config.tls = ponos_store::postgres::PgTls {
+        ca_file: tls.ca_file.clone(),
+        cert_file: tls.cert_file.clone(),
+        key_file: tls.key_file.clone(),
+    };
     if let Some(size) = pool_size {
         eyre::ensure!(
             (1..=64).contains(&size),

@@ -146,6 +146,9 @@ pub struct StoreConfig {
     /// the others call it. The machine's name and the process id when absent.
     #[serde(default)]
     pub instance: Option<String>,
+    /// `[store.tls]`: TLS to the database (PostgreSQL only).
+    #[serde(default)]
+    pub tls: crate::config::StoreTls,
     /// How often the active instance renews its lease, and a standby tries to take it
     /// (PostgreSQL only).
     pub lease_renew_ms: u64,
@@ -162,6 +165,7 @@ impl Default for StoreConfig {
             password_env: None,
             pool_size: None,
             instance: None,
+            tls: crate::config::StoreTls::default(),
             lease_renew_ms: 1_000,
             lease_ttl_ms: 5_000,
         }
@@ -423,5 +427,27 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("below 10"), "{err}");
+    }
+
+    #[test]
+    fn the_documented_postgres_store_with_tls_parses_and_a_misspelt_tls_key_is_named() {
+        let base = include_str!("../../../../docs/aggregator.example.toml");
+        let postgres = base.replace("# url = ", "url = ").replace(
+            "# tls = { ca_file = \"certs/db-ca.pem\" }",
+            "tls = { ca_file = \"certs/db-ca.pem\" }",
+        );
+        let config = AggregatorFileConfig::parse(&postgres).unwrap();
+        assert_eq!(
+            config.store.url.as_deref(),
+            Some("postgres://ponos@db.internal:5432/ponos")
+        );
+        assert_eq!(
+            config.store.tls.ca_file.as_deref(),
+            Some(std::path::Path::new("certs/db-ca.pem"))
+        );
+        let err = AggregatorFileConfig::parse(&postgres.replace("{ ca_file", "{ cafile"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("cafile"), "{err}");
     }
 }

@@ -110,6 +110,7 @@ pub async fn run(config: AggregatorFileConfig) -> eyre::Result<()> {
             config.store.pool_size,
             config.aggregator.address,
             None,
+            &config.store.tls,
         )?;
         let holder = match &config.store.instance {
             Some(name) => name.clone(),

@@ -192,6 +192,9 @@ pub struct StoreConfig {
     /// are kept under it); the host name by default.
     #[serde(default)]
     pub instance: Option<String>,
+    /// `[store.tls]`: TLS to the database (PostgreSQL only).
+    #[serde(default)]
+    pub tls: crate::config::StoreTls,
 }
 
 impl Default for StoreConfig {
@@ -202,6 +205,7 @@ impl Default for StoreConfig {
             password_env: None,
             pool_size: None,
             instance: None,
+            tls: crate::config::StoreTls::default(),
         }
     }
 }

@@ -240,6 +240,7 @@ pub async fn run(config: ExecutorConfig) -> eyre::Result<()> {
             config.store.pool_size,
             config.operator.address,
             config.store.instance.as_deref(),
+            &config.store.tls,
         )?;
         let store = ponos_store::postgres::PgExecutorStore::open(&pg)?;
         with_chain(config, Arc::new(store)).await

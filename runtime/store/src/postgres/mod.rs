@@ -19,6 +19,7 @@ mod lease;
 mod schema;
 #[cfg(any(test, feature = "test-cluster"))]
 pub mod testing;
+mod tls;
 
 use std::{
     sync::{Arc, Mutex, mpsc},
@@ -30,6 +31,9 @@ pub use aggregator::PgAggregatorStore;
 pub use executor::{HOLDER_TTL, PgExecutorStore};
 pub use lease::{Claim, Lease};
 pub use schema::SCHEMA_VERSION;
+pub use tls::PgTls;
+
+use tokio_postgres_rustls::MakeRustlsConnect;
 
 use crate::StoreError;
 
@@ -51,6 +55,8 @@ pub struct PgConfig {
     pub pool_size: usize,
     /// How long a call keeps reconnecting to a database that went away before it fails.
     pub reconnect_for: Duration,
+    /// What TLS trusts and presents, when the URL's `sslmode` is not `disable`.
+    pub tls: PgTls,
 }
 
 impl std::fmt::Debug for PgConfig {
@@ -60,6 +66,7 @@ impl std::fmt::Debug for PgConfig {
             .field("namespace", &self.namespace)
             .field("instance", &self.instance)
             .field("pool_size", &self.pool_size)
+            .field("tls", &self.tls)
             .finish_non_exhaustive()
     }
 }
@@ -75,13 +82,21 @@ impl PgConfig {
             instance: "default".into(),
             pool_size: 4,
             reconnect_for: Duration::from_secs(120),
+            tls: PgTls::default(),
         }
     }
 
     fn client_config(&self) -> Result<postgres::Config, StoreError> {
         let mut config: postgres::Config = self.url.parse().map_err(|e| StoreError::Open {
             path: redacted(&self.url),
-            reason: format!("not a PostgreSQL connection URL: {e}"),
+            reason: if self.url.contains("sslmode=verify") {
+                "sslmode: use disable, prefer or require; with TLS the server's certificate and \
+                 name are always verified (verify-full), against the store's TLS ca_file or \
+                 the system's roots"
+                    .into()
+            } else {
+                format!("not a PostgreSQL connection URL: {e}")
+            },
         })?;
         if let Some(password) = &self.password {
             config.password(password);
@@ -89,6 +104,23 @@ impl PgConfig {
         config.application_name("ponos");
         config.connect_timeout(Duration::from_secs(5));
         Ok(config)
+    }
+
+    /// The TLS connector, unless the URL turns TLS off.
+    fn connector(
+        &self,
+        config: &postgres::Config,
+    ) -> Result<Option<MakeRustlsConnect>, StoreError> {
+        if config.get_ssl_mode() == postgres::config::SslMode::Disable {
+            return Ok(None);
+        }
+        self.tls
+            .connector()
+            .map(Some)
+            .map_err(|reason| StoreError::Open {
+                path: redacted(&self.url),
+                reason,
+            })
     }
 }
 
@@ -127,12 +159,20 @@ struct Pool {
 
 struct Worker {
     config: postgres::Config,
+    tls: Option<MakeRustlsConnect>,
     client: Option<postgres::Client>,
     reconnect_for: Duration,
     what: String,
 }
 
 impl Worker {
+    fn connect(&self) -> Result<postgres::Client, postgres::Error> {
+        match &self.tls {
+            Some(tls) => self.config.connect(tls.clone()),
+            None => self.config.connect(postgres::NoTls),
+        }
+    }
+
     /// Runs `call` in one transaction, reconnecting and running it again while the connection
     /// is lost, for up to `reconnect_for`.
     fn run<T>(
@@ -176,8 +216,7 @@ impl Worker {
     ) -> Result<T, Attempt> {
         if self.client.is_none() {
             let client = self
-                .config
-                .connect(postgres::NoTls)
+                .connect()
                 .map_err(|e| Attempt::Connection(describe(&e)))?;
             self.client = Some(client);
         }
@@ -239,6 +278,7 @@ impl Pool {
     /// the pool's own threads: this may be called from async code.
     fn open(config: &PgConfig) -> Result<Self, StoreError> {
         let client_config = config.client_config()?;
+        let tls = config.connector(&client_config)?;
         let what = format!("PostgreSQL at {}", redacted(&config.url));
         let (jobs, queue) = mpsc::channel::<Job>();
         let queue = Arc::new(Mutex::new(queue));
@@ -247,6 +287,7 @@ impl Pool {
             let queue = queue.clone();
             let mut worker = Worker {
                 config: client_config.clone(),
+                tls: tls.clone(),
                 client: None,
                 reconnect_for: config.reconnect_for,
                 what: what.clone(),
@@ -280,11 +321,16 @@ impl Pool {
         let (reply, answer) = mpsc::sync_channel(1);
         pool.send(Box::new(move |worker: &mut Worker| {
             let opened = worker
-                .config
-                .connect(postgres::NoTls)
-                .map_err(|e| StoreError::Open {
-                    path: redacted(&url),
-                    reason: describe(&e),
+                .connect()
+                .map_err(|e| {
+                    let reason = describe(&e);
+                    StoreError::Open {
+                        path: redacted(&url),
+                        reason: match tls::hint(&reason) {
+                            Some(hint) => format!("{reason}; {hint}"),
+                            None => reason,
+                        },
+                    }
                 })
                 .and_then(|mut client| {
                     schema::migrate(&mut client, &url)?;

@@ -1,7 +1,8 @@
 //! A throwaway PostgreSQL cluster for tests: `initdb` and `pg_ctl` from the machine's
 //! PostgreSQL (Debian's `postgresql` package, which `script/setup` installs), in a temporary
 //! directory, on a free loopback port, run as the `postgres` user when the test runs as root
-//! (initdb refuses root). Never a system service. Stopped when dropped.
+//! (initdb refuses root). Never a system service. Stopped when dropped. [`TestCluster::start_tls`]
+//! starts one that accepts TLS connections only, with certificates from a [`TestPki`].
 
 use std::{
     path::{Path, PathBuf},
@@ -16,6 +17,69 @@ pub struct TestCluster {
     port: u16,
     as_postgres: bool,
     durable: bool,
+    tls: bool,
+}
+
+/// Certificates for a cluster speaking TLS: an authority, the server's certificate for
+/// `127.0.0.1` and a client certificate for the `ponos` user, all signed by it (PEM).
+#[derive(Debug, Clone)]
+pub struct TestPki {
+    /// The authority's certificate: what a client trusts.
+    pub ca_pem: String,
+    /// The server's certificate, for `127.0.0.1`.
+    pub server_cert_pem: String,
+    /// Its key.
+    pub server_key_pem: String,
+    /// A client certificate whose common name is `ponos`, the cluster's superuser.
+    pub client_cert_pem: String,
+    /// Its key.
+    pub client_key_pem: String,
+}
+
+impl TestPki {
+    /// A fresh authority and the certificates it signs.
+    pub fn new() -> Result<Self, ClusterError> {
+        use rcgen::{
+            BasicConstraints, CertificateParams, CertifiedIssuer, DnType, IsCa, KeyPair,
+            KeyUsagePurpose,
+        };
+        let failed = |e: rcgen::Error| ClusterError(format!("making test certificates: {e}"));
+        let mut ca = CertificateParams::new(Vec::new()).map_err(failed)?;
+        ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        ca.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
+        ca.distinguished_name
+            .push(DnType::CommonName, "Ponos test authority");
+        let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().map_err(failed)?)
+            .map_err(failed)?;
+        let leaf =
+            |names: Vec<String>, common_name: &str| -> Result<(String, String), ClusterError> {
+                let key = KeyPair::generate().map_err(failed)?;
+                let mut params = CertificateParams::new(names).map_err(failed)?;
+                params
+                    .distinguished_name
+                    .push(DnType::CommonName, common_name);
+                let cert = params.signed_by(&key, &ca).map_err(failed)?;
+                Ok((cert.pem(), key.serialize_pem()))
+            };
+        let (server_cert_pem, server_key_pem) = leaf(vec!["127.0.0.1".into()], "127.0.0.1")?;
+        let (client_cert_pem, client_key_pem) = leaf(Vec::new(), "ponos")?;
+        Ok(Self {
+            ca_pem: ca.pem(),
+            server_cert_pem,
+            server_key_pem,
+            client_cert_pem,
+            client_key_pem,
+        })
+    }
+}
+
+/// How a TLS cluster authenticates its clients.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ClientAuth {
+    /// Any client that connected over TLS.
+    Trust,
+    /// Clients presenting a certificate signed by the authority, its common name the user's.
+    Certificate,
 }
 
 /// Why a cluster did not start.
@@ -33,6 +97,19 @@ impl TestCluster {
     /// Like [`start`](Self::start), flushing every commit to disk as a production server does
     /// when `durable` (what benchmarks compare with redb, which flushes too).
     pub fn start_with(durable: bool) -> Result<Self, ClusterError> {
+        Self::start_inner(durable, None)
+    }
+
+    /// A cluster that accepts TLS connections only (a plaintext one is refused by
+    /// `pg_hba.conf`), serving `pki`'s server certificate and authenticating clients by `auth`.
+    pub fn start_tls(pki: &TestPki, auth: ClientAuth) -> Result<Self, ClusterError> {
+        Self::start_inner(false, Some((pki, auth)))
+    }
+
+    fn start_inner(
+        durable: bool,
+        tls: Option<(&TestPki, ClientAuth)>,
+    ) -> Result<Self, ClusterError> {
         let bin = bin_dir()?;
         let as_postgres = is_root();
         let dir = std::env::temp_dir().join(format!(
@@ -52,6 +129,7 @@ impl TestCluster {
             port,
             as_postgres,
             durable,
+            tls: tls.is_some(),
         };
         if as_postgres {
             cluster.run(
@@ -80,13 +158,65 @@ impl TestCluster {
             ],
             true,
         )?;
+        if let Some((pki, auth)) = tls {
+            cluster.serve_tls(pki, auth)?;
+        }
         cluster.pg_ctl("start")?;
         Ok(cluster)
+    }
+
+    /// Writes the server's certificate, key and the authority into the data directory and a
+    /// `pg_hba.conf` that refuses plaintext connections over TCP.
+    fn serve_tls(&self, pki: &TestPki, auth: ClientAuth) -> Result<(), ClusterError> {
+        use std::os::unix::fs::PermissionsExt as _;
+        let method = match auth {
+            ClientAuth::Trust => "trust",
+            ClientAuth::Certificate => "cert",
+        };
+        let files = [
+            ("server.crt", pki.server_cert_pem.as_str()),
+            ("server.key", pki.server_key_pem.as_str()),
+            ("root.crt", pki.ca_pem.as_str()),
+            (
+                "pg_hba.conf",
+                &format!(
+                    "local all all trust\n\
+                     hostssl all all 127.0.0.1/32 {method}\n\
+                     hostnossl all all 127.0.0.1/32 reject\n"
+                ),
+            ),
+        ];
+        for (name, text) in files {
+            let path = self.data().join(name);
+            std::fs::write(&path, text)
+                .and_then(|()| {
+                    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))
+                })
+                .map_err(|e| ClusterError(format!("{}: {e}", path.display())))?;
+            if self.as_postgres {
+                self.run(
+                    "chown",
+                    &["postgres:postgres", &path.display().to_string()],
+                    false,
+                )?;
+            }
+        }
+        Ok(())
     }
 
     /// The URL of its `postgres` database.
     pub fn url(&self) -> String {
         format!("postgres://ponos@127.0.0.1:{}/postgres", self.port)
+    }
+
+    /// A connection string over its Unix socket, which trusts local connections even when TCP
+    /// takes TLS only: what a test inspecting the database uses.
+    pub fn socket_url(&self) -> String {
+        format!(
+            "host={} port={} user=ponos dbname=postgres",
+            self.dir.display(),
+            self.port
+        )
     }
 
     /// Its port.
@@ -122,8 +252,13 @@ impl TestCluster {
         } else {
             " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         };
+        let tls = if self.tls {
+            " -c ssl=on -c ssl_ca_file=root.crt"
+        } else {
+            ""
+        };
         let options = format!(
-            "-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200{fast}",
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c max_connections=200{fast}{tls}",
             self.port,
             self.dir.display()
         );
