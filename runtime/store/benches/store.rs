@@ -11,7 +11,7 @@ use alloy_primitives::{Address, B256, Bytes};
 use criterion::{Criterion, criterion_group, criterion_main};
 use ponos_store::{
     AggregatorStore, ExecutorStore, RedbAggregatorStore, RedbStore, TaskRecord, TaskStatus,
-    postgres::{PgAggregatorStore, PgConfig, PgExecutorStore, testing::TestCluster},
+    postgres::{Claim, Lease, PgAggregatorStore, PgConfig, PgExecutorStore, testing::TestCluster},
 };
 
 fn task(n: u64) -> TaskRecord {
@@ -79,6 +79,16 @@ fn stores(c: &mut Criterion) {
     });
     c.bench_function("aggregator task (3 saves + counts)/postgres", |b| {
         b.iter(|| aggregator_task(&pg, n()))
+    });
+    // As the active aggregator writes: each write checks the lease's epoch in its transaction.
+    let config = PgConfig::new(cluster.url(), "0xbench");
+    let lease = Lease::open(&config, "bench", std::time::Duration::from_secs(3600)).unwrap();
+    let Claim::Won { epoch, .. } = lease.try_acquire().unwrap() else {
+        panic!("the bench's lease is free")
+    };
+    let fenced = pg.fenced(epoch);
+    c.bench_function("aggregator task (3 saves + counts)/postgres, fenced", |b| {
+        b.iter(|| aggregator_task(&fenced, n()))
     });
 
     let redb = RedbStore::open(dir.path().join("executor.redb")).unwrap();
