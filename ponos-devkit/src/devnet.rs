@@ -334,10 +334,17 @@ pub struct DevnetSummary {
     pub ready_ms: u64,
     /// The process running the devnet.
     pub pid: u32,
+    /// When it started ([`process_started`]): `down` signals the process with this pid only
+    /// while it is still the one that started then, never a later one that reuses the pid.
+    #[serde(default)]
+    pub pid_started: Option<u64>,
     /// Its anvil processes: a devnet that was killed leaves them running, and the next
     /// `ponos devnet up` or `down` stops them.
     #[serde(default)]
     pub anvil_pids: Vec<u32>,
+    /// When each of them started, in the same order.
+    #[serde(default)]
+    pub anvil_started: Vec<Option<u64>>,
     /// The performer binary the executors run (process performers), and when it was built.
     #[serde(default)]
     pub performer_binary: Option<BinaryStamp>,
@@ -865,8 +872,13 @@ impl Devnet {
                 .collect(),
             ready_ms: started.elapsed().as_millis() as u64,
             pid: std::process::id(),
+            pid_started: process_started(std::process::id()),
             anvil_pids: std::iter::once(l1.pid())
                 .chain(l2.as_ref().map(LocalChain::pid))
+                .collect(),
+            anvil_started: std::iter::once(l1.pid())
+                .chain(l2.as_ref().map(LocalChain::pid))
+                .map(process_started)
                 .collect(),
             performer_binary: match &performers {
                 Performers::Supervised(supervised) => match &supervised[0] {
@@ -1049,7 +1061,11 @@ impl Devnet {
             &certificate,
             self.started.executors.len(),
             avs.curve == "bn254",
-        );
+        )
+        .map_err(|reason| DevnetError::NotVerified {
+            task,
+            reasons: vec![format!("verified on chain, but its certificate: {reason}")],
+        })?;
         Ok(TaskOutcome {
             task,
             chain_id: target.id(),
@@ -1164,23 +1180,74 @@ fn curve_name(curve: Curve) -> &'static str {
     }
 }
 
-/// Signers and non-signers of an `executorCert`.
-pub fn certificate_summary(certificate: &[u8], operators: usize, bn254: bool) -> (usize, usize) {
+/// When process `pid` started, in clock ticks since boot (`/proc/<pid>/stat`, field 22): with
+/// the pid, what names one process for as long as the machine runs. `None` when it is gone.
+pub fn process_started(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) may hold spaces and parentheses: count from its end.
+    let (_, rest) = stat.rsplit_once(')')?;
+    rest.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Signers and non-signers of an `executorCert` for a set of `operators`: an ECDSA
+/// certificate carries one 65-byte signature per signer, a BN254 one a witness per non-signer.
+/// A certificate that does not decode, or does not fit the set, is an error naming why.
+pub fn certificate_summary(
+    certificate: &[u8],
+    operators: usize,
+    bn254: bool,
+) -> Result<(usize, usize), String> {
+    let too_many = || format!("the certificate counts more operators than the set's {operators}");
     if bn254 {
-        match BN254Certificate::abi_decode(certificate) {
-            Ok(c) => {
-                let non = c.nonSignerWitnesses.len();
-                (operators.saturating_sub(non), non)
-            }
-            Err(_) => (0, 0),
-        }
+        let decoded = BN254Certificate::abi_decode(certificate)
+            .map_err(|e| format!("not a BN254 certificate ({} bytes): {e}", certificate.len()))?;
+        let non_signers = decoded.nonSignerWitnesses.len();
+        let signers = operators.checked_sub(non_signers).ok_or_else(too_many)?;
+        Ok((signers, non_signers))
     } else {
-        match ECDSACertificate::abi_decode(certificate) {
-            Ok(c) => {
-                let signers = c.sig.len() / 65;
-                (signers, operators.saturating_sub(signers))
+        let decoded = ECDSACertificate::abi_decode(certificate).map_err(|e| {
+            format!(
+                "not an ECDSA certificate ({} bytes): {e}",
+                certificate.len()
+            )
+        })?;
+        if decoded.sig.len() % 65 != 0 {
+            return Err(format!(
+                "an ECDSA certificate's signatures are 65 bytes each, not {} bytes in all",
+                decoded.sig.len()
+            ));
+        }
+        let signers = decoded.sig.len() / 65;
+        let non_signers = operators.checked_sub(signers).ok_or_else(too_many)?;
+        Ok((signers, non_signers))
+    }
+}
+
+#[cfg(test)]
+mod certificate_tests {
+    use alloy::{primitives::Bytes, sol_types::SolValue as _};
+
+    use super::*;
+
+    #[test]
+    fn signers_are_read_from_the_certificate_and_a_bad_one_is_named() {
+        let ecdsa = |signers: usize| {
+            ECDSACertificate {
+                sig: Bytes::from(vec![7; 65 * signers]),
+                ..Default::default()
             }
-            Err(_) => (0, 0),
+            .abi_encode()
+        };
+        assert_eq!(certificate_summary(&ecdsa(3), 4, false), Ok((3, 1)));
+        let bn254 = BN254Certificate::default().abi_encode();
+        assert_eq!(certificate_summary(&bn254, 4, true), Ok((4, 0)));
+        for (bytes, operators, bn254, why) in [
+            (Vec::new(), 4, true, "not a BN254 certificate (0 bytes)"),
+            (Vec::new(), 4, false, "not an ECDSA certificate (0 bytes)"),
+            (ecdsa(5), 4, false, "more operators than the set's 4"),
+        ] {
+            let error = certificate_summary(&bytes, operators, bn254).unwrap_err();
+            assert!(error.contains(why), "{error}");
         }
     }
 }

@@ -220,7 +220,7 @@ impl DevnetArgs {
                     let _ = std::fs::remove_file(summary_file);
                     return Ok(1);
                 }
-                if !is_named(summary.pid, "ponos") {
+                if !is_ours(summary.pid, "ponos", summary.pid_started) {
                     eprintln!(
                         "error: process {} is not the devnet that wrote {}; remove the file if the devnet is gone",
                         summary.pid,
@@ -272,8 +272,9 @@ impl DevnetArgs {
 /// in words.
 async fn clean_up_after(summary: &ponos_devkit::devnet::DevnetSummary) -> Option<String> {
     let mut anvils = 0;
-    for pid in &summary.anvil_pids {
-        if process_alive(*pid) && is_named(*pid, "anvil") {
+    for (i, pid) in summary.anvil_pids.iter().enumerate() {
+        let started = summary.anvil_started.get(i).copied().flatten();
+        if process_alive(*pid) && is_ours(*pid, "anvil", started) {
             signal(*pid, libc::SIGKILL);
             anvils += 1;
         }
@@ -289,8 +290,15 @@ async fn clean_up_after(summary: &ponos_devkit::devnet::DevnetSummary) -> Option
         .then(|| format!("{anvils} anvil process(es) and {containers} performer container(s)"))
 }
 
-/// Whether process `pid`'s program name contains `name` (the devnet checks whom it signals:
-/// a pid from an old state file may belong to another program by now).
+/// Whether process `pid` is still the one a state file recorded: its program is `name` and it
+/// started when recorded (a pid from an old state file may belong to another process by now).
+/// A state file from before start times were recorded is checked by name alone.
+fn is_ours(pid: u32, name: &str, started: Option<u64>) -> bool {
+    is_named(pid, name)
+        && started.is_none_or(|started| ponos_devkit::devnet::process_started(pid) == Some(started))
+}
+
+/// Whether process `pid`'s program name contains `name`.
 fn is_named(pid: u32, name: &str) -> bool {
     std::fs::read(format!("/proc/{pid}/cmdline")).is_ok_and(|cmdline| {
         let program = cmdline.split(|b| *b == 0).next().unwrap_or_default();
@@ -502,24 +510,26 @@ impl UpArgs {
             });
         };
         let (root, project) = ponos_devkit::project::load_project(&root)?;
-        let contracts = match project.compiled_contracts(&root) {
-            Ok((task_hook, registrar)) => {
-                eprintln!(
-                    "devnet: {}: deploying {} and {}",
-                    project.project.name, registrar.name, task_hook.name
-                );
-                Some(AvsContracts {
-                    registrar: registrar.bytecode,
-                    task_hook: task_hook.bytecode,
-                })
-            }
-            Err(why) => {
-                eprintln!(
-                    "devnet: {}: not deploying the project's contracts ({why}); Ponos's registrar and an open task hook stand in",
-                    project.project.name
-                );
-                None
-            }
+        // A project that names its contracts gets them or an error; only one that names none
+        // runs on Ponos's stand-ins.
+        let contracts = if project.contracts.is_some() {
+            let (task_hook, registrar) = project
+                .compiled_contracts(&root)
+                .map_err(|why| format!("the project's contracts: {why}"))?;
+            eprintln!(
+                "devnet: {}: deploying {} and {}",
+                project.project.name, registrar.name, task_hook.name
+            );
+            Some(AvsContracts {
+                registrar: registrar.bytecode,
+                task_hook: task_hook.bytecode,
+            })
+        } else {
+            eprintln!(
+                "devnet: {}: ponos.toml names no [contracts]; Ponos's registrar and an open task hook stand in",
+                project.project.name
+            );
+            None
         };
         let performer = self.performer.clone().or_else(|| match self.runtime {
             RuntimeArg::Process => Some(project.performer_binary(&root).display().to_string()),

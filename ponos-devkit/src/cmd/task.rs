@@ -290,13 +290,17 @@ impl TaskReport {
 
     /// Signers and non-signers from the certificate.
     fn certificate(&mut self, certificate: &[u8], summary: &DevnetSummary) {
-        let (signers, non_signers) = certificate_summary(
+        match certificate_summary(
             certificate,
             summary.executors.len(),
             summary.curve == "bn254",
-        );
-        self.signers = Some(signers);
-        self.non_signers = Some(non_signers);
+        ) {
+            Ok((signers, non_signers)) => {
+                self.signers = Some(signers);
+                self.non_signers = Some(non_signers);
+            }
+            Err(reason) => self.warnings.push(format!("the certificate: {reason}")),
+        }
     }
 
     /// What the devnet noted of an open task: it failed when no result can reach the threshold.

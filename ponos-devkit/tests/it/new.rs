@@ -71,6 +71,27 @@ fn a_new_project_passes_its_own_tests() {
     );
     assert_eq!(bad.status.code(), Some(1));
 
+    // Its contracts are not compiled yet: a devnet refuses to stand Ponos's in for them.
+    let state = tempfile::tempdir().unwrap();
+    let early = ponos(
+        &[
+            "devnet",
+            "up",
+            "--detach",
+            "--root",
+            project.to_str().unwrap(),
+            "--state-dir",
+            state.path().to_str().unwrap(),
+        ],
+        |_| {},
+    );
+    let stderr = String::from_utf8_lossy(&early.stderr);
+    assert_eq!(early.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("the project's contracts:") && stderr.contains("`ponos build`"),
+        "{stderr}"
+    );
+
     let forge = Command::new("forge")
         .arg("test")
         .current_dir(&project)

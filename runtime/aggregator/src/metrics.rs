@@ -61,6 +61,7 @@ pub struct AggregatorMetrics {
     stages: Mutex<BTreeMap<Stage, Histogram>>,
     operators: Mutex<BTreeMap<Address, OperatorStats>>,
     heads: Mutex<BTreeMap<u64, u64>>,
+    subscribed: Mutex<BTreeMap<u64, bool>>,
 }
 
 #[derive(Debug, Default)]
@@ -99,6 +100,14 @@ impl AggregatorMetrics {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(chain_id, block);
+    }
+
+    /// Records whether a chain's new-head subscription (WebSocket) stands.
+    pub fn heads_subscribed(&self, chain_id: u64, live: bool) {
+        self.subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(chain_id, live);
     }
 
     /// The Prometheus text, with the current number of tasks in each status.
@@ -203,6 +212,25 @@ impl AggregatorMetrics {
                 "ponos_aggregator_chain_block",
                 &format!("chain=\"{chain}\""),
                 block,
+            );
+        }
+        header(
+            &mut out,
+            "ponos_aggregator_chain_heads_subscribed",
+            "gauge",
+            "1 while a chain's new-head subscription (ws_url) stands, 0 while it polls instead.",
+        );
+        for (chain, live) in self
+            .subscribed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+        {
+            sample(
+                &mut out,
+                "ponos_aggregator_chain_heads_subscribed",
+                &format!("chain=\"{chain}\""),
+                u8::from(*live),
             );
         }
         header(

@@ -614,11 +614,11 @@ impl TxSender {
             let Some(last) = sent.last().cloned() else {
                 return Err(AggregatorError::Expired(task));
             };
-            let max_fee =
-                last.max_fee_per_gas + last.max_fee_per_gas * self.config.fee_bump_percent / 100;
-            let tip = last.max_priority_fee_per_gas
-                + last.max_priority_fee_per_gas * self.config.fee_bump_percent / 100
-                + 1;
+            let (max_fee, tip) = replacement_fees(
+                last.max_fee_per_gas,
+                last.max_priority_fee_per_gas,
+                self.config.fee_bump_percent,
+            );
             info!(target: "ponos::aggregator", chain = id, %task, nonce = last.nonce, max_fee, tip, "not mined in time: replacing with higher fees");
             let replacement = self
                 .sign(&request, last.nonce, last.gas_limit, max_fee, tip)
@@ -927,9 +927,48 @@ impl TxSender {
     }
 }
 
+/// The fees of a replacement for a transaction sent with `max_fee` and `tip`: each raised by at
+/// least `bump_percent` (rounded up) and by at least one wei, as nodes require of a replacement
+/// (geth and reth refuse less than 10%), and the fee cap never below the tip.
+fn replacement_fees(max_fee: u128, tip: u128, bump_percent: u128) -> (u128, u128) {
+    let bump =
+        |fee: u128| fee.saturating_add(fee.saturating_mul(bump_percent).div_ceil(100).max(1));
+    let tip = bump(tip);
+    (bump(max_fee).max(tip), tip)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_replacement_raises_both_fees_by_the_bump_at_least() {
+        // 20% of each, rounded up.
+        assert_eq!(replacement_fees(100, 10, 20), (120, 12));
+        assert_eq!(replacement_fees(101, 11, 20), (122, 14));
+        // Tiny fees still rise; the cap follows a tip that overtakes it.
+        assert_eq!(replacement_fees(1, 0, 20), (2, 1));
+        assert_eq!(replacement_fees(10, 10, 50), (15, 15));
+        // Three replacements in a row: a schedule that compounds, never stalls.
+        let mut fees = (30_000_000_000, 1_000_000_000);
+        let mut schedule = Vec::new();
+        for _ in 0..3 {
+            fees = replacement_fees(fees.0, fees.1, 10);
+            schedule.push(fees);
+        }
+        assert_eq!(
+            schedule,
+            [
+                (33_000_000_000, 1_100_000_000),
+                (36_300_000_000, 1_210_000_000),
+                (39_930_000_000, 1_331_000_000)
+            ]
+        );
+        assert_eq!(
+            replacement_fees(u128::MAX, u128::MAX, 20),
+            (u128::MAX, u128::MAX)
+        );
+    }
 
     #[test]
     fn only_the_mined_status_is_a_verdict() {

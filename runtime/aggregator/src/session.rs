@@ -556,7 +556,7 @@ impl Ask {
             };
             ctx.metrics
                 .operator_answer(address, started.elapsed(), false);
-            let reason = format!("{:?}: {}", status.code(), status.message());
+            let reason = status_reason(&status);
             // Unreachable: the operator may have moved since the view was read (its new socket
             // is on L1 before the view is refreshed); ask at the socket L1 has now.
             if status.code() == tonic::Code::Unavailable
@@ -585,6 +585,21 @@ impl Ask {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// An executor's status on one line: its code and message, and for a transport failure the
+/// causes the message alone hides (a refused connection, an untrusted certificate).
+fn status_reason(status: &tonic::Status) -> String {
+    let mut reason = format!("{:?}: {}", status.code(), status.message());
+    let mut source = std::error::Error::source(status);
+    while let Some(cause) = source {
+        let line = cause.to_string();
+        if !reason.contains(&line) {
+            reason = format!("{reason}: {line}");
+        }
+        source = cause.source();
+    }
+    reason
 }
 
 /// The first stake type's share, in basis points.
@@ -794,6 +809,7 @@ mod tests {
 
     use super::*;
     use crate::view::Curve;
+    use ponos_crypto::types::ECDSACertificate;
 
     fn task() -> TaskRecord {
         TaskRecord {
@@ -834,6 +850,129 @@ mod tests {
             ecdsa_domain: (Address::ZERO, String::new()),
             registrar: Address::ZERO,
         }
+    }
+
+    /// An ECDSA set of operators with these weights (one stake type), 60% to certify.
+    fn ecdsa_view(weights: &[u64]) -> (OperatorSetView, Vec<ecdsa::SecretKey>) {
+        let keys: Vec<_> = (0..weights.len())
+            .map(|i| ecdsa::SecretKey::from_bytes(&[i as u8 + 1; 32]).unwrap())
+            .collect();
+        let operators = keys
+            .iter()
+            .zip(weights)
+            .enumerate()
+            .map(|(index, (key, weight))| Operator {
+                index,
+                address: key.address(),
+                socket: format!("127.0.0.1:{}", 9000 + index),
+                key: OperatorKey::Ecdsa(key.address()),
+                weights: vec![U256::from(*weight)],
+            })
+            .collect();
+        let view = OperatorSetView {
+            curve: Curve::Ecdsa,
+            operators,
+            total_weights: vec![U256::from(weights.iter().sum::<u64>())],
+            ..view()
+        };
+        (view, keys)
+    }
+
+    /// Operator `operator`'s answer `output`, signed over its message hash.
+    fn answer(keys: &[ecdsa::SecretKey], operator: usize, output: &[u8]) -> Answer {
+        let message_hash = keccak256(output);
+        Answer {
+            operator,
+            address: keys[operator].address(),
+            output: output.to_vec(),
+            message_hash,
+            signature: keys[operator].sign(message_hash).unwrap().to_vec(),
+            bn254: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn answers_are_grouped_by_result_and_the_first_to_hold_the_threshold_is_certified() {
+        let (view, keys) = ecdsa_view(&[1, 1, 1, 1, 1]);
+        let mut groups = HashMap::new();
+        let mut answered = 0;
+        // 2 of 5 say 49, 2 say 50: 40% each, no certificate.
+        for (operator, output) in [(0, b"49"), (1, b"50"), (2, b"49"), (3, b"50")] {
+            add(&mut groups, answer(&keys, operator, output));
+            answered += 1;
+            let settled = settle(&task(), &view, &mut groups, &mut answered).await;
+            assert!(settled.unwrap().is_none(), "after operator {operator}");
+        }
+        assert_eq!(groups.len(), 2);
+        // The fifth says 50: 60% for 50, which is certified with its three signers only.
+        add(&mut groups, answer(&keys, 4, b"50"));
+        let certified = settle(&task(), &view, &mut groups, &mut answered)
+            .await
+            .unwrap()
+            .expect("60% reached");
+        assert_eq!(certified.result.as_ref(), b"50");
+        assert_eq!((certified.signers, certified.non_signers), (3, 2));
+        let certificate = ECDSACertificate::abi_decode(&certified.certificate).unwrap();
+        assert_eq!(certificate.messageHash, keccak256(b"50"));
+        // Each signature once, in ascending order of the signer's address, none of the 49s.
+        let mut signers: Vec<Address> = certificate
+            .sig
+            .chunks(65)
+            .map(|sig| ecdsa::recover(certificate.messageHash, sig).unwrap())
+            .collect();
+        let mut expected: Vec<Address> = [1, 3, 4].iter().map(|&i| keys[i].address()).collect();
+        expected.sort();
+        assert_eq!(signers, expected);
+        signers.dedup();
+        assert_eq!(signers.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn the_threshold_counts_stake_not_heads() {
+        let (view, keys) = ecdsa_view(&[70, 10, 10, 10]);
+        let mut answered = 0;
+        // Three small operators agree (30%): not enough.
+        let mut groups = HashMap::new();
+        for operator in 1..4 {
+            add(&mut groups, answer(&keys, operator, b"x"));
+        }
+        assert!(
+            settle(&task(), &view, &mut groups, &mut answered)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        // The large one alone (70%) is.
+        let mut groups = HashMap::new();
+        add(&mut groups, answer(&keys, 0, b"y"));
+        let certified = settle(&task(), &view, &mut groups, &mut answered)
+            .await
+            .unwrap()
+            .expect("70% reached");
+        assert_eq!((certified.signers, certified.non_signers), (1, 3));
+        assert_eq!(share_bps(&[U256::from(70)], &view.total_weights), 7_000);
+        assert_eq!(share_bps(&[U256::from(1)], &[U256::ZERO]), 0);
+    }
+
+    #[test]
+    fn a_task_stalls_only_when_no_result_can_still_reach_the_threshold() {
+        let (view, keys) = ecdsa_view(&[1, 1, 1, 1, 1]);
+        let mut groups = HashMap::new();
+        let mut standing = vec![Standing::Open; 5];
+        assert!(!stalled(&view, &standing, &groups));
+        // Two settled against it: the other three (60%) can still agree.
+        standing[0] = Standing::Settled;
+        standing[1] = Standing::Settled;
+        assert!(!stalled(&view, &standing, &groups));
+        // Two disagree among the three: neither result can reach 60%.
+        add(&mut groups, answer(&keys, 2, b"a"));
+        add(&mut groups, answer(&keys, 3, b"b"));
+        standing[2] = Standing::Answered;
+        standing[3] = Standing::Answered;
+        assert!(stalled(&view, &standing, &groups));
+        // Had the first two only been slow (still open), "a" could still win.
+        standing[0] = Standing::Open;
+        assert!(!stalled(&view, &standing, &groups));
     }
 
     /// The executor checks `signature` over keccak256 of the 224-byte submission message, with

@@ -42,6 +42,7 @@ async fn follow_heads(
     url: String,
     heads: Arc<tokio::sync::Notify>,
     live: Arc<std::sync::atomic::AtomicBool>,
+    metrics: Arc<AggregatorMetrics>,
 ) {
     use alloy::providers::{ProviderBuilder, WsConnect};
     use std::sync::atomic::Ordering;
@@ -58,10 +59,12 @@ async fn follow_heads(
                     let mut stream = subscription.into_stream();
                     use tokio_stream::StreamExt as _;
                     live.store(true, Ordering::SeqCst);
+                    metrics.heads_subscribed(chain_id, true);
                     while stream.next().await.is_some() {
                         heads.notify_one();
                     }
                     live.store(false, Ordering::SeqCst);
+                    metrics.heads_subscribed(chain_id, false);
                     // Blocks may have come while nobody listened.
                     heads.notify_one();
                     warn!(target: "ponos::aggregator", chain = chain_id, "new-head subscription ended; reconnecting");
@@ -137,12 +140,16 @@ impl<S: AggregatorStore> Watcher<S> {
         let id = self.chain.id();
         let heads = Arc::new(tokio::sync::Notify::new());
         let live = Arc::new(std::sync::atomic::AtomicBool::new(false));
-        let subscription = self
-            .chain
-            .config
-            .ws_url
-            .clone()
-            .map(|url| tokio::spawn(follow_heads(id, url, heads.clone(), live.clone())));
+        let subscription = self.chain.config.ws_url.clone().map(|url| {
+            self.metrics.heads_subscribed(id, false);
+            tokio::spawn(follow_heads(
+                id,
+                url,
+                heads.clone(),
+                live.clone(),
+                self.metrics.clone(),
+            ))
+        });
         let mut failures = 0u32;
         // Whether a new head (or a start, or an error) woke this tick: then the last block is
         // checked for a reorg even if the head number did not move.

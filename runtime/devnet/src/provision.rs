@@ -684,6 +684,9 @@ async fn head_after(
 ) -> Result<(u64, alloy::rpc::types::Header), ProvisionError> {
     let step = "waiting for an L1 block after the latest table reference";
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    // A chain that is not a development chain refuses `evm_mine` and mines on its own; its
+    // refusal is reported if the wait runs out.
+    let mut refused: Option<String> = None;
     loop {
         let head = l1
             .provider
@@ -698,8 +701,9 @@ async fn head_after(
             return Err(ProvisionError::step(
                 step,
                 format!(
-                    "the head is at {}, the latest reference at {after}",
-                    head.header.timestamp
+                    "the head is at {}, the latest reference at {after}{}",
+                    head.header.timestamp,
+                    mine_refusal(refused.as_deref())
                 ),
             ));
         }
@@ -715,8 +719,9 @@ async fn head_after(
                     (serde_json::json!({ "timestamp": now }),),
                 )
                 .await;
-            if mined.is_ok() {
-                continue;
+            match mined {
+                Ok(_) => continue,
+                Err(error) => refused = Some(error.to_string()),
             }
         }
         // The next second, or the chain's next block.
@@ -730,6 +735,7 @@ async fn catch_up(chain: &Chain, timestamp: u64) -> Result<(), ProvisionError> {
         chain.chain_id
     );
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let mut refused: Option<String> = None;
     loop {
         let latest = chain
             .provider
@@ -743,7 +749,10 @@ async fn catch_up(chain: &Chain, timestamp: u64) -> Result<(), ProvisionError> {
         if std::time::Instant::now() >= until {
             return Err(ProvisionError::step(
                 step,
-                format!("its clock is at {latest}, the reference at {timestamp}"),
+                format!(
+                    "its clock is at {latest}, the reference at {timestamp}{}",
+                    mine_refusal(refused.as_deref())
+                ),
             ));
         }
         let mined: Result<serde_json::Value, _> = chain
@@ -753,8 +762,16 @@ async fn catch_up(chain: &Chain, timestamp: u64) -> Result<(), ProvisionError> {
                 (serde_json::json!({ "timestamp": timestamp }),),
             )
             .await;
-        if mined.is_err() {
+        if let Err(error) = mined {
+            refused = Some(error.to_string());
             tokio::time::sleep(std::time::Duration::from_millis(500)).await;
         }
     }
+}
+
+/// The tail of a clock wait's error when the chain refused `evm_mine`.
+fn mine_refusal(refused: Option<&str>) -> String {
+    refused
+        .map(|error| format!(" (it refused evm_mine: {error}; is it a development chain?)"))
+        .unwrap_or_default()
 }

@@ -1,6 +1,7 @@
 //! Performers as native processes: the same gRPC contract on a loopback port, for machines
 //! without Docker and a fast inner loop.
 
+use std::time::Duration;
 use std::{path::PathBuf, process::Stdio};
 
 use tokio::{
@@ -97,6 +98,19 @@ impl PerformerProcess {
     /// Whether it still runs.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))
+    }
+
+    /// How it exited, waiting up to `within` for it to; `None` while it still runs.
+    pub async fn exited_within(&mut self, within: Duration) -> Option<std::process::ExitStatus> {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .ok()
+            .and_then(Result::ok)
+    }
+
+    /// The binary it runs.
+    pub fn binary(&self) -> &std::path::Path {
+        &self.binary
     }
 
     /// Kills it and waits for it to exit.

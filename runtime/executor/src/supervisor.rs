@@ -349,16 +349,26 @@ pub async fn run_one_off(
         .execute(task_id, payload, deadline)
         .await;
     let result = match result {
-        // Only a performer that broke mid-call can have been killed; a refused or late task
-        // leaves it running, and waiting for it to stop would only delay the answer.
-        Err(error) if performer_broke(&error) && died_of_oom(&slot.instance).await => {
-            let limit_bytes = match launch {
-                Launch::Docker { spec, .. } => spec.memory_bytes.unwrap_or_default(),
-                Launch::Process { .. } => 0,
-            };
-            warn!(target: "ponos::executor", %error, "one-off performer ran out of memory");
-            Err(ExecutorError::OutOfMemory { limit_bytes })
-        }
+        // Only a performer that broke mid-call can have died; a refused or late task leaves it
+        // running, and waiting for it to stop would only delay the answer.
+        Err(error) if performer_broke(&error) => match death(&slot.instance).await {
+            Some(Death::OutOfMemory) => {
+                let limit_bytes = match launch {
+                    Launch::Docker { spec, .. } => spec.memory_bytes.unwrap_or_default(),
+                    Launch::Process { .. } => 0,
+                };
+                warn!(target: "ponos::executor", %error, "one-off performer ran out of memory");
+                Err(ExecutorError::OutOfMemory { limit_bytes })
+            }
+            Some(Death::Exited { binary, status }) => {
+                warn!(target: "ponos::executor", %error, %status, "one-off performer exited during its task");
+                Err(ExecutorError::Process {
+                    binary,
+                    reason: format!("exited during task {task_id} ({status})"),
+                })
+            }
+            None => Err(error),
+        },
         other => other,
     };
     slot.instance.stop().await;
@@ -377,21 +387,40 @@ fn performer_broke(error: &ExecutorError) -> bool {
     )
 }
 
-/// Whether the container was killed for running out of memory. The kernel may still be
-/// killing it when the call fails: wait (bounded) for it to stop, then read its state.
-async fn died_of_oom(instance: &Instance) -> bool {
-    let Instance::Container { docker, container } = instance else {
-        return false;
-    };
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-    while tokio::time::Instant::now() < deadline {
-        match container.state(docker).await {
-            Ok((false, oom)) => return oom,
-            Ok((true, _)) => tokio::time::sleep(Duration::from_millis(100)).await,
-            Err(_) => return false,
+/// How an instance that broke mid-call died.
+enum Death {
+    /// The container was killed for exceeding its memory limit.
+    OutOfMemory,
+    /// The process exited.
+    Exited { binary: String, status: String },
+}
+
+/// Whether and how the instance died. The kernel may still be killing a container when the call
+/// fails: wait (bounded) for it to stop, then read its state. A process that closed the call by
+/// exiting has exited by the time the call fails; one still running a moment later failed the
+/// task itself. `None` while it runs.
+async fn death(instance: &Instance) -> Option<Death> {
+    match instance {
+        Instance::Container { docker, container } => {
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+            while tokio::time::Instant::now() < deadline {
+                match container.state(docker).await {
+                    Ok((false, oom)) => return oom.then_some(Death::OutOfMemory),
+                    Ok((true, _)) => tokio::time::sleep(Duration::from_millis(100)).await,
+                    Err(_) => return None,
+                }
+            }
+            None
+        }
+        Instance::Process(process) => {
+            let mut process = process.lock().await;
+            let status = process.exited_within(Duration::from_millis(500)).await?;
+            Some(Death::Exited {
+                binary: process.binary().display().to_string(),
+                status: status.to_string(),
+            })
         }
     }
-    false
 }
 
 /// Restarts the instance when it dies or fails `failure_threshold` health checks in a row.

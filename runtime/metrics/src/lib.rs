@@ -104,9 +104,29 @@ pub fn sample(out: &mut String, name: &str, labels: &str, value: impl std::fmt::
     }
 }
 
+/// The value of one series in Prometheus text: `series` is its name with its labels exactly as
+/// exposed (`name{a="x",b="y"}`, or the bare name). `None` when absent or not a number.
+pub fn value(text: &str, series: &str) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok()).flatten()
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_series_is_read_whole_never_by_its_prefix() {
+        let text = "# HELP x_total X.\nx_total 20\nx_total_seconds 3\ny{a=\"1\"} 2.5\n";
+        assert_eq!(value(text, "x_total"), Some(20.0));
+        assert_eq!(value(text, "y{a=\"1\"}"), Some(2.5));
+        assert_eq!(value(text, "x"), None);
+        assert_eq!(value(text, "y"), None);
+    }
 
     #[test]
     fn histogram_buckets_are_cumulative() {

@@ -4,6 +4,7 @@
 
 pub mod aggregator;
 pub mod config;
+pub mod critical;
 pub mod executor;
 pub mod hourglass;
 pub mod telemetry;

@@ -154,29 +154,36 @@ impl Readiness {
 
     /// Reads the L1 head every `every` (each read bounded by `every` too) for as long as the
     /// process runs, and is not ready while it fails. Each change is logged once.
-    pub fn watch_l1(self: &Arc<Self>, provider: DynProvider, every: Duration) {
-        let readiness = self.clone();
-        tokio::spawn(async move {
-            loop {
-                let read = tokio::time::timeout(every, provider.get_block_number()).await;
-                let failure = match read {
-                    Ok(Ok(_)) => None,
-                    Ok(Err(error)) => Some(ponos_chain::redact::urls_in(&error.to_string())),
-                    Err(_) => Some(format!("no answer within {every:?}")),
-                };
-                let was_down = readiness
-                    .l1_unreachable
-                    .swap(failure.is_some(), Ordering::SeqCst);
-                match (&failure, was_down) {
-                    (Some(error), false) => {
-                        warn!(target: "ponos::node", %error, "the L1 cannot be read: not ready");
-                    }
-                    (None, true) => info!(target: "ponos::node", "the L1 answers again: ready"),
-                    _ => {}
-                }
-                tokio::time::sleep(every).await;
+    pub fn watch_l1(
+        self: &Arc<Self>,
+        provider: DynProvider,
+        every: Duration,
+        critical: &crate::critical::Critical,
+    ) {
+        critical.spawn("the L1 probe", probe_l1(self.clone(), provider, every));
+    }
+}
+
+/// The L1 probe of [`Readiness::watch_l1`]; runs for as long as the process does.
+async fn probe_l1(readiness: Arc<Readiness>, provider: DynProvider, every: Duration) {
+    loop {
+        let read = tokio::time::timeout(every, provider.get_block_number()).await;
+        let failure = match read {
+            Ok(Ok(_)) => None,
+            Ok(Err(error)) => Some(ponos_chain::redact::urls_in(&error.to_string())),
+            Err(_) => Some(format!("no answer within {every:?}")),
+        };
+        let was_down = readiness
+            .l1_unreachable
+            .swap(failure.is_some(), Ordering::SeqCst);
+        match (&failure, was_down) {
+            (Some(error), false) => {
+                warn!(target: "ponos::node", %error, "the L1 cannot be read: not ready");
             }
-        });
+            (None, true) => info!(target: "ponos::node", "the L1 answers again: ready"),
+            _ => {}
+        }
+        tokio::time::sleep(every).await;
     }
 }
 

@@ -332,8 +332,12 @@ async fn a_task_whose_block_is_reorganised_away_is_withdrawn_and_never_submitted
     }
     wait_for_status(store.as_ref(), task, TaskStatus::Withdrawn).await;
 
-    // Past the point where the operators would have answered: still nothing sent.
-    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    // A later task, its operators as slow (2 s), goes all the way through (on L2: the
+    // creator's next L1 nonce went with the reverted block): whatever the withdrawn task's
+    // operators might still have answered would have come before its answers. Nothing was sent
+    // on L1.
+    let later = net.create_task(&net.l2, "5").await;
+    assert_eq!(net.verified(&net.l2, later, WITHIN).await.1.as_ref(), b"25");
     let sent = provider
         .get_transaction_count(net.aggregator)
         .await
@@ -364,8 +368,23 @@ async fn new_heads_over_websocket_wake_the_watcher() {
     let aggregator = Aggregator::start(config, Arc::new(MemoryAggregatorStore::default()))
         .await
         .unwrap();
-    // Let the first scan pass and the subscription settle.
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    // Once the subscription stands, a new head is what wakes the watcher.
+    let subscribed = format!(
+        "ponos_aggregator_chain_heads_subscribed{{chain=\"{}\"}} 1",
+        net.l1.id()
+    );
+    let until = std::time::Instant::now() + WITHIN;
+    while !aggregator
+        .render_metrics()
+        .lines()
+        .any(|line| line == subscribed)
+    {
+        assert!(
+            std::time::Instant::now() < until,
+            "the subscription never stood"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
     let task = net.create_task(&net.l1, "11").await;
     let verified = net.verified(&net.l1, task, Duration::from_secs(10)).await;
     assert_eq!(verified.1.as_ref(), b"121");
@@ -397,11 +416,41 @@ async fn executors_behind_tls_are_reached_over_https() {
     // Without the CA the TLS executors cannot be trusted: the threshold (all four) is not met.
     let mut config = net.aggregator_config().await;
     config.executor_tls = ponos_aggregator::pool::ExecutorTls::default();
-    let store = Arc::new(MemoryAggregatorStore::default());
-    let untrusting = Aggregator::start(config, store.clone()).await.unwrap();
+    let untrusting = Aggregator::start(config, Arc::new(MemoryAggregatorStore::default()))
+        .await
+        .unwrap();
+    let mut updates = untrusting.subscribe();
     let task = net.create_task(&net.l2, "10").await;
-    wait_for_status(store.as_ref(), task, TaskStatus::Processing).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Each TLS executor is refused at the handshake, naming the certificate; the plaintext one
+    // answers.
+    let tls_operators: Vec<_> = net.operators[..3].iter().map(|(a, _)| *a).collect();
+    let mut refused = std::collections::BTreeMap::new();
+    tokio::time::timeout(WITHIN, async {
+        while refused.len() < tls_operators.len() {
+            if let ponos_aggregator::TaskUpdate::OperatorFailed {
+                task: failed,
+                operator,
+                reason,
+                ..
+            } = updates.recv().await.unwrap()
+                && failed == task
+            {
+                assert!(
+                    tls_operators.contains(&operator),
+                    "{operator} (plaintext) failed: {reason}"
+                );
+                refused.insert(operator, reason);
+            }
+        }
+    })
+    .await
+    .expect("every TLS executor is refused");
+    for (operator, reason) in &refused {
+        assert!(
+            reason.contains("invalid peer certificate: UnknownIssuer"),
+            "{operator}: {reason}"
+        );
+    }
     assert!(net.l2.verified_events(task).await.unwrap().is_empty());
     untrusting.shutdown(Duration::from_secs(1)).await;
 }

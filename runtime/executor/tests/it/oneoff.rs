@@ -84,7 +84,8 @@ async fn one_off_runs_one_task_per_process_and_stops_it() {
     .await
     .unwrap_err();
     assert!(
-        !matches!(error, ExecutorError::OutOfMemory { .. }),
+        matches!(&error, ExecutorError::Process { reason, .. }
+            if reason == "exited during task 0x02 (exit status: 3)"),
         "{error}"
     );
     let result = run_one_off(

@@ -343,14 +343,18 @@ async fn serve<S: AggregatorStore>(
 
     let served: Served<S> = Arc::default();
     let role = Arc::new(Role::default());
-    tokio::spawn(telemetry::serve_http(
-        http,
-        Arc::new(Rendered {
-            served: served.clone(),
-            role: role.clone(),
-        }),
-        ready.clone(),
-    ));
+    let critical = crate::critical::Critical::default();
+    critical.spawn(
+        "the metrics and health server",
+        telemetry::serve_http(
+            http,
+            Arc::new(Rendered {
+                served: served.clone(),
+                role: role.clone(),
+            }),
+            ready.clone(),
+        ),
+    );
 
     let auth = match config.management.auth {
         AuthMode::Ponos => ManagementAuth::Ponos {
@@ -369,6 +373,7 @@ async fn serve<S: AggregatorStore>(
     let management = Management::new(config.aggregator.address, auth, served.clone(), chain_ids);
     let (health_status, health) = watch::channel(ServingStatus::Serving);
     let (stop, mut stopped) = watch::channel(false);
+    let stopping = stop.subscribe();
     let server = Server::builder()
         .add_service(HealthServer::new(HealthService::new(
             health,
@@ -378,7 +383,16 @@ async fn serve<S: AggregatorStore>(
         .serve_with_incoming_shutdown(TcpListenerStream::new(management_listener), async move {
             let _ = stopped.wait_for(|s| *s).await;
         });
-    let server = tokio::spawn(server);
+    let (served_tx, server_ended) = tokio::sync::oneshot::channel();
+    critical.spawn("the management server", async move {
+        let outcome = server.await.map_err(eyre::Report::new);
+        if !*stopping.borrow() {
+            return outcome.and(Err(eyre!("it stopped serving")));
+        }
+        // At shutdown it ends on purpose: the outcome is what shutting down waits for.
+        let _ = served_tx.send(outcome);
+        std::future::pending::<eyre::Result<()>>().await
+    });
 
     let notes = served.clone();
     ready.set_notes(move || {
@@ -392,7 +406,7 @@ async fn serve<S: AggregatorStore>(
             .map(|(avs, reason)| format!("not serving AVS {avs}: {reason}"))
             .collect()
     });
-    ready.watch_l1(warm.l1_provider.clone(), L1_PROBE_INTERVAL);
+    ready.watch_l1(warm.l1_provider.clone(), L1_PROBE_INTERVAL, &critical);
     info!(target: "ponos::aggregator", aggregator = %config.aggregator.address, sender = %tx_sender, "started");
 
     let context = Context {
@@ -400,6 +414,7 @@ async fn serve<S: AggregatorStore>(
         served: &served,
         role: &role,
         ready: &ready,
+        critical: &critical,
     };
     let outcome = match backing {
         Backing::Alone(store) => alone(context, store).await,
@@ -412,8 +427,11 @@ async fn serve<S: AggregatorStore>(
     ready.set_started(false);
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
-    server.await.map_err(|e| eyre!("server task: {e}"))??;
+    let server = server_ended
+        .await
+        .map_err(|_| eyre!("the management server stopped without an answer"));
     outcome?;
+    server??;
     info!(target: "ponos::aggregator", "stopped");
     Ok(())
 }
@@ -425,6 +443,8 @@ struct Context<'a, S> {
     served: &'a Served<S>,
     role: &'a Arc<Role>,
     ready: &'a Arc<Readiness>,
+    /// The binary's critical tasks: one stopping stops the binary.
+    critical: &'a crate::critical::Critical,
 }
 
 impl<S: AggregatorStore> Context<'_, S> {
@@ -454,15 +474,15 @@ impl<S: AggregatorStore> Context<'_, S> {
     }
 }
 
-/// Runs the one pipeline until SIGTERM or Ctrl-C.
+/// Runs the one pipeline until SIGTERM or Ctrl-C (or a critical task stops).
 async fn alone<S: AggregatorStore>(context: Context<'_, S>, store: Arc<S>) -> eyre::Result<()> {
     let handle = context.start(store, None).await?;
-    crate::shutdown_signal().await;
+    let stop = context.critical.until_stop().await;
     info!(target: "ponos::aggregator", "shutting down: letting running tasks finish");
     context.ready.set_started(false);
     handle.shutdown(SHUTDOWN_GRACE).await;
     context.unserve();
-    Ok(())
+    stop
 }
 
 /// How long an orderly stop lets running tasks finish.
@@ -477,10 +497,10 @@ async fn lead<S: AggregatorStore>(
     renew: Duration,
     fenced: Box<dyn Fn(u64) -> S + Send + Sync>,
 ) -> eyre::Result<()> {
-    let mut shutdown = std::pin::pin!(crate::shutdown_signal());
+    let mut shutdown = std::pin::pin!(context.critical.until_stop());
     loop {
         let taken = tokio::select! {
-            () = &mut shutdown => return Ok(()),
+            stop = &mut shutdown => return stop,
             taken = stand_by(&context, &lease, renew) => taken,
         };
         let Taken {
@@ -513,28 +533,31 @@ async fn lead<S: AggregatorStore>(
                 let _ = release(&lease, epoch).await;
                 warn!(target: "ponos::aggregator", holder = %lease.holder(), epoch, error = %format!("{error:#}"), "could not start the pipeline: standing by");
                 tokio::select! {
-                    () = &mut shutdown => return Ok(()),
+                    stop = &mut shutdown => return stop,
                     () = tokio::time::sleep(renew) => continue,
                 }
             }
         };
         let lost = tokio::select! {
-            () = &mut shutdown => None,
-            lost = hold(&lease, &leadership, renew) => Some(lost),
+            stop = &mut shutdown => Err(stop),
+            lost = hold(&lease, &leadership, renew) => Ok(lost),
         };
-        let Some(reason) = lost else {
-            info!(target: "ponos::aggregator", "shutting down: letting running tasks finish");
-            context.ready.set_started(false);
-            // Still renewing while tasks finish; a lease lost meanwhile stops them at once.
-            tokio::select! {
-                () = handle.shutdown(SHUTDOWN_GRACE) => {}
-                _ = hold(&lease, &leadership, renew) => handle.abort(),
+        let reason = match lost {
+            Ok(reason) => reason,
+            Err(stop) => {
+                info!(target: "ponos::aggregator", "shutting down: letting running tasks finish");
+                context.ready.set_started(false);
+                // Still renewing while tasks finish; a lease lost meanwhile stops them at once.
+                tokio::select! {
+                    () = handle.shutdown(SHUTDOWN_GRACE) => {}
+                    _ = hold(&lease, &leadership, renew) => handle.abort(),
+                }
+                leadership.revoke();
+                context.unserve();
+                release(&lease, epoch).await?;
+                info!(target: "ponos::aggregator", holder = %lease.holder(), epoch, "released the lease");
+                return stop;
             }
-            leadership.revoke();
-            context.unserve();
-            release(&lease, epoch).await?;
-            info!(target: "ponos::aggregator", holder = %lease.holder(), epoch, "released the lease");
-            return Ok(());
         };
         // Nothing more is sent or written from here: the sender checks the lease before every
         // broadcast and the store refuses the old epoch.

@@ -298,7 +298,11 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     let management_listener =
         telemetry::bind(config.server.management_addr, "the management service").await?;
     let http = telemetry::bind(config.server.http_addr, "metrics and health").await?;
-    tokio::spawn(telemetry::serve_http(http, metrics.clone(), ready.clone()));
+    let critical = crate::critical::Critical::default();
+    critical.spawn(
+        "the metrics and health server",
+        telemetry::serve_http(http, metrics.clone(), ready.clone()),
+    );
 
     let needs_docker = config.management.allow_deploy_new_avs
         || config
@@ -425,41 +429,62 @@ async fn serve<S: ExecutorStore, C: ChainView>(
             TcpListenerStream::new(management_listener),
             wait_stop(stopped),
         );
-    let servers = tokio::spawn(async move { tokio::try_join!(task_server, management_server) });
-
-    // Prune expired task ids in the background.
-    let pruning = store.clone();
-    tokio::spawn(async move {
-        loop {
-            let now = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap_or_default()
-                .as_secs();
-            match pruning.prune_processed_tasks(now) {
-                Ok(0) => {}
-                Ok(n) => info!(target: "ponos::executor", pruned = n, "forgot expired task ids"),
-                Err(error) => tracing::warn!(target: "ponos::executor", %error, "pruning task ids"),
-            }
-            tokio::time::sleep(Duration::from_secs(60)).await;
+    let (served_tx, served) = tokio::sync::oneshot::channel();
+    let stopping = stop.subscribe();
+    critical.spawn("the gRPC servers", async move {
+        let outcome = tokio::try_join!(task_server, management_server)
+            .map(|_| ())
+            .map_err(eyre::Report::new);
+        if !*stopping.borrow() {
+            return outcome.and(Err(eyre!("they stopped serving")));
         }
+        // At shutdown they end on purpose: the outcome is what shutting down waits for.
+        let _ = served_tx.send(outcome);
+        std::future::pending::<eyre::Result<()>>().await
     });
+
+    critical.spawn("pruning expired task ids", prune_forever(store.clone()));
 
     // Watched once everything started: a start-up failure is one line, not a probe's too.
     if let Some(l1) = l1 {
-        ready.watch_l1(l1, L1_PROBE_INTERVAL);
+        ready.watch_l1(l1, L1_PROBE_INTERVAL, &critical);
     }
     ready.set_started(true);
     info!(target: "ponos::executor", operator = %config.operator.address, grpc = %config.server.grpc_addr, "ready");
-    crate::shutdown_signal().await;
+    let stop_reason = critical.until_stop().await;
 
     info!(target: "ponos::executor", "shutting down: finishing tasks in flight");
     ready.set_started(false);
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
-    servers.await.map_err(|e| eyre!("server task: {e}"))??;
+    // Servers that already stopped (the reason for stopping) answer at once.
+    let served = served
+        .await
+        .map_err(|_| eyre!("the gRPC servers stopped without an answer"));
     for supervisor in supervisors {
         supervisor.shutdown().await;
     }
+    stop_reason?;
+    served??;
     info!(target: "ponos::executor", "stopped");
     Ok(())
+}
+
+/// Forgets expired task ids once a minute, for as long as the process runs. The store call may
+/// block (a disk, a database away): it runs off the async threads.
+async fn prune_forever<S: ExecutorStore>(store: Arc<S>) {
+    loop {
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_secs();
+        let pruning = store.clone();
+        match tokio::task::spawn_blocking(move || pruning.prune_processed_tasks(now)).await {
+            Ok(Ok(0)) => {}
+            Ok(Ok(n)) => info!(target: "ponos::executor", pruned = n, "forgot expired task ids"),
+            Ok(Err(error)) => tracing::warn!(target: "ponos::executor", %error, "pruning task ids"),
+            Err(join) => std::panic::resume_unwind(join.into_panic()),
+        }
+        tokio::time::sleep(Duration::from_secs(60)).await;
+    }
 }

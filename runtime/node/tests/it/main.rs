@@ -271,21 +271,28 @@ binary = "{binary}"
     assert_eq!(refused.code(), tonic::Code::AlreadyExists, "{refused:?}");
 
     let (_, metrics) = http_get(http, "/metrics").await.unwrap();
-    assert!(
-        metrics.contains("ponos_executor_tasks_completed_total 2"),
-        "{metrics}"
-    );
-    assert!(
-        metrics.contains("ponos_executor_tasks_refused_total 1"),
-        "{metrics}"
-    );
     let avs = format!("{AVS:#x}");
-    for series in [
-        format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"completed\"}} 2"),
-        format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"refused\"}} 1"),
-        format!("ponos_executor_task_duration_seconds_count{{avs=\"{avs}\"}} 2"),
+    for (series, expected) in [
+        ("ponos_executor_tasks_completed_total".to_string(), 2.0),
+        ("ponos_executor_tasks_refused_total".to_string(), 1.0),
+        (
+            format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"completed\"}}"),
+            2.0,
+        ),
+        (
+            format!("ponos_executor_avs_tasks_total{{avs=\"{avs}\",outcome=\"refused\"}}"),
+            1.0,
+        ),
+        (
+            format!("ponos_executor_task_duration_seconds_count{{avs=\"{avs}\"}}"),
+            2.0,
+        ),
     ] {
-        assert!(metrics.contains(&series), "{series} in {metrics}");
+        assert_eq!(
+            ponos_metrics::value(&metrics, &series),
+            Some(expected),
+            "{series} in {metrics}"
+        );
     }
 
     let exit = stop_with_sigterm(&mut child, Duration::from_secs(30)).await;
