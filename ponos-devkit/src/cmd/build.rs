@@ -62,12 +62,12 @@ async fn stream(label: &str, mut command: Command, show_stdout: bool) -> Result<
     loop {
         tokio::select! {
             line = async { out.as_mut()?.next_line().await.ok().flatten() }, if out.is_some() => match line {
-                Some(line) => println!("{label}: {line}"),
+                Some(line) => eprintln!("{label}: {line}"),
                 None => out = None,
             },
             line = async { err.as_mut()?.next_line().await.ok().flatten() }, if err.is_some() => match line {
                 Some(line) => {
-                    println!("{label}: {}", line.trim_start());
+                    eprintln!("{label}: {}", line.trim_start());
                     if tail.len() == 20 {
                         tail.pop_front();
                     }
@@ -104,7 +104,7 @@ pub(crate) async fn install_contract_libraries(root: &Path) -> Result<(), String
     {
         return Ok(());
     }
-    println!("contracts: installing the libraries in package.json (npm install)");
+    eprintln!("contracts: installing the libraries in package.json (npm install)");
     let install = command(
         "npm",
         root,
@@ -134,7 +134,7 @@ impl BuildArgs {
 
     async fn build(self) -> Result<(), String> {
         let (root, project) = load_project(&self.root)?;
-        println!("building {} in {}", project.project.name, root.display());
+        eprintln!("building {} in {}", project.project.name, root.display());
         let docker = if self.no_image {
             None
         } else {
@@ -146,7 +146,7 @@ impl BuildArgs {
         if !self.no_contracts {
             let started = Instant::now();
             install_contract_libraries(&root).await?;
-            println!("contracts: compiling (forge build)");
+            eprintln!("contracts: compiling (forge build)");
             stream("forge", command("forge", &root, &["build"]), true).await?;
             println!(
                 "contracts: built in {:.1} s",
@@ -173,7 +173,7 @@ pub(crate) async fn performer(root: &Path, project: &ProjectFile) -> Result<Path
         &["metadata", "--format-version", "1", "--quiet"],
     );
     stream("cargo", resolve, false).await?;
-    println!("performer: compiling {crate_name} (release, statically linked)");
+    eprintln!("performer: compiling {crate_name} (release, statically linked)");
     let target = root.join(PERFORMER_TARGET);
     let mut build = ponos_executor::docker::static_build_command(root, crate_name, &target);
     if std::io::stderr().is_terminal() {
@@ -205,7 +205,7 @@ pub(crate) async fn image(
     project: &ProjectFile,
 ) -> Result<(), String> {
     let started = Instant::now();
-    println!("image: building {} (FROM scratch)", project.performer.image);
+    eprintln!("image: building {} (FROM scratch)", project.performer.image);
     ponos_executor::docker::build_image(docker, binary, &project.performer.image)
         .await
         .map_err(|e| e.to_string())?;

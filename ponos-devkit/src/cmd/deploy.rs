@@ -181,7 +181,7 @@ impl DeployArgs {
                 book.name
             ));
         }
-        println!(
+        eprintln!(
             "deploying {} to {network} (chain {}) as {}{}",
             project.project.name,
             deployer.chain_id(),
@@ -191,7 +191,7 @@ impl DeployArgs {
         let total = steps.len();
         let outcome = deployer
             .run(&spec, &steps, |i, step, state| {
-                println!("[{}/{total}] {}: {state}", i + 1, step.describe(&spec));
+                eprintln!("[{}/{total}] {}: {state}", i + 1, step.describe(&spec));
             })
             .await;
         let deployed = match outcome {

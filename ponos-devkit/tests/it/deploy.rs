@@ -204,14 +204,16 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
         .unwrap();
     mine_until(&provider, || exited(&mut second)).await;
     let output = second.wait_with_output().unwrap();
+    // Progress goes to stderr; stdout carries what was deployed.
+    let progress = String::from_utf8_lossy(&output.stderr);
     let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{progress}");
     assert!(
-        output.status.success(),
-        "{stdout}{}",
-        String::from_utf8_lossy(&output.stderr)
+        progress.contains("stack (sandbox): done earlier (journal)"),
+        "{progress}"
     );
     assert!(
-        stdout.contains("stack (sandbox): done earlier (journal)"),
+        stdout.starts_with("deployed:") && !stdout.contains("done earlier"),
         "{stdout}"
     );
     let journal = Journal::load(&journal_path).unwrap().unwrap();
@@ -244,7 +246,7 @@ async fn a_sandbox_deploy_to_a_base_chain_resumes_after_a_kill_and_serves_tasks(
         .unwrap();
     assert!(again.status.success());
     assert_eq!(
-        String::from_utf8_lossy(&again.stdout)
+        String::from_utf8_lossy(&again.stderr)
             .matches("done earlier (journal)")
             .count(),
         11

@@ -543,7 +543,15 @@ async fn devnet_up_with_two_avss_serves_each_with_its_own_performers() {
         String::from_utf8_lossy(&out.stderr)
     );
     let project = dir.path().join("two-avs");
-    let mut toml = std::fs::read_to_string(project.join("ponos.toml")).unwrap();
+    let toml = std::fs::read_to_string(project.join("ponos.toml")).unwrap();
+    // About performers, not contracts: the project names none, so Ponos's stand in.
+    let (before, after) = toml
+        .split_once("[contracts]\n")
+        .expect("a [contracts] table");
+    let rest = after
+        .split_once("\n[")
+        .map_or(String::new(), |(_, rest)| format!("[{rest}"));
+    let mut toml = format!("{before}{rest}");
     toml.push_str(
         "\n[[devnet.avs]]\ncurve = \"bn254\"\nenv = { TEST_PERFORMER_TAG = \"first\" }\n\
          \n[[devnet.avs]]\ncurve = \"ecdsa\"\nenv = { TEST_PERFORMER_TAG = \"second\" }\n",

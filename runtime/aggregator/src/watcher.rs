@@ -45,8 +45,14 @@ async fn follow_heads(
     metrics: Arc<AggregatorMetrics>,
 ) {
     use alloy::providers::{ProviderBuilder, WsConnect};
+    use backon::BackoffBuilder as _;
     use std::sync::atomic::Ordering;
-    let mut backoff = Duration::from_millis(500);
+    let reconnects = backon::ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(500))
+        .with_max_delay(Duration::from_secs(30))
+        .with_jitter()
+        .without_max_times();
+    let mut waits = reconnects.build();
     loop {
         match ProviderBuilder::new()
             .connect_ws(WsConnect::new(url.clone()))
@@ -54,7 +60,7 @@ async fn follow_heads(
         {
             Ok(provider) => match provider.subscribe_blocks().await {
                 Ok(subscription) => {
-                    backoff = Duration::from_millis(500);
+                    waits = reconnects.build();
                     debug!(target: "ponos::aggregator", chain = chain_id, "following new heads over WebSocket");
                     let mut stream = subscription.into_stream();
                     use tokio_stream::StreamExt as _;
@@ -77,8 +83,7 @@ async fn follow_heads(
                 warn!(target: "ponos::aggregator", chain = chain_id, %error, "connecting over WebSocket");
             }
         }
-        tokio::time::sleep(backoff).await;
-        backoff = (backoff * 2).min(Duration::from_secs(30));
+        tokio::time::sleep(waits.next().unwrap_or(Duration::from_secs(30))).await;
     }
 }
 

@@ -13,14 +13,18 @@ use alloy::{
 pub async fn receipt_of<N: Network>(
     pending: PendingTransactionBuilder<N>,
 ) -> Result<N::ReceiptResponse, PendingTransactionError> {
+    use backon::BackoffBuilder as _;
     let hash = *pending.tx_hash();
     let provider = pending.provider();
-    let mut wait = Duration::from_millis(5);
+    let mut waits = backon::ExponentialBuilder::new()
+        .with_min_delay(Duration::from_millis(5))
+        .with_max_delay(Duration::from_secs(1))
+        .without_max_times()
+        .build();
     loop {
         if let Some(receipt) = provider.get_transaction_receipt(hash).await? {
             return Ok(receipt);
         }
-        tokio::time::sleep(wait).await;
-        wait = (wait * 2).min(Duration::from_secs(1));
+        tokio::time::sleep(waits.next().unwrap_or(Duration::from_secs(1))).await;
     }
 }

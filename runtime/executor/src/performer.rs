@@ -61,8 +61,13 @@ impl PerformerClient {
 
     /// Polls the health check until `SERVING` or `wait` runs out.
     pub async fn wait_healthy(&mut self, wait: Duration) -> Result<(), ExecutorError> {
+        use backon::BackoffBuilder as _;
         let start = Instant::now();
-        let mut pause = Duration::from_millis(20);
+        let mut pauses = backon::ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(20))
+            .with_max_delay(Duration::from_millis(500))
+            .without_max_times()
+            .build();
         loop {
             let last_error = match self.check(Duration::from_secs(1)).await {
                 Ok(()) => return Ok(()),
@@ -75,8 +80,8 @@ impl PerformerClient {
                     last_error,
                 });
             }
+            let pause = pauses.next().unwrap_or(Duration::from_millis(500));
             tokio::time::sleep(pause.min(wait.saturating_sub(start.elapsed()))).await;
-            pause = (pause * 2).min(Duration::from_millis(500));
         }
     }
 

@@ -472,7 +472,12 @@ async fn restart(shared: &Shared, failed: &Arc<Slot>) {
     };
     warn!(target: "ponos::executor", out_of_memory = oom, %last_logs, "performer unhealthy; restarting");
     failed.instance.stop().await;
-    let mut delay = shared.config.backoff_initial;
+    use backon::BackoffBuilder as _;
+    let mut delays = backon::ExponentialBuilder::new()
+        .with_min_delay(shared.config.backoff_initial)
+        .with_max_delay(shared.config.backoff_max)
+        .without_max_times()
+        .build();
     loop {
         let launch = shared.launch.read().await.clone();
         match start_slot(&launch, &shared.config, Start::Fresh).await {
@@ -487,9 +492,9 @@ async fn restart(shared: &Shared, failed: &Arc<Slot>) {
                 return;
             }
             Err(error) => {
+                let delay = delays.next().unwrap_or(shared.config.backoff_max);
                 warn!(target: "ponos::executor", %error, ?delay, "performer restart failed; retrying");
                 tokio::time::sleep(delay).await;
-                delay = (delay * 2).min(shared.config.backoff_max);
             }
         }
     }

@@ -180,8 +180,16 @@ impl Worker {
         operation: &'static str,
         call: &dyn Fn(&mut postgres::Transaction<'_>) -> Result<T, postgres::Error>,
     ) -> Result<T, StoreError> {
+        use backon::BackoffBuilder as _;
         let started = Instant::now();
-        let mut wait = Duration::from_millis(50);
+        // Jittered: the threads of every instance that lost the database do not all come back
+        // at the same instant.
+        let mut waits = backon::ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(Duration::from_secs(2))
+            .with_jitter()
+            .without_max_times()
+            .build();
         loop {
             let attempt = self.attempt(call);
             match attempt {
@@ -203,8 +211,7 @@ impl Worker {
                             ),
                         });
                     }
-                    std::thread::sleep(wait);
-                    wait = (wait * 2).min(Duration::from_secs(2));
+                    std::thread::sleep(waits.next().unwrap_or(Duration::from_secs(2)));
                 }
             }
         }
