@@ -31,7 +31,7 @@ use crate::{
     sender::{Landed, SenderConfig, TxSender},
     session::{self, SessionContext},
     view::{L1, OperatorSetView, OperatorViews},
-    watcher::{ChainEvent, Watcher, now_ms},
+    watcher::{AvsSet, ChainEvent, Watcher, now_ms},
 };
 
 /// What the aggregator runs with.
@@ -61,9 +61,6 @@ pub struct AggregatorConfig {
     /// once it lapses (the store refuses writes on its own). `None` for a single instance.
     pub leadership: Option<Arc<Leadership>>,
 }
-
-/// The served AVSs, shared with the watchers.
-pub(crate) type AvsSet = Arc<RwLock<HashSet<Address>>>;
 
 struct Inner<S> {
     chains: HashMap<u64, Arc<TaskChain>>,

@@ -16,7 +16,12 @@ use ponos_store::{AggregatorStore, TaskRecord, TaskStatus};
 use tokio::sync::{mpsc, watch};
 use tracing::{debug, info, warn};
 
-use crate::{AggregatorError, aggregator::AvsSet, chain::TaskChain, metrics::AggregatorMetrics};
+use crate::{AggregatorError, chain::TaskChain, metrics::AggregatorMetrics};
+
+/// The AVSs served, read by the watchers on every scan (AVSs registered at run time are added by
+/// the aggregator).
+pub(crate) type AvsSet =
+    std::sync::Arc<std::sync::RwLock<std::collections::HashSet<alloy::primitives::Address>>>;
 
 /// What a watcher reports.
 #[derive(Debug, Clone)]
