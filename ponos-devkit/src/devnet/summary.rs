@@ -308,4 +308,17 @@ mod tests {
             assert!(error.contains(why), "{error}");
         }
     }
+
+    #[test]
+    fn a_process_is_known_by_its_start_so_a_reused_pid_is_not_taken_for_it() {
+        let own = process_started(std::process::id()).expect("this process has a start time");
+        assert_eq!(process_started(std::process::id()), Some(own));
+        // A child started later has a later (or, within one tick, the same) start.
+        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let child_start = process_started(child.id()).unwrap();
+        assert!(child_start >= own);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(process_started(child.id()), None, "gone once reaped");
+    }
 }
