@@ -314,7 +314,10 @@ mod tests {
         let own = process_started(std::process::id()).expect("this process has a start time");
         assert_eq!(process_started(std::process::id()), Some(own));
         // A child started later has a later (or, within one tick, the same) start.
-        let mut child = std::process::Command::new("sleep").arg("5").spawn().unwrap();
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
         let child_start = process_started(child.id()).unwrap();
         assert!(child_start >= own);
         child.kill().unwrap();

@@ -315,45 +315,8 @@ async fn serve<S: ExecutorStore, C: ChainView>(
         None
     };
 
-    let avss = AvsRegistry::default();
-    let mut supervisors = Vec::new();
     let mut keys = OperatorKeys::new(&config);
-    for avs in &config.avss {
-        let signing = result_signing(
-            &mut keys,
-            avs.curve,
-            avs.ecdsa_verifier,
-            &avs.ecdsa_verifier_version,
-        )?;
-        let launch = launch(&avs.performer, avs.address, docker.as_ref())?;
-        let performer = match avs.performer.mode() {
-            PerformerMode::Server => {
-                info!(target: "ponos::executor", avs = %avs.address, "starting the performer");
-                let supervisor = Supervisor::start(
-                    launch,
-                    SupervisorConfig {
-                        start_timeout: avs.performer.start_timeout(),
-                        ..SupervisorConfig::default()
-                    },
-                )
-                .await
-                .wrap_err_with(|| format!("starting the performer of AVS {}", avs.address))?;
-                supervisors.push(supervisor.clone());
-                PerformerHandle::Supervised(supervisor)
-            }
-            PerformerMode::OneOff => PerformerHandle::OneOff {
-                launch,
-                start_timeout: avs.performer.start_timeout(),
-            },
-        };
-        avss.insert(
-            avs.address,
-            AvsEntry {
-                performer: Some(performer),
-                signing: Arc::new(signing),
-            },
-        );
-    }
+    let (avss, supervisors) = start_performers(&config, &mut keys, docker.as_ref()).await?;
 
     let limits = Limits {
         max_payload: config.limits.max_payload_bytes,
@@ -367,40 +330,7 @@ async fn serve<S: ExecutorStore, C: ChainView>(
         chain,
         limits,
     );
-    let mut management = Management::new(
-        config.operator.address,
-        management_auth(&config, &mut keys)?,
-        avss.clone(),
-        docker.clone(),
-        SupervisorConfig::default(),
-    );
-    if config.management.allow_deploy_new_avs
-        && let Some(docker) = &docker
-    {
-        let curve = config.management.new_avs_curve(&config.operator)?;
-        let signing = Arc::new(result_signing(
-            &mut keys,
-            curve,
-            config.management.new_avs_ecdsa_verifier,
-            &config.management.new_avs_ecdsa_verifier_version,
-        )?);
-        let restored = restore_new_avss(
-            &avss,
-            store.as_ref(),
-            &signing,
-            docker,
-            SupervisorConfig::default(),
-        )
-        .await
-        .wrap_err("reading the deployed performers from the store")?;
-        for (avs, record) in &restored {
-            management.remember(*avs, record);
-        }
-        management = management.with_new_avss(NewAvss {
-            signing,
-            records: store.clone(),
-        });
-    }
+    let management = management_service(&config, &mut keys, &avss, docker, store.clone()).await?;
 
     let (health_status, health) = watch::channel(ServingStatus::Serving);
     let (stop, stopped) = watch::channel(false);
@@ -487,4 +417,98 @@ async fn prune_forever<S: ExecutorStore>(store: Arc<S>) {
         }
         tokio::time::sleep(Duration::from_secs(60)).await;
     }
+}
+
+/// Starts the performer of every AVS in the config (supervised servers; one-off performers are
+/// started per task) and registers each AVS with its result signing.
+async fn start_performers(
+    config: &ExecutorConfig,
+    keys: &mut OperatorKeys<'_>,
+    docker: Option<&docker::Docker>,
+) -> eyre::Result<(AvsRegistry, Vec<Supervisor>)> {
+    let avss = AvsRegistry::default();
+    let mut supervisors = Vec::new();
+    for avs in &config.avss {
+        let signing = result_signing(
+            keys,
+            avs.curve,
+            avs.ecdsa_verifier,
+            &avs.ecdsa_verifier_version,
+        )?;
+        let launch = launch(&avs.performer, avs.address, docker)?;
+        let performer = match avs.performer.mode() {
+            PerformerMode::Server => {
+                info!(target: "ponos::executor", avs = %avs.address, "starting the performer");
+                let supervisor = Supervisor::start(
+                    launch,
+                    SupervisorConfig {
+                        start_timeout: avs.performer.start_timeout(),
+                        ..SupervisorConfig::default()
+                    },
+                )
+                .await
+                .wrap_err_with(|| format!("starting the performer of AVS {}", avs.address))?;
+                supervisors.push(supervisor.clone());
+                PerformerHandle::Supervised(supervisor)
+            }
+            PerformerMode::OneOff => PerformerHandle::OneOff {
+                launch,
+                start_timeout: avs.performer.start_timeout(),
+            },
+        };
+        avss.insert(
+            avs.address,
+            AvsEntry {
+                performer: Some(performer),
+                signing: Arc::new(signing),
+            },
+        );
+    }
+    Ok((avss, supervisors))
+}
+
+/// The management service: authenticated as the config says, and able to deploy new AVSs'
+/// performers (restoring those deployed before a restart) when the config allows it.
+async fn management_service<S: ExecutorStore>(
+    config: &ExecutorConfig,
+    keys: &mut OperatorKeys<'_>,
+    avss: &AvsRegistry,
+    docker: Option<docker::Docker>,
+    store: Arc<S>,
+) -> eyre::Result<Management> {
+    let mut management = Management::new(
+        config.operator.address,
+        management_auth(config, keys)?,
+        avss.clone(),
+        docker.clone(),
+        SupervisorConfig::default(),
+    );
+    if config.management.allow_deploy_new_avs
+        && let Some(docker) = &docker
+    {
+        let curve = config.management.new_avs_curve(&config.operator)?;
+        let signing = Arc::new(result_signing(
+            keys,
+            curve,
+            config.management.new_avs_ecdsa_verifier,
+            &config.management.new_avs_ecdsa_verifier_version,
+        )?);
+        let restored = restore_new_avss(
+            avss,
+            store.as_ref(),
+            &signing,
+            docker,
+            SupervisorConfig::default(),
+        )
+        .await
+        .wrap_err("reading the deployed performers from the store")?;
+        for (avs, record) in &restored {
+            management.remember(*avs, record);
+        }
+        management = management.with_new_avss(NewAvss {
+            signing,
+            records: store.clone(),
+        });
+    }
+    Ok(management)
 }
