@@ -204,40 +204,8 @@ impl OperatorViews {
         };
 
         // The task chain: the mailbox's config for the set and the table's L1 block.
-        let mailbox = TaskMailbox::new(chain.config.task_mailbox, &chain.provider);
-        let config = mailbox
-            .getExecutorOperatorSetTaskConfig(to(&operator_set))
-            .call()
-            .await
-            .map_err(|e| AggregatorError::rpc(id, "reading the executor set's task config", e))?;
-        let curve = match config.curveType {
-            1 => Curve::Ecdsa,
-            2 => Curve::Bn254,
-            curve => return Err(problem(ContractProblem::Curve { avs, set, curve })),
-        };
-        if config.consensus.consensusType != 1 {
-            return Err(problem(ContractProblem::Consensus {
-                avs,
-                set,
-                consensus: config.consensus.consensusType,
-            }));
-        }
-        let threshold_bps = U256::abi_decode(&config.consensus.value)
-            .ok()
-            .and_then(|v| u16::try_from(v).ok())
-            .unwrap_or(10_000);
-        let updater = OperatorTableUpdater::new(chain.table_updater, &chain.provider);
-        let l1_block = updater
-            .getReferenceBlockNumberByTimestamp(reference_timestamp)
-            .call()
-            .await
-            .map_err(|e| AggregatorError::rpc(id, "reading the table's reference block", e))?;
-        if l1_block == 0 {
-            return Err(problem(ContractProblem::UnknownReference(
-                reference_timestamp,
-            )));
-        }
-        let l1_block = u64::from(l1_block);
+        let (curve, threshold_bps, l1_block) =
+            task_config(chain, &operator_set, reference_timestamp).await?;
 
         // L1 at that block: members in table order, their weights and keys.
         let provider = &self.l1.provider;
@@ -345,48 +313,8 @@ impl OperatorViews {
         }
 
         // The task chain's verifier must hold this very table.
-        let bn254_table = match curve {
-            Curve::Bn254 => {
-                let table = Bn254OperatorTable::new(
-                    operators
-                        .iter()
-                        .map(|o| Bn254Operator {
-                            key: match &o.key {
-                                OperatorKey::Bn254(key) => *key,
-                                OperatorKey::Ecdsa(_) => unreachable!("a BN254 set"),
-                            },
-                            weights: o.weights.clone(),
-                        })
-                        .collect(),
-                )
-                .map_err(|_| mismatch())?;
-                let info = BN254CertificateVerifier::new(chain.bn254_verifier, &chain.provider)
-                    .getOperatorSetInfo(to(operator_set), reference_timestamp)
-                    .call()
-                    .await
-                    .map_err(|e| AggregatorError::rpc(id, "reading the verifier's table", e))?;
-                if info.operatorInfoTreeRoot != table.info().operatorInfoTreeRoot {
-                    return Err(mismatch());
-                }
-                Some(table)
-            }
-            Curve::Ecdsa => {
-                let infos = ECDSACertificateVerifier::new(chain.ecdsa_verifier, &chain.provider)
-                    .getOperatorInfos(to(operator_set), reference_timestamp)
-                    .call()
-                    .await
-                    .map_err(|e| AggregatorError::rpc(id, "reading the verifier's table", e))?;
-                let same = infos.len() == operators.len()
-                    && infos.iter().zip(&operators).all(|(info, o)| {
-                        matches!(o.key, OperatorKey::Ecdsa(k) if k == info.pubkey)
-                            && info.weights == o.weights
-                    });
-                if !same {
-                    return Err(mismatch());
-                }
-                None
-            }
-        };
+        let bn254_table =
+            checked_table(chain, curve, &operators, operator_set, reference_timestamp).await?;
 
         Ok(OperatorSetView {
             avs,
@@ -402,4 +330,115 @@ impl OperatorViews {
             registrar: *registrar.address(),
         })
     }
+}
+
+/// What a task chain's mailbox says of an executor set — its curve and threshold — and the L1
+/// block of the operator table at `reference_timestamp`.
+async fn task_config(
+    chain: &TaskChain,
+    operator_set: &types::OperatorSet,
+    reference_timestamp: u32,
+) -> Result<(Curve, u16, u64), AggregatorError> {
+    let id = chain.id();
+    let (avs, set) = (operator_set.avs, operator_set.id);
+    let problem = |source| AggregatorError::Contract {
+        chain_id: id,
+        source,
+    };
+    let mailbox = TaskMailbox::new(chain.config.task_mailbox, &chain.provider);
+    let config = mailbox
+        .getExecutorOperatorSetTaskConfig(to(operator_set))
+        .call()
+        .await
+        .map_err(|e| AggregatorError::rpc(id, "reading the executor set's task config", e))?;
+    let curve = match config.curveType {
+        1 => Curve::Ecdsa,
+        2 => Curve::Bn254,
+        curve => return Err(problem(ContractProblem::Curve { avs, set, curve })),
+    };
+    if config.consensus.consensusType != 1 {
+        return Err(problem(ContractProblem::Consensus {
+            avs,
+            set,
+            consensus: config.consensus.consensusType,
+        }));
+    }
+    let threshold_bps = U256::abi_decode(&config.consensus.value)
+        .ok()
+        .and_then(|v| u16::try_from(v).ok())
+        .unwrap_or(10_000);
+    let updater = OperatorTableUpdater::new(chain.table_updater, &chain.provider);
+    let l1_block = updater
+        .getReferenceBlockNumberByTimestamp(reference_timestamp)
+        .call()
+        .await
+        .map_err(|e| AggregatorError::rpc(id, "reading the table's reference block", e))?;
+    if l1_block == 0 {
+        return Err(problem(ContractProblem::UnknownReference(
+            reference_timestamp,
+        )));
+    }
+    Ok((curve, threshold_bps, u64::from(l1_block)))
+}
+
+/// The BN254 table of `operators` (`None` for an ECDSA set), once the task chain's certificate
+/// verifier is seen to hold this very table at `reference_timestamp`.
+async fn checked_table(
+    chain: &TaskChain,
+    curve: Curve,
+    operators: &[Operator],
+    operator_set: &types::OperatorSet,
+    reference_timestamp: u32,
+) -> Result<Option<Bn254OperatorTable>, AggregatorError> {
+    let id = chain.id();
+    let mismatch = || AggregatorError::Contract {
+        chain_id: id,
+        source: ContractProblem::TableMismatch {
+            avs: operator_set.avs,
+            set: operator_set.id,
+            reference_timestamp,
+        },
+    };
+    Ok(match curve {
+        Curve::Bn254 => {
+            let table = Bn254OperatorTable::new(
+                operators
+                    .iter()
+                    .map(|o| Bn254Operator {
+                        key: match &o.key {
+                            OperatorKey::Bn254(key) => *key,
+                            OperatorKey::Ecdsa(_) => unreachable!("a BN254 set"),
+                        },
+                        weights: o.weights.clone(),
+                    })
+                    .collect(),
+            )
+            .map_err(|_| mismatch())?;
+            let info = BN254CertificateVerifier::new(chain.bn254_verifier, &chain.provider)
+                .getOperatorSetInfo(to(operator_set), reference_timestamp)
+                .call()
+                .await
+                .map_err(|e| AggregatorError::rpc(id, "reading the verifier's table", e))?;
+            if info.operatorInfoTreeRoot != table.info().operatorInfoTreeRoot {
+                return Err(mismatch());
+            }
+            Some(table)
+        }
+        Curve::Ecdsa => {
+            let infos = ECDSACertificateVerifier::new(chain.ecdsa_verifier, &chain.provider)
+                .getOperatorInfos(to(operator_set), reference_timestamp)
+                .call()
+                .await
+                .map_err(|e| AggregatorError::rpc(id, "reading the verifier's table", e))?;
+            let same = infos.len() == operators.len()
+                && infos.iter().zip(operators).all(|(info, o)| {
+                    matches!(o.key, OperatorKey::Ecdsa(k) if k == info.pubkey)
+                        && info.weights == o.weights
+                });
+            if !same {
+                return Err(mismatch());
+            }
+            None
+        }
+    })
 }

@@ -2,7 +2,9 @@
 //! benchmarks use to count the calls a component makes, from outside it.
 //!
 //! It relays bytes both ways unchanged and reads only the client's side, counting each
-//! `"method":"…"` it sees (a batch counts each of its calls).
+//! `"method":"…"` it sees (a batch counts each of its calls). [`hold`](CountingProxy::hold)
+//! keeps requests from going on until [`release`](CountingProxy::release): a test that needs a
+//! call to stay in flight holds it there.
 
 use std::{
     collections::BTreeMap,
@@ -24,6 +26,7 @@ pub type Counts = BTreeMap<String, u64>;
 pub struct CountingProxy {
     address: SocketAddr,
     counts: Arc<Mutex<Counts>>,
+    held: tokio::sync::watch::Sender<bool>,
     server: JoinHandle<()>,
 }
 
@@ -34,12 +37,14 @@ impl CountingProxy {
         let address = listener.local_addr()?;
         let counts = Arc::new(Mutex::new(Counts::new()));
         let shared = counts.clone();
+        let (held, holding) = tokio::sync::watch::channel(false);
         let server = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let counts = shared.clone();
+                let holding = holding.clone();
                 tokio::spawn(async move {
                     if let Ok(upstream) = TcpStream::connect(upstream).await {
-                        relay(client, upstream, counts).await;
+                        relay(client, upstream, counts, holding).await;
                     }
                 });
             }
@@ -47,6 +52,7 @@ impl CountingProxy {
         Ok(Self {
             address,
             counts,
+            held,
             server,
         })
     }
@@ -64,6 +70,17 @@ impl CountingProxy {
             .clone()
     }
 
+    /// Counts the requests that arrive from now on but keeps them from the upstream until
+    /// [`release`](Self::release).
+    pub fn hold(&self) {
+        self.held.send_replace(true);
+    }
+
+    /// Lets held and later requests go on.
+    pub fn release(&self) {
+        self.held.send_replace(false);
+    }
+
     /// All calls counted so far.
     pub fn total(&self) -> u64 {
         self.counts().values().sum()
@@ -79,7 +96,12 @@ impl Drop for CountingProxy {
 /// What a request's method looks like on the wire (serde_json writes no spaces).
 const NEEDLE: &[u8] = b"\"method\":\"";
 
-async fn relay(client: TcpStream, upstream: TcpStream, counts: Arc<Mutex<Counts>>) {
+async fn relay(
+    client: TcpStream,
+    upstream: TcpStream,
+    counts: Arc<Mutex<Counts>>,
+    mut holding: tokio::sync::watch::Receiver<bool>,
+) {
     let (mut client_read, mut client_write) = client.into_split();
     let (mut upstream_read, mut upstream_write) = upstream.into_split();
     let requests = async move {
@@ -94,6 +116,9 @@ async fn relay(client: TcpStream, upstream: TcpStream, counts: Arc<Mutex<Counts>
             carry.extend_from_slice(&buffer[..read]);
             let consumed = count_methods(&carry, &counts);
             carry.drain(..consumed);
+            if holding.wait_for(|held| !*held).await.is_err() {
+                break;
+            }
             if upstream_write.write_all(&buffer[..read]).await.is_err() {
                 break;
             }

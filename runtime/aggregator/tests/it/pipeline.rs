@@ -530,14 +530,41 @@ async fn submissions_that_check_together_share_one_status_read() {
         Arc::new(AggregatorMetrics::default()),
     );
     let mailbox = net.l1.chain.stack.task_mailbox;
-    let statuses = tokio::join!(
-        sender.status(mailbox, verified),
-        sender.status(mailbox, open),
-        sender.status(mailbox, unknown),
-        sender.status(mailbox, open),
-    );
+    // The first read is held in flight at the proxy; three more asked meanwhile are queued
+    // behind it (each polled once: asked, waiting), then it is let go.
+    proxy.hold();
+    let mut first = std::pin::pin!(sender.status(mailbox, verified));
+    let mut rest = std::pin::pin!(async {
+        tokio::join!(
+            sender.status(mailbox, open),
+            sender.status(mailbox, unknown),
+            sender.status(mailbox, open),
+        )
+    });
+    let until = std::time::Instant::now() + WITHIN;
+    loop {
+        // Driving the first read until its request reaches the proxy.
+        let pending =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(first.as_mut().poll(cx).is_pending()))
+                .await;
+        assert!(pending, "the first read cannot finish while held");
+        if proxy.counts().get("eth_call") == Some(&1) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < until,
+            "the first read never left"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let queued =
+        std::future::poll_fn(|cx| std::task::Poll::Ready(rest.as_mut().poll(cx).is_pending()))
+            .await;
+    assert!(queued, "the later asks wait for the read in flight");
+    proxy.release();
+    let (first, (second, third, fourth)) = tokio::join!(first, rest);
     assert_eq!(
-        [statuses.0, statuses.1, statuses.2, statuses.3].map(Result::unwrap),
+        [first, second, third, fourth].map(Result::unwrap),
         [
             OnchainStatus::Verified,
             OnchainStatus::Created,
