@@ -73,6 +73,31 @@ impl Critical {
         });
     }
 
+    /// Runs `server`, which ends on purpose only once `stopping` turns true (the binary shuts
+    /// down): ending before that stops the binary like any critical task. Its outcome at
+    /// shutdown is what [`ServerEnd::outcome`] gives.
+    pub fn spawn_server<F, E>(
+        &self,
+        name: &'static str,
+        server: F,
+        stopping: watch::Receiver<bool>,
+    ) -> ServerEnd
+    where
+        F: Future<Output = Result<(), E>> + Send + 'static,
+        E: std::error::Error + Send + Sync + 'static,
+    {
+        let (ended, outcome) = tokio::sync::oneshot::channel();
+        self.spawn(name, async move {
+            let result = server.await.map_err(eyre::Report::new);
+            if !*stopping.borrow() {
+                return result.and(Err(eyre::eyre!("it stopped serving")));
+            }
+            let _ = ended.send(result);
+            std::future::pending::<eyre::Result<()>>().await
+        });
+        ServerEnd { name, outcome }
+    }
+
     /// Resolves with the first critical task's stop, in one line; never while all run.
     pub async fn stopped(&self) -> String {
         let mut stopped = self.stopped.subscribe();
@@ -90,6 +115,21 @@ impl Critical {
             () = crate::shutdown_signal() => Ok(()),
             line = self.stopped() => Err(eyre::eyre!(line)),
         }
+    }
+}
+
+/// How a server started by [`Critical::spawn_server`] ended at shutdown.
+pub struct ServerEnd {
+    name: &'static str,
+    outcome: tokio::sync::oneshot::Receiver<eyre::Result<()>>,
+}
+
+impl ServerEnd {
+    /// Waits for the server to end after the binary began shutting down, with its outcome.
+    pub async fn outcome(self) -> eyre::Result<()> {
+        self.outcome
+            .await
+            .unwrap_or_else(|_| Err(eyre::eyre!("{} stopped without an answer", self.name)))
     }
 }
 

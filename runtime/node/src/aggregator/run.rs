@@ -383,16 +383,7 @@ async fn serve<S: AggregatorStore>(
         .serve_with_incoming_shutdown(TcpListenerStream::new(management_listener), async move {
             let _ = stopped.wait_for(|s| *s).await;
         });
-    let (served_tx, server_ended) = tokio::sync::oneshot::channel();
-    critical.spawn("the management server", async move {
-        let outcome = server.await.map_err(eyre::Report::new);
-        if !*stopping.borrow() {
-            return outcome.and(Err(eyre!("it stopped serving")));
-        }
-        // At shutdown it ends on purpose: the outcome is what shutting down waits for.
-        let _ = served_tx.send(outcome);
-        std::future::pending::<eyre::Result<()>>().await
-    });
+    let server_ended = critical.spawn_server("the management server", server, stopping);
 
     let notes = served.clone();
     ready.set_notes(move || {
@@ -427,11 +418,9 @@ async fn serve<S: AggregatorStore>(
     ready.set_started(false);
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
-    let server = server_ended
-        .await
-        .map_err(|_| eyre!("the management server stopped without an answer"));
+    let server = server_ended.outcome().await;
     outcome?;
-    server??;
+    server?;
     info!(target: "ponos::aggregator", "stopped");
     Ok(())
 }

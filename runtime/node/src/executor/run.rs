@@ -359,19 +359,11 @@ async fn serve<S: ExecutorStore, C: ChainView>(
             TcpListenerStream::new(management_listener),
             wait_stop(stopped),
         );
-    let (served_tx, served) = tokio::sync::oneshot::channel();
-    let stopping = stop.subscribe();
-    critical.spawn("the gRPC servers", async move {
-        let outcome = tokio::try_join!(task_server, management_server)
-            .map(|_| ())
-            .map_err(eyre::Report::new);
-        if !*stopping.borrow() {
-            return outcome.and(Err(eyre!("they stopped serving")));
-        }
-        // At shutdown they end on purpose: the outcome is what shutting down waits for.
-        let _ = served_tx.send(outcome);
-        std::future::pending::<eyre::Result<()>>().await
-    });
+    let served = critical.spawn_server(
+        "the gRPC servers",
+        async move { tokio::try_join!(task_server, management_server).map(|_| ()) },
+        stop.subscribe(),
+    );
 
     critical.spawn("pruning expired task ids", prune_forever(store.clone()));
 
@@ -388,14 +380,12 @@ async fn serve<S: ExecutorStore, C: ChainView>(
     let _ = health_status.send(ServingStatus::NotServing);
     let _ = stop.send(true);
     // Servers that already stopped (the reason for stopping) answer at once.
-    let served = served
-        .await
-        .map_err(|_| eyre!("the gRPC servers stopped without an answer"));
+    let served = served.outcome().await;
     for supervisor in supervisors {
         supervisor.shutdown().await;
     }
     stop_reason?;
-    served??;
+    served?;
     info!(target: "ponos::executor", "stopped");
     Ok(())
 }
