@@ -417,6 +417,11 @@ pub(crate) async fn create_task<P: Provider>(
         .get_receipt()
         .await
         .unwrap();
+    created_task(&receipt)
+}
+
+/// The task hash a `createTask` receipt announces (it must have succeeded).
+fn created_task(receipt: &alloy::rpc::types::TransactionReceipt) -> B256 {
     assert!(receipt.status(), "createTask reverted");
     receipt
         .inner
@@ -439,18 +444,7 @@ pub(crate) async fn task_hashes(provider: &DynProvider, transactions: &[B256]) -
                 None => tokio::time::sleep(Duration::from_millis(20)).await,
             }
         };
-        assert!(receipt.status(), "createTask reverted");
-        tasks.push(
-            receipt
-                .inner
-                .logs()
-                .iter()
-                .find_map(|log| log.log_decode::<TaskMailbox::TaskCreated>().ok())
-                .expect("a TaskCreated event")
-                .inner
-                .data
-                .taskHash,
-        );
+        tasks.push(created_task(&receipt));
     }
     tasks
 }
